@@ -1,0 +1,117 @@
+package lenet.contract.wire;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import lenet.contract.wire.WireFormatException.Reason;
+
+/**
+ * A model checkpoint on the checkpoint topic: a JSON header that carries the version, run, metrics, architecture and
+ * the SHA-256 of the parameters, followed by the parameters themselves (DJL's block parameter stream). Binary layout:
+ *
+ * <pre>
+ * int magic 'LNCK'   short format version (1)   int header length   header (UTF-8 JSON)
+ * int parameter length   parameter bytes
+ * </pre>
+ */
+public record Checkpoint(Header header, byte[] parameters) {
+
+  public static final int MAGIC = 0x4C4E434B; // "LNCK"
+  public static final short FORMAT_VERSION = 1;
+
+  /**
+   * What a consumer needs to decide on a checkpoint without loading it.
+   *
+   * @param modelVersion monotonic across runs and trainer restarts
+   * @param parameterCount total scalar parameters (trainable and not)
+   * @param sha256 hex SHA-256 of the parameter bytes
+   * @param testLoss null except on a run's last epoch
+   */
+  public record Header(
+      String modelName,
+      long modelVersion,
+      String runId,
+      int epoch,
+      int epochs,
+      String architectureId,
+      long parameterCount,
+      String sha256,
+      long createdAt,
+      double loss,
+      double accuracy,
+      double devLoss,
+      double devAccuracy,
+      Double testLoss,
+      Double testAccuracy) {}
+
+  public static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JVM has SHA-256", e);
+    }
+  }
+
+  public byte[] encode() {
+    byte[] head = Json.write(header);
+    return ByteBuffer.allocate(4 + 2 + 4 + head.length + 4 + parameters.length)
+        .putInt(MAGIC)
+        .putShort(FORMAT_VERSION)
+        .putInt(head.length)
+        .put(head)
+        .putInt(parameters.length)
+        .put(parameters)
+        .array();
+  }
+
+  /**
+   * Decodes a checkpoint and verifies its parameters against the header's SHA-256.
+   *
+   * @throws WireFormatException naming the problem (corrupt, truncated, checksum mismatch)
+   */
+  public static Checkpoint decode(byte[] bytes) {
+    if (bytes == null || bytes.length < 14) {
+      throw bad("is " + (bytes == null ? 0 : bytes.length) + " bytes, shorter than its header");
+    }
+    ByteBuffer buf = ByteBuffer.wrap(bytes);
+    int magic = buf.getInt();
+    if (magic != MAGIC) {
+      throw bad("has magic 0x" + Integer.toHexString(magic) + ", expected 0x4c4e434b ('LNCK')");
+    }
+    short version = buf.getShort();
+    if (version != FORMAT_VERSION) {
+      throw bad("has format version " + version + "; this build reads " + FORMAT_VERSION);
+    }
+    int headLength = buf.getInt();
+    if (headLength <= 0 || headLength > buf.remaining() - 4) {
+      throw bad("declares a header of " + headLength + " bytes in a record of " + bytes.length);
+    }
+    byte[] head = new byte[headLength];
+    buf.get(head);
+    Header header;
+    try {
+      header = Json.MAPPER.readValue(head, Header.class);
+    } catch (Exception e) {
+      throw bad("has an unreadable header: " + new String(head, 0, Math.min(80, head.length), StandardCharsets.UTF_8));
+    }
+    int paramLength = buf.getInt();
+    if (paramLength != buf.remaining()) {
+      throw bad("declares " + paramLength + " parameter bytes but holds " + buf.remaining());
+    }
+    byte[] params = new byte[paramLength];
+    buf.get(params);
+    String actual = sha256(params);
+    if (!actual.equals(header.sha256())) {
+      throw bad(
+          "v" + header.modelVersion() + " fails its SHA-256 check (header " + header.sha256()
+              + ", parameters " + actual + ")");
+    }
+    return new Checkpoint(header, params);
+  }
+
+  private static WireFormatException bad(String problem) {
+    return new WireFormatException(Reason.BAD_BINARY_FORMAT, "checkpoint " + problem);
+  }
+}

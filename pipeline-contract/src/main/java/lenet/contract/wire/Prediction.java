@@ -1,0 +1,88 @@
+package lenet.contract.wire;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Arrays;
+import java.util.Objects;
+import lenet.contract.wire.WireFormatException.Reason;
+
+/**
+ * A scored image, on {@code digits.predictions} (key = id) and as the body of {@code POST /api/predict}.
+ *
+ * @param probabilities softmax output, ten values summing to 1
+ * @param modelVersion the checkpoint version that produced it
+ */
+public record Prediction(
+    String id, int digit, double confidence, double[] probabilities, long modelVersion) {
+
+  public static final int CLASSES = 10;
+
+  public Prediction {
+    if (probabilities == null || probabilities.length != CLASSES) {
+      throw new IllegalArgumentException("a prediction holds " + CLASSES + " probabilities");
+    }
+  }
+
+  /** Builds a prediction from one row of softmax output: the digit is the arg-max. */
+  public static Prediction fromProbabilities(String id, float[] row, long modelVersion) {
+    double[] p = new double[CLASSES];
+    int best = 0;
+    for (int i = 0; i < CLASSES; i++) {
+      p[i] = row[i];
+      if (row[i] > row[best]) {
+        best = i;
+      }
+    }
+    return new Prediction(id, best, p[best], p, modelVersion);
+  }
+
+  public byte[] encode() {
+    return Json.write(this);
+  }
+
+  public static Prediction decode(byte[] json) {
+    ObjectNode node = Json.readObject(json, 1 << 20, "prediction");
+    JsonNode probs = node.get("probabilities");
+    if (probs == null || !probs.isArray() || probs.size() != CLASSES) {
+      throw new WireFormatException(
+          Reason.INVALID_VALUE, "'probabilities' must be an array of " + CLASSES + " numbers");
+    }
+    double[] p = new double[CLASSES];
+    for (int i = 0; i < CLASSES; i++) {
+      p[i] = probs.get(i).doubleValue();
+    }
+    return new Prediction(
+        Json.optString(node, "id"),
+        require(Json.optInt(node, "digit"), "digit"),
+        require(Json.optDouble(node, "confidence"), "confidence"),
+        p,
+        require(Json.optLong(node, "modelVersion"), "modelVersion"));
+  }
+
+  private static <T> T require(T value, String field) {
+    if (value == null) {
+      throw new WireFormatException(Reason.MISSING_FIELD, "prediction lacks '" + field + "'");
+    }
+    return value;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Prediction p
+        && Objects.equals(id, p.id)
+        && digit == p.digit
+        && confidence == p.confidence
+        && Arrays.equals(probabilities, p.probabilities)
+        && modelVersion == p.modelVersion;
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(id, digit, confidence, Arrays.hashCode(probabilities), modelVersion);
+  }
+
+  @Override
+  public String toString() {
+    return "Prediction[id=" + id + ", digit=" + digit + ", confidence=" + confidence + ", v" + modelVersion + "]";
+  }
+}

@@ -1,0 +1,80 @@
+package lenet.contract.wire;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Locale;
+import java.util.Set;
+import lenet.contract.wire.WireFormatException.Reason;
+
+/**
+ * A request to train, on {@code training.commands}. Every field is optional: {@code {}} starts a run with the trainer's
+ * configured defaults. Values are checked here, so a bad command is refused before any work starts.
+ */
+public record TrainingCommand(
+    String runId,
+    Integer epochs,
+    Integer batchSize,
+    Double learningRate,
+    String optimizer,
+    Long seed) {
+
+  /** The optimizers the trainer knows, lower case. */
+  public static final Set<String> OPTIMIZERS = Set.of("adam", "sgd", "adagrad", "rmsprop");
+
+  public static final int MAX_EPOCHS = 1000;
+  public static final int MAX_BATCH_SIZE = 60_000;
+
+  private static final Set<String> FIELDS =
+      Set.of("runId", "epochs", "batchSize", "learningRate", "optimizer", "seed");
+
+  public static TrainingCommand defaults() {
+    return new TrainingCommand(null, null, null, null, null, null);
+  }
+
+  /**
+   * Decodes and validates a command.
+   *
+   * @throws WireFormatException naming the first problem found
+   */
+  public static TrainingCommand decode(byte[] json) {
+    ObjectNode node = Json.readObject(json, 64 * 1024, "training command");
+    Json.onlyFields(node, FIELDS, "training command");
+    TrainingCommand cmd =
+        new TrainingCommand(
+            Json.optString(node, "runId"),
+            Json.optInt(node, "epochs"),
+            Json.optInt(node, "batchSize"),
+            Json.optDouble(node, "learningRate"),
+            Json.optString(node, "optimizer"),
+            Json.optLong(node, "seed"));
+    cmd.validate();
+    return cmd;
+  }
+
+  /** Checks value ranges; also used for commands built in code (the HTTP form). */
+  public TrainingCommand validate() {
+    if (runId != null && !runId.matches("[A-Za-z0-9._-]{1,64}")) {
+      throw invalid("'runId' must be 1-64 characters of letters, digits, '.', '_' or '-'");
+    }
+    if (epochs != null && (epochs <= 0 || epochs > MAX_EPOCHS)) {
+      throw invalid("'epochs' must be in 1.." + MAX_EPOCHS + ", got " + epochs);
+    }
+    if (batchSize != null && (batchSize <= 0 || batchSize > MAX_BATCH_SIZE)) {
+      throw invalid("'batchSize' must be in 1.." + MAX_BATCH_SIZE + ", got " + batchSize);
+    }
+    if (learningRate != null && !(learningRate > 0 && learningRate <= 10)) {
+      throw invalid("'learningRate' must be in (0, 10], got " + learningRate);
+    }
+    if (optimizer != null && !OPTIMIZERS.contains(optimizer.toLowerCase(Locale.ROOT))) {
+      throw invalid("'optimizer' must be one of " + OPTIMIZERS + ", got '" + optimizer + "'");
+    }
+    return this;
+  }
+
+  public byte[] encode() {
+    return Json.write(this);
+  }
+
+  private static WireFormatException invalid(String message) {
+    return new WireFormatException(Reason.INVALID_VALUE, message);
+  }
+}

@@ -1,0 +1,115 @@
+package lenet.contract;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+import lenet.contract.topics.Topic;
+import lenet.contract.topics.Topics;
+import lenet.contract.wire.ImageEvent;
+import lenet.kafka.SharedKafka;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Against a real in-process Kafka 4.1 broker. */
+class KafkaRoundTripTest {
+
+  private static String bootstrap;
+  private static final Topics TOPICS = Topics.defaults();
+
+  @BeforeAll
+  static void createTopics() {
+    bootstrap = SharedKafka.bootstrapServers();
+    TOPICS.ensureAll(bootstrap);
+    TOPICS.ensureAll(bootstrap); // idempotent
+  }
+
+  @Test
+  void everyTopicExistsWithItsSettings() throws Exception {
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+      Set<String> names = admin.listTopics().names().get(10, TimeUnit.SECONDS);
+      for (Topic t : Topic.values()) {
+        assertThat(names).contains(t.defaultName());
+      }
+      ConfigResource checkpoints =
+          new ConfigResource(ConfigResource.Type.TOPIC, Topic.MODEL_CHECKPOINTS.defaultName());
+      Config config =
+          admin.describeConfigs(List.of(checkpoints)).all().get(10, TimeUnit.SECONDS).get(checkpoints);
+      assertThat(config.get("cleanup.policy").value()).isEqualTo("compact");
+      assertThat(Integer.parseInt(config.get("max.message.bytes").value()))
+          .isGreaterThanOrEqualTo(1 << 20);
+      assertThat(
+              admin
+                  .describeTopics(List.of(Topic.DIGITS_IMAGES.defaultName()))
+                  .allTopicNames()
+                  .get(10, TimeUnit.SECONDS)
+                  .get(Topic.DIGITS_IMAGES.defaultName())
+                  .partitions())
+          .hasSize(3);
+    }
+  }
+
+  @Test
+  void imageEventsAndAOneMegabyteCheckpointRoundTripThroughTheBroker() {
+    int[] pixels = IntStream.range(0, 784).map(i -> (i * 7) % 256).toArray();
+    ImageEvent event = ImageEvent.ofPixels("img-1", pixels);
+    byte[] big = new byte[(1 << 20) + 1024];
+    new Random(3).nextBytes(big);
+    String images = TOPICS.name(Topic.DIGITS_IMAGES);
+    String checkpoints = TOPICS.name(Topic.MODEL_CHECKPOINTS);
+    try (KafkaProducer<String, byte[]> producer =
+        new KafkaProducer<>(
+            Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topic.LARGE_RECORD),
+            new StringSerializer(),
+            new ByteArraySerializer())) {
+      producer.send(new ProducerRecord<>(images, 0, "img-1", event.encode()));
+      producer.send(new ProducerRecord<>(checkpoints, "lenet5", big));
+      producer.flush();
+    }
+    assertThat(ImageEvent.decode(readOne(images, 0).value(), null)).isEqualTo(event);
+    assertThat(readOne(checkpoints, 0).value()).isEqualTo(big);
+  }
+
+  private static ConsumerRecord<String, byte[]> readOne(String topic, int partition) {
+    try (KafkaConsumer<String, byte[]> consumer =
+        new KafkaConsumer<>(
+            Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topic.LARGE_RECORD),
+            new StringDeserializer(),
+            new ByteArrayDeserializer())) {
+      TopicPartition tp = new TopicPartition(topic, partition);
+      consumer.assign(List.of(tp));
+      consumer.seekToBeginning(List.of(tp));
+      List<ConsumerRecord<String, byte[]>> got = new ArrayList<>();
+      long deadline = System.currentTimeMillis() + 20_000;
+      while (got.isEmpty() && System.currentTimeMillis() < deadline) {
+        consumer.poll(Duration.ofMillis(200)).forEach(got::add);
+      }
+      assertThat(got).isNotEmpty();
+      return got.get(0);
+    }
+  }
+}

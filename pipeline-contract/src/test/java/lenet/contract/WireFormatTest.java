@@ -1,0 +1,194 @@
+package lenet.contract;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import lenet.contract.wire.ImageEvent;
+import lenet.contract.wire.Prediction;
+import lenet.contract.wire.TrainingCommand;
+import lenet.contract.wire.TrainingEvent;
+import lenet.contract.wire.WireFormatException;
+import lenet.contract.wire.WireFormatException.Reason;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class WireFormatTest {
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static String pixelsJson(int count, String value) {
+    return IntStream.range(0, count).mapToObj(i -> value).collect(Collectors.joining(",", "[", "]"));
+  }
+
+  private static WireFormatException imageError(String json) {
+    try {
+      ImageEvent.decode(utf8(json), null);
+    } catch (WireFormatException e) {
+      return e;
+    }
+    throw new AssertionError("accepted: " + json);
+  }
+
+  @Test
+  void imageEventRoundTripsPixelsAndPng() {
+    int[] pixels = IntStream.range(0, 784).map(i -> i % 256).toArray();
+    ImageEvent event = ImageEvent.ofPixels("a1", pixels);
+    assertThat(ImageEvent.decode(event.encode(), null)).isEqualTo(event);
+
+    ImageEvent png = ImageEvent.ofEncoded("p", new byte[] {(byte) 0x89, 'P', 'N', 'G'});
+    assertThat(ImageEvent.decode(png.encode(), null)).isEqualTo(png);
+  }
+
+  @Test
+  void imageEventIdFallsBackToKeyThenToAGeneratedOne() {
+    String json = "{\"pixels\":" + pixelsJson(784, "0") + "}";
+    assertThat(ImageEvent.decode(utf8(json), "key-7").id()).isEqualTo("key-7");
+    assertThat(ImageEvent.decode(utf8(json), null).id()).hasSize(36);
+  }
+
+  @Test
+  void wholeNumbersWrittenAsFloatsAreAccepted() {
+    String json = "{\"pixels\":" + pixelsJson(784, "255.0") + "}";
+    assertThat(ImageEvent.decode(utf8(json), null).pixels()).containsOnly(255);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "empty|''|EMPTY|empty",
+        "blank|'   '|EMPTY|no JSON value",
+        "truncated|'{\"pixels\": [1, 2'|MALFORMED_JSON|not valid JSON",
+        "not json|'hello'|MALFORMED_JSON|not valid JSON",
+        "array not object|'[1,2,3]'|WRONG_TYPE|must be a JSON object",
+        "id not a string|'{\"id\": 5, \"png\": \"iVBO\"}'|WRONG_TYPE|'id' must be a string",
+        "pixels not an array|'{\"pixels\": \"abc\"}'|WRONG_TYPE|'pixels' must be an array",
+        "png not a string|'{\"png\": 12}'|WRONG_TYPE|'png' must be a base64 string",
+        "unknown field|'{\"pixel\": []}'|UNKNOWN_FIELD|unknown field 'pixel'",
+        "no image|'{\"id\": \"x\"}'|MISSING_FIELD|got neither",
+        "bad base64|'{\"png\": \"***\"}'|UNDECODABLE_IMAGE|not valid base64",
+      })
+  void garbageGetsAPreciseTypedError(String name, String json, Reason reason, String message) {
+    WireFormatException e = imageError(json);
+    assertThat(e.reason()).isEqualTo(reason);
+    assertThat(e.getMessage()).contains(message);
+  }
+
+  @Test
+  void wrongPixelCountsNameTheCount() {
+    for (int count : new int[] {783, 785, 0}) {
+      WireFormatException e = imageError("{\"pixels\":" + pixelsJson(count, "1") + "}");
+      assertThat(e.reason()).isEqualTo(Reason.WRONG_PIXEL_COUNT);
+      assertThat(e.getMessage()).contains("got " + count);
+    }
+  }
+
+  @Test
+  void valuesOutsideTheByteRangeAreRefusedWithTheirIndex() {
+    for (String bad : new String[] {"256", "-1", "12.5", "1e9"}) {
+      String json = "{\"pixels\":" + pixelsJson(783, "0").replace("]", "," + bad + "]") + "}";
+      WireFormatException e = imageError(json);
+      assertThat(e.reason()).as(bad).isEqualTo(Reason.VALUE_OUT_OF_RANGE);
+      assertThat(e.getMessage()).contains("pixels[783]");
+    }
+  }
+
+  @Test
+  void nanAndStringsInPixelsAreWrongTypes() {
+    for (String bad : new String[] {"NaN", "\"NaN\"", "null", "\"7\""}) {
+      String json = "{\"pixels\":" + pixelsJson(783, "0").replace("]", "," + bad + "]") + "}";
+      WireFormatException e = imageError(json);
+      assertThat(e.reason()).as(bad).isIn(Reason.WRONG_TYPE, Reason.MALFORMED_JSON);
+      assertThat(e.getMessage()).as(bad).containsAnyOf("pixels[783]", "not valid JSON");
+    }
+  }
+
+  @Test
+  void aTwentyMegabytePayloadIsRefusedBeforeParsing() {
+    byte[] huge = new byte[20 * 1024 * 1024];
+    Arrays.fill(huge, (byte) ' ');
+    WireFormatException e = assertThrowsWire(() -> ImageEvent.decode(huge, null));
+    assertThat(e.reason()).isEqualTo(Reason.TOO_LARGE);
+    assertThat(e.getMessage()).contains("20971520 bytes");
+  }
+
+  @Test
+  void bothImagesAtOnceAreRefused() {
+    String json =
+        "{\"pixels\":"
+            + pixelsJson(784, "0")
+            + ",\"png\":\""
+            + Base64.getEncoder().encodeToString(new byte[] {1})
+            + "\"}";
+    assertThat(imageError(json).getMessage()).contains("got both");
+  }
+
+  @Test
+  void predictionRoundTrips() {
+    float[] row = {0.01f, 0.02f, 0.9f, 0.01f, 0.01f, 0.01f, 0.01f, 0.01f, 0.01f, 0.01f};
+    Prediction p = Prediction.fromProbabilities("id-1", row, 7);
+    assertThat(p.digit()).isEqualTo(2);
+    assertThat(p.confidence()).isEqualTo((double) 0.9f);
+    assertThat(Prediction.decode(p.encode())).isEqualTo(p);
+    assertThat(new String(p.encode(), StandardCharsets.UTF_8))
+        .contains("\"id\":\"id-1\"", "\"digit\":2", "\"modelVersion\":7", "\"probabilities\":[");
+  }
+
+  @Test
+  void trainingCommandRoundTripsAndEmptyMeansDefaults() {
+    TrainingCommand cmd = new TrainingCommand("r-1", 3, 64, 0.001, "adam", 42L);
+    assertThat(TrainingCommand.decode(cmd.encode())).isEqualTo(cmd);
+    assertThat(TrainingCommand.decode(utf8("{}"))).isEqualTo(TrainingCommand.defaults());
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "not json|'epochs=3'|MALFORMED_JSON|not valid JSON",
+        "zero epochs|'{\"epochs\": 0}'|INVALID_VALUE|'epochs' must be in 1..1000, got 0",
+        "negative epochs|'{\"epochs\": -2}'|INVALID_VALUE|'epochs' must be in 1..1000, got -2",
+        "batch 0|'{\"batchSize\": 0}'|INVALID_VALUE|'batchSize' must be in 1..60000, got 0",
+        "batch too big|'{\"batchSize\": 60001}'|INVALID_VALUE|'batchSize' must be in 1..60000",
+        "negative lr|'{\"learningRate\": -0.1}'|INVALID_VALUE|'learningRate' must be in (0, 10]",
+        "unknown optimizer|'{\"optimizer\": \"lion\"}'|INVALID_VALUE|'optimizer' must be one of",
+        "epochs as string|'{\"epochs\": \"3\"}'|WRONG_TYPE|'epochs' must be an integer",
+        "epochs fractional|'{\"epochs\": 2.5}'|WRONG_TYPE|'epochs' must be an integer",
+        "typo field|'{\"epoch\": 3}'|UNKNOWN_FIELD|unknown field 'epoch'",
+        "bad run id|'{\"runId\": \"a b/c\"}'|INVALID_VALUE|'runId' must be",
+      })
+  void badCommandsAreRefusedWithTheirReason(String name, String json, Reason reason, String message) {
+    WireFormatException e = assertThrowsWire(() -> TrainingCommand.decode(utf8(json)));
+    assertThat(e.reason()).isEqualTo(reason);
+    assertThat(e.getMessage()).contains(message);
+  }
+
+  @Test
+  void trainingEventRoundTripsAndLeavesOutNulls() {
+    TrainingEvent e =
+        TrainingEvent.epoch("r", 2, 5, new TrainingEvent.EpochMetrics(0.1, 0.97, 0.12, 0.96, 5.5, 9000), 4);
+    assertThat(TrainingEvent.decode(e.encode())).isEqualTo(e);
+    String json = new String(TrainingEvent.failed("r", "boom").encode(), StandardCharsets.UTF_8);
+    assertThat(json).contains("\"type\":\"FAILED\"", "\"message\":\"boom\"").doesNotContain("loss");
+    assertThatThrownBy(() -> TrainingEvent.decode(utf8("{\"type\":\"DONE\"}")))
+        .isInstanceOf(WireFormatException.class)
+        .hasMessageContaining("'type' must be one of");
+  }
+
+  static WireFormatException assertThrowsWire(Runnable r) {
+    try {
+      r.run();
+    } catch (WireFormatException e) {
+      return e;
+    }
+    throw new AssertionError("no WireFormatException");
+  }
+}

@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
 import lenet.contract.wire.ImageEvent;
 import lenet.contract.wire.Prediction;
 import lenet.contract.wire.TrainingCommand;
@@ -16,7 +17,8 @@ import lenet.contract.wire.WireFormatException;
 import lenet.contract.wire.WireFormatException.Reason;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class WireFormatTest {
 
@@ -60,22 +62,23 @@ class WireFormatTest {
     assertThat(ImageEvent.decode(utf8(json), null).pixels()).containsOnly(255);
   }
 
+  static Stream<Arguments> imageGarbage() {
+    return Stream.of(
+        Arguments.of("empty", "", Reason.EMPTY, "empty"),
+        Arguments.of("blank", "   ", Reason.EMPTY, "no JSON value"),
+        Arguments.of("truncated", "{\"pixels\": [1, 2", Reason.MALFORMED_JSON, "not valid JSON"),
+        Arguments.of("not json", "hello", Reason.MALFORMED_JSON, "not valid JSON"),
+        Arguments.of("array not object", "[1,2,3]", Reason.WRONG_TYPE, "must be a JSON object"),
+        Arguments.of("id not a string", "{\"id\": 5, \"png\": \"iVBO\"}", Reason.WRONG_TYPE, "'id' must be a string"),
+        Arguments.of("pixels not an array", "{\"pixels\": \"abc\"}", Reason.WRONG_TYPE, "'pixels' must be an array"),
+        Arguments.of("png not a string", "{\"png\": 12}", Reason.WRONG_TYPE, "'png' must be a base64 string"),
+        Arguments.of("unknown field", "{\"pixel\": []}", Reason.UNKNOWN_FIELD, "unknown field 'pixel'"),
+        Arguments.of("no image", "{\"id\": \"x\"}", Reason.MISSING_FIELD, "got neither"),
+        Arguments.of("bad base64", "{\"png\": \"***\"}", Reason.UNDECODABLE_IMAGE, "not valid base64"));
+  }
+
   @ParameterizedTest(name = "{0}")
-  @CsvSource(
-      delimiter = '|',
-      value = {
-        "empty|''|EMPTY|empty",
-        "blank|'   '|EMPTY|no JSON value",
-        "truncated|'{\"pixels\": [1, 2'|MALFORMED_JSON|not valid JSON",
-        "not json|'hello'|MALFORMED_JSON|not valid JSON",
-        "array not object|'[1,2,3]'|WRONG_TYPE|must be a JSON object",
-        "id not a string|'{\"id\": 5, \"png\": \"iVBO\"}'|WRONG_TYPE|'id' must be a string",
-        "pixels not an array|'{\"pixels\": \"abc\"}'|WRONG_TYPE|'pixels' must be an array",
-        "png not a string|'{\"png\": 12}'|WRONG_TYPE|'png' must be a base64 string",
-        "unknown field|'{\"pixel\": []}'|UNKNOWN_FIELD|unknown field 'pixel'",
-        "no image|'{\"id\": \"x\"}'|MISSING_FIELD|got neither",
-        "bad base64|'{\"png\": \"***\"}'|UNDECODABLE_IMAGE|not valid base64",
-      })
+  @MethodSource("imageGarbage")
   void garbageGetsAPreciseTypedError(String name, String json, Reason reason, String message) {
     WireFormatException e = imageError(json);
     assertThat(e.reason()).isEqualTo(reason);
@@ -149,22 +152,23 @@ class WireFormatTest {
     assertThat(TrainingCommand.decode(utf8("{}"))).isEqualTo(TrainingCommand.defaults());
   }
 
+  static Stream<Arguments> badCommands() {
+    return Stream.of(
+        Arguments.of("not json", "epochs=3", Reason.MALFORMED_JSON, "not valid JSON"),
+        Arguments.of("zero epochs", "{\"epochs\": 0}", Reason.INVALID_VALUE, "'epochs' must be in 1..1000, got 0"),
+        Arguments.of("negative epochs", "{\"epochs\": -2}", Reason.INVALID_VALUE, "'epochs' must be in 1..1000, got -2"),
+        Arguments.of("batch 0", "{\"batchSize\": 0}", Reason.INVALID_VALUE, "'batchSize' must be in 1..60000, got 0"),
+        Arguments.of("batch too big", "{\"batchSize\": 60001}", Reason.INVALID_VALUE, "'batchSize' must be in 1..60000"),
+        Arguments.of("negative lr", "{\"learningRate\": -0.1}", Reason.INVALID_VALUE, "'learningRate' must be in (0, 10]"),
+        Arguments.of("unknown optimizer", "{\"optimizer\": \"lion\"}", Reason.INVALID_VALUE, "'optimizer' must be one of"),
+        Arguments.of("epochs as string", "{\"epochs\": \"3\"}", Reason.WRONG_TYPE, "'epochs' must be an integer"),
+        Arguments.of("epochs fractional", "{\"epochs\": 2.5}", Reason.WRONG_TYPE, "'epochs' must be an integer"),
+        Arguments.of("typo field", "{\"epoch\": 3}", Reason.UNKNOWN_FIELD, "unknown field 'epoch'"),
+        Arguments.of("bad run id", "{\"runId\": \"a b/c\"}", Reason.INVALID_VALUE, "'runId' must be"));
+  }
+
   @ParameterizedTest(name = "{0}")
-  @CsvSource(
-      delimiter = '|',
-      value = {
-        "not json|'epochs=3'|MALFORMED_JSON|not valid JSON",
-        "zero epochs|'{\"epochs\": 0}'|INVALID_VALUE|'epochs' must be in 1..1000, got 0",
-        "negative epochs|'{\"epochs\": -2}'|INVALID_VALUE|'epochs' must be in 1..1000, got -2",
-        "batch 0|'{\"batchSize\": 0}'|INVALID_VALUE|'batchSize' must be in 1..60000, got 0",
-        "batch too big|'{\"batchSize\": 60001}'|INVALID_VALUE|'batchSize' must be in 1..60000",
-        "negative lr|'{\"learningRate\": -0.1}'|INVALID_VALUE|'learningRate' must be in (0, 10]",
-        "unknown optimizer|'{\"optimizer\": \"lion\"}'|INVALID_VALUE|'optimizer' must be one of",
-        "epochs as string|'{\"epochs\": \"3\"}'|WRONG_TYPE|'epochs' must be an integer",
-        "epochs fractional|'{\"epochs\": 2.5}'|WRONG_TYPE|'epochs' must be an integer",
-        "typo field|'{\"epoch\": 3}'|UNKNOWN_FIELD|unknown field 'epoch'",
-        "bad run id|'{\"runId\": \"a b/c\"}'|INVALID_VALUE|'runId' must be",
-      })
+  @MethodSource("badCommands")
   void badCommandsAreRefusedWithTheirReason(String name, String json, Reason reason, String message) {
     WireFormatException e = assertThrowsWire(() -> TrainingCommand.decode(utf8(json)));
     assertThat(e.reason()).isEqualTo(reason);

@@ -1,5 +1,6 @@
 package lenet.contract.wire;
 
+import java.util.List;
 import java.util.Map;
 import lenet.contract.wire.WireFormatException.Reason;
 
@@ -30,7 +31,7 @@ public record DatasetManifest(
       int images,
       int batches,
       String sha256,
-      int[] labelCounts) {}
+      List<Integer> labelCounts) {}
 
   public SplitInfo split(DatasetBatch.Split split) {
     SplitInfo info = splits.get(split.name().toLowerCase());

@@ -71,7 +71,12 @@ public record ImageEvent(String id, int[] pixels, byte[] encodedImage) {
     }
     byte[] bytes;
     try {
-      bytes = Base64.getMimeDecoder().decode(png.textValue());
+      String text = png.textValue();
+      // Browsers hand out data URLs; accept them and line-wrapped base64 alike.
+      if (text.startsWith("data:") && text.indexOf(',') > 0) {
+        text = text.substring(text.indexOf(',') + 1);
+      }
+      bytes = Base64.getDecoder().decode(text.replaceAll("\\s", ""));
     } catch (IllegalArgumentException e) {
       throw new WireFormatException(
           Reason.UNDECODABLE_IMAGE, "'png' is not valid base64: " + e.getMessage(), e);

@@ -1,0 +1,132 @@
+package lenet.contract;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import lenet.contract.dataset.DatasetReader;
+import lenet.contract.dataset.DatasetWriter;
+import lenet.contract.mnist.MnistFiles;
+import lenet.contract.mnist.MnistFormatException;
+import lenet.contract.mnist.MnistSet;
+import lenet.contract.topics.Topics;
+import lenet.contract.wire.DatasetBatch.Split;
+import lenet.contract.wire.DatasetManifest;
+import lenet.kafka.SharedKafka;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The real MNIST files: validation, and a small real subset through the real broker and back. */
+class MnistDatasetTest {
+
+  static MnistFiles files;
+
+  @BeforeAll
+  static void fetch() {
+    files = new MnistFiles(Path.of(System.getProperty("mnist.dir", "data/mnist")), true).ensurePresent();
+  }
+
+  @Test
+  void realFilesParseWithTheGenuineLabelCounts() {
+    MnistSet train = files.train();
+    MnistSet test = files.test();
+    assertThat(train.count()).isEqualTo(60_000);
+    assertThat(test.count()).isEqualTo(10_000);
+    assertThat(train.labelCounts())
+        .containsExactly(5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949);
+    assertThat(test.labelCounts())
+        .containsExactly(980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009);
+  }
+
+  @Test
+  void eachKindOfCorruptFileHasItsOwnMessage(@TempDir Path dir) throws IOException {
+    byte[] images = Files.readAllBytes(files.find(MnistFiles.TEST_IMAGES));
+    byte[] labels = Files.readAllBytes(files.find(MnistFiles.TEST_LABELS));
+    byte[] trainLabels = Files.readAllBytes(files.find(MnistFiles.TRAIN_LABELS));
+
+    byte[] badMagic = images.clone();
+    ByteBuffer.wrap(badMagic).putInt(0, 2049);
+    assertThat(testSetError(dir, badMagic, labels)).contains("t10k-images-idx3-ubyte has magic number 2049");
+
+    byte[] truncated = java.util.Arrays.copyOf(images, images.length - 100);
+    assertThat(testSetError(dir, truncated, labels)).contains("is truncated").contains("7840016");
+
+    byte[] fewerLabels = java.util.Arrays.copyOf(labels, 8 + 9_999);
+    ByteBuffer.wrap(fewerLabels).putInt(4, 9_999);
+    assertThat(testSetError(dir, images, fewerLabels)).contains("holds 9999 labels but").contains("10000 images");
+
+    assertThat(testSetError(dir, images, trainLabels)).contains("60000 labels").contains("do not belong together");
+
+    byte[] altered = images.clone();
+    altered[5000] ^= 1;
+    assertThat(testSetError(dir, altered, labels)).contains("is not the original MNIST file");
+  }
+
+  private static String testSetError(Path dir, byte[] images, byte[] labels) throws IOException {
+    Files.write(dir.resolve(MnistFiles.TEST_IMAGES), images);
+    Files.write(dir.resolve(MnistFiles.TEST_LABELS), labels);
+    try {
+      new MnistFiles(dir, true).test();
+    } catch (MnistFormatException e) {
+      return e.getMessage();
+    }
+    throw new AssertionError("corrupt file accepted");
+  }
+
+  @Test
+  void missingFilesSayWhatToPutWhere(@TempDir Path dir) {
+    assertThatThrownBy(() -> new MnistFiles(dir, true).train())
+        .isInstanceOf(MnistFormatException.class)
+        .hasMessageContaining("Missing " + dir.toAbsolutePath().resolve(MnistFiles.TRAIN_IMAGES));
+  }
+
+  @Test
+  void aRealSubsetStreamsToKafkaAndReadsBackExactly() throws Exception {
+    String bootstrap = SharedKafka.bootstrapServers();
+    Topics topics = Topics.defaults();
+    topics.ensureAll(bootstrap);
+    MnistSet train = files.train().head(1000);
+    MnistSet test = files.test().head(300);
+    DatasetManifest manifest;
+    try (KafkaProducer<String, byte[]> producer =
+        new KafkaProducer<>(
+            Map.of("bootstrap.servers", bootstrap, "max.request.size", 4 << 20, "linger.ms", 5),
+            new StringSerializer(),
+            new ByteArraySerializer())) {
+      manifest = new DatasetWriter(producer, topics).publish("subset-1", train, test, 0.2, 128, null);
+    }
+    assertThat(manifest.split(Split.TRAIN).images()).isEqualTo(800);
+    assertThat(manifest.split(Split.DEV).images()).isEqualTo(200);
+    assertThat(manifest.split(Split.TEST).images()).isEqualTo(300);
+    assertThat(manifest.split(Split.TRAIN).batches()).isEqualTo(7);
+
+    try (KafkaConsumer<String, byte[]> consumer =
+        new KafkaConsumer<>(
+            Map.of("bootstrap.servers", bootstrap, "max.partition.fetch.bytes", 4 << 20),
+            new StringDeserializer(),
+            new ByteArrayDeserializer())) {
+      DatasetReader reader = new DatasetReader(consumer, topics);
+      assertThat(reader.latestManifest("mnist")).contains(manifest);
+      DatasetReader.SplitData dev = reader.read(manifest, Split.DEV);
+      assertThat(dev.count()).isEqualTo(200);
+      for (int i = 0; i < 200; i++) {
+        assertThat(dev.labels()[i]).isEqualTo(train.labels()[800 + i]);
+        for (int p = 0; p < 784; p += 37) {
+          assertThat(dev.pixels()[i * 784 + p]).isEqualTo(train.pixel(800 + i, p) / 255f);
+        }
+      }
+      assertThat(reader.read(manifest, Split.TEST).labels()).containsExactly(test.labels());
+    }
+  }
+}

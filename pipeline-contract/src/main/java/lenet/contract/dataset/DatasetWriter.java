@@ -84,7 +84,7 @@ public final class DatasetWriter {
       byte[] value = new DatasetBatch(split, b, start, labels, pixels).encode();
       sha.update(value);
       sent.add(producer.send(new ProducerRecord<>(topicName, 0, key(datasetId, split, b), value)));
-      if (progress != null && b % 20 == 19) {
+      if (progress != null && b % 20 == 19 && b < batches - 1) {
         progress.batchWritten(split, start + n, count);
       }
     }

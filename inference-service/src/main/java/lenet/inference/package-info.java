@@ -1,0 +1,2 @@
+/** The inference service. */
+package lenet.inference;

@@ -4,8 +4,10 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.interceptor.Interceptor;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.EnumMap;
@@ -85,7 +87,7 @@ public class IngestJob {
         Counter.builder("ingest.images").description("Images written to the dataset topics").register(registry);
   }
 
-  void onStart(@Observes StartupEvent event) {
+  void onStart(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) StartupEvent event) {
     topics.ensureAll(bootstrap);
     if (config.onStartup()) {
       start(false);

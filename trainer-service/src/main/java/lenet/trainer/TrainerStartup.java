@@ -1,0 +1,42 @@
+package lenet.trainer;
+
+import ai.djl.ndarray.NDManager;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.interceptor.Interceptor;
+import lenet.contract.model.LeNet5;
+import lenet.contract.topics.Topics;
+import lenet.trainer.training.Training;
+import org.eclipse.microprofile.config.Config;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+/** Sets the engine's threads before DJL loads, creates the topics, and logs the network and the device. */
+@ApplicationScoped
+public class TrainerStartup {
+
+  private static final Logger LOG = Logger.getLogger(TrainerStartup.class);
+
+  /** Runs before SmallRye connects the channels, so no consumer ever meets a missing topic. */
+  void onStart(
+      @Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) StartupEvent event,
+      TrainerConfig trainer,
+      Config config,
+      @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap) {
+    trainer
+        .threads()
+        .ifPresent(
+            n -> {
+              System.setProperty("ai.djl.pytorch.num_threads", String.valueOf(n));
+              System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+            });
+    Topics.from(config).ensureAll(bootstrap);
+    try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
+      LOG.infof("LeNet-5 (%s), as the tutorial's model.summary():%n%s", LeNet5.ARCHITECTURE_ID,
+          LeNet5.summary(manager).table());
+    }
+    LOG.infof("Training device: %s (trainer.device=%s)", Training.device(trainer.device()), trainer.device());
+  }
+}

@@ -1,2 +1,0 @@
-/** The trainer service. */
-package lenet.trainer;

@@ -1,0 +1,114 @@
+package lenet.trainer.rest;
+
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.NotFoundException;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import lenet.contract.wire.TrainingCommand;
+import lenet.contract.wire.WireFormatException;
+import lenet.trainer.kafka.TrainingPublisher;
+import lenet.trainer.runs.HistoryCharts;
+import lenet.trainer.runs.HistoryStats;
+import lenet.trainer.runs.RunRegistry;
+
+/** Runs and their history over HTTP; a run is started by publishing a command, exactly as any other client would. */
+@Path("/api/runs")
+@Produces(MediaType.APPLICATION_JSON)
+public class RunResource {
+
+  private final RunRegistry registry;
+  private final TrainingPublisher publisher;
+
+  RunResource(RunRegistry registry, TrainingPublisher publisher) {
+    this.registry = registry;
+    this.publisher = publisher;
+  }
+
+  /** Every run, newest first, without the per-epoch table. */
+  @GET
+  public List<Map<String, Object>> list() {
+    return registry.all().stream().map(RunResource::summary).toList();
+  }
+
+  /** One run: its settings, outcome, the per-epoch history table and its describe() statistics. */
+  @GET
+  @Path("/{runId}")
+  public Map<String, Object> get(@PathParam("runId") String runId) {
+    RunRegistry.Run run = find(runId);
+    Map<String, Object> out = summary(run);
+    out.put("history", run.history());
+    out.put("describe", HistoryStats.describe(run.history()));
+    out.put("charts", Map.of("loss", "/api/runs/" + runId + "/loss.png", "accuracy", "/api/runs/" + runId + "/accuracy.png"));
+    return out;
+  }
+
+  @GET
+  @Path("/{runId}/loss.png")
+  @Produces("image/png")
+  public byte[] lossChart(@PathParam("runId") String runId) {
+    return HistoryCharts.loss(runId, find(runId).history());
+  }
+
+  @GET
+  @Path("/{runId}/accuracy.png")
+  @Produces("image/png")
+  public byte[] accuracyChart(@PathParam("runId") String runId) {
+    return HistoryCharts.accuracy(runId, find(runId).history());
+  }
+
+  /**
+   * Starts a run by publishing the body (a training command, {@code {}} for defaults) to {@code training.commands}.
+   * 202 with the run id; 400 with the reason for a bad command.
+   */
+  @POST
+  @Consumes(MediaType.APPLICATION_JSON)
+  public Response start(byte[] body) {
+    TrainingCommand command;
+    try {
+      command = TrainingCommand.decode(body == null || body.length == 0 ? "{}".getBytes() : body);
+    } catch (WireFormatException e) {
+      return Response.status(400).entity(Map.of("error", e.getMessage(), "reason", e.reason().name())).build();
+    }
+    String runId =
+        command.runId() != null ? command.runId() : "run-" + UUID.randomUUID().toString().substring(0, 8);
+    TrainingCommand withId =
+        new TrainingCommand(runId, command.epochs(), command.batchSize(), command.learningRate(),
+            command.optimizer(), command.seed());
+    publisher.command(runId, withId);
+    return Response.accepted(Map.of("runId", runId, "status", "/api/runs/" + runId)).build();
+  }
+
+  private RunRegistry.Run find(String runId) {
+    return registry.get(runId).orElseThrow(() -> new NotFoundException("no run " + runId));
+  }
+
+  private static Map<String, Object> summary(RunRegistry.Run r) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("runId", r.runId());
+    out.put("state", r.state());
+    out.put("epochs", r.epochs());
+    out.put("epochsDone", r.history().size());
+    out.put("device", r.device());
+    out.put("settings", r.settings());
+    out.put("startedAt", r.startedAt());
+    out.put("finishedAt", r.finishedAt());
+    out.put("modelVersion", r.modelVersion());
+    out.put("testLoss", r.testLoss());
+    out.put("testAccuracy", r.testAccuracy());
+    if (!r.history().isEmpty()) {
+      RunRegistry.EpochRow last = r.history().get(r.history().size() - 1);
+      out.put("last", last);
+    }
+    out.put("message", r.message());
+    return out;
+  }
+}

@@ -1,0 +1,27 @@
+package lenet.trainer.training;
+
+import java.util.Locale;
+import lenet.contract.wire.TrainingCommand;
+import lenet.trainer.TrainerConfig;
+
+/** A run's settings: the command's values over the configured defaults. */
+public record RunSpec(
+    String runId,
+    int epochs,
+    int batchSize,
+    double learningRate,
+    String optimizer,
+    long seed,
+    String schedule) {
+
+  public static RunSpec of(String runId, TrainingCommand cmd, TrainerConfig defaults) {
+    return new RunSpec(
+        runId,
+        cmd.epochs() != null ? cmd.epochs() : defaults.epochs(),
+        cmd.batchSize() != null ? cmd.batchSize() : defaults.batchSize(),
+        cmd.learningRate() != null ? cmd.learningRate() : defaults.learningRate(),
+        (cmd.optimizer() != null ? cmd.optimizer() : defaults.optimizer()).toLowerCase(Locale.ROOT),
+        cmd.seed() != null ? cmd.seed() : defaults.seed(),
+        defaults.schedule());
+  }
+}

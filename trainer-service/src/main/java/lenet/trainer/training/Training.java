@@ -1,0 +1,207 @@
+package lenet.trainer.training;
+
+import ai.djl.Device;
+import ai.djl.Model;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.Trainer;
+import ai.djl.training.loss.Loss;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.CosineTracker;
+import ai.djl.training.tracker.Tracker;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import lenet.contract.dataset.DatasetReader.SplitData;
+import lenet.contract.model.LeNet5;
+import lenet.contract.model.ModelIO;
+import lenet.contract.wire.DatasetBatch;
+import lenet.contract.wire.TrainingEvent.EpochMetrics;
+
+/**
+ * Trains the tutorial's LeNet-5 on data in memory with DJL on the PyTorch engine: shuffles each epoch with the run's
+ * seed, evaluates dev after each epoch and test at the end. A function that returns its result; what to do with
+ * each epoch (events, checkpoints) is the caller's {@link Listener}.
+ */
+public final class Training {
+
+  /** Told after each epoch, with the parameters as they stand (DJL's parameter stream). */
+  public interface Listener {
+    /**
+     * @param test the test-set metrics, evaluated before the last epoch is reported; null for earlier epochs
+     */
+    void onEpoch(int epoch, EpochMetrics metrics, Evaluation test, byte[] parameters);
+  }
+
+  /** Loss and accuracy (fraction) over a split. */
+  public record Evaluation(double loss, double accuracy) {}
+
+  public record Result(List<EpochMetrics> history, Evaluation test, double seconds) {}
+
+  private static final int EVAL_BATCH = 1000;
+
+  private Training() {}
+
+  /** The device {@code setting} names: auto (GPU when visible), cpu or gpu. */
+  public static Device device(String setting) {
+    int gpus = Engine.getEngine("PyTorch").getGpuCount();
+    return switch (setting) {
+      case "cpu" -> Device.cpu();
+      case "gpu" -> {
+        if (gpus == 0) {
+          throw new IllegalStateException(
+              "trainer.device=gpu but DJL sees no GPU: build with -Pgpu (CUDA libtorch) on a CUDA machine,"
+                  + " or use auto/cpu");
+        }
+        yield Device.gpu();
+      }
+      case "auto" -> gpus > 0 ? Device.gpu() : Device.cpu();
+      default -> throw new IllegalArgumentException("trainer.device must be auto, cpu or gpu, got " + setting);
+    };
+  }
+
+  public static Result run(RunSpec spec, TrainingData data, Device device, Listener listener) {
+    long start = System.nanoTime();
+    Engine.getEngine("PyTorch").setRandomSeed((int) spec.seed());
+    int steps = (data.train().count() + spec.batchSize() - 1) / spec.batchSize();
+    DefaultTrainingConfig config =
+        new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+            .optOptimizer(optimizer(spec, steps))
+            .optDevices(new Device[] {device});
+    List<EpochMetrics> history = new ArrayList<>();
+    try (Model model = Model.newInstance(LeNet5.MODEL_NAME, device, "PyTorch")) {
+      model.setBlock(LeNet5.newBlock());
+      try (Trainer trainer = model.newTrainer(config)) {
+        trainer.initialize(LeNet5.INPUT_SHAPE);
+        Evaluation test = null;
+        for (int epoch = 1; epoch <= spec.epochs(); epoch++) {
+          if (Thread.currentThread().isInterrupted()) {
+            throw new IllegalStateException("run " + spec.runId() + " was interrupted at epoch " + epoch);
+          }
+          long t0 = System.nanoTime();
+          Evaluation train = trainEpoch(trainer, data.train(), spec, epoch);
+          double seconds = (System.nanoTime() - t0) / 1e9;
+          Evaluation dev = evaluate(trainer, data.dev());
+          if (epoch == spec.epochs()) {
+            test = evaluate(trainer, data.test());
+          }
+          EpochMetrics m =
+              new EpochMetrics(
+                  train.loss(), train.accuracy(), dev.loss(), dev.accuracy(), seconds,
+                  data.train().count() / seconds);
+          history.add(m);
+          listener.onEpoch(epoch, m, test, ModelIO.parameters(model.getBlock()));
+        }
+        return new Result(List.copyOf(history), test, (System.nanoTime() - start) / 1e9);
+      }
+    }
+  }
+
+  private static Optimizer optimizer(RunSpec spec, int stepsPerEpoch) {
+    float lr = (float) spec.learningRate();
+    Tracker tracker =
+        switch (spec.schedule()) {
+          case "constant" -> Tracker.fixed(lr);
+          case "cosine" ->
+              CosineTracker.builder()
+                  .setBaseValue(lr)
+                  .optFinalValue(lr * 0.01f)
+                  .setMaxUpdates(Math.max(1, stepsPerEpoch * spec.epochs()))
+                  .build();
+          default -> throw new IllegalArgumentException("unknown schedule " + spec.schedule());
+        };
+    return switch (spec.optimizer()) {
+      case "adam" -> Optimizer.adam().optLearningRateTracker(tracker).build();
+      case "sgd" -> Optimizer.sgd().setLearningRateTracker(tracker).optMomentum(0.9f).build();
+      case "adagrad" -> Optimizer.adagrad().optLearningRateTracker(tracker).build();
+      case "rmsprop" -> Optimizer.rmsprop().optLearningRateTracker(tracker).build();
+      default -> throw new IllegalArgumentException("unknown optimizer " + spec.optimizer());
+    };
+  }
+
+  private static Evaluation trainEpoch(Trainer trainer, SplitData split, RunSpec spec, int epoch) {
+    int n = split.count();
+    int[] order = permutation(n, new Random(spec.seed() * 1_000_003L + epoch));
+    double lossSum = 0;
+    double correct = 0;
+    float[] x = new float[spec.batchSize() * DatasetBatch.IMAGE_SIZE];
+    float[] y = new float[spec.batchSize()];
+    for (int start = 0; start < n; start += spec.batchSize()) {
+      int size = Math.min(spec.batchSize(), n - start);
+      for (int i = 0; i < size; i++) {
+        int src = order[start + i];
+        System.arraycopy(
+            split.pixels(), src * DatasetBatch.IMAGE_SIZE, x, i * DatasetBatch.IMAGE_SIZE, DatasetBatch.IMAGE_SIZE);
+        y[i] = split.labels()[src];
+      }
+      try (NDManager batch = trainer.getManager().newSubManager()) {
+        NDArray images =
+            batch.create(FloatBuffer.wrap(x, 0, size * DatasetBatch.IMAGE_SIZE).slice(), new Shape(size, 1, 28, 28));
+        NDArray labels = batch.create(FloatBuffer.wrap(y, 0, size).slice(), new Shape(size));
+        try (GradientCollector collector = trainer.newGradientCollector()) {
+          NDArray logits = trainer.forward(new NDList(images)).singletonOrThrow();
+          NDArray loss = trainer.getLoss().evaluate(new NDList(labels), new NDList(logits));
+          collector.backward(loss);
+          lossSum += loss.getFloat() * size;
+          correct += correctCount(logits, labels);
+        }
+        trainer.step();
+      }
+    }
+    return new Evaluation(lossSum / n, correct / n);
+  }
+
+  /** Loss and accuracy in inference mode (BatchNorm uses its running statistics). */
+  public static Evaluation evaluate(Trainer trainer, SplitData split) {
+    int n = split.count();
+    if (n == 0) {
+      return new Evaluation(Double.NaN, Double.NaN);
+    }
+    double lossSum = 0;
+    double correct = 0;
+    for (int start = 0; start < n; start += EVAL_BATCH) {
+      int size = Math.min(EVAL_BATCH, n - start);
+      try (NDManager batch = trainer.getManager().newSubManager()) {
+        NDArray images =
+            batch.create(
+                FloatBuffer.wrap(split.pixels(), start * DatasetBatch.IMAGE_SIZE, size * DatasetBatch.IMAGE_SIZE)
+                    .slice(),
+                new Shape(size, 1, 28, 28));
+        float[] y = new float[size];
+        for (int i = 0; i < size; i++) {
+          y[i] = split.labels()[start + i];
+        }
+        NDArray labels = batch.create(y);
+        NDArray logits = trainer.evaluate(new NDList(images)).singletonOrThrow();
+        lossSum += trainer.getLoss().evaluate(new NDList(labels), new NDList(logits)).getFloat() * size;
+        correct += correctCount(logits, labels);
+      }
+    }
+    return new Evaluation(lossSum / n, correct / n);
+  }
+
+  private static long correctCount(NDArray logits, NDArray labels) {
+    return logits.argMax(1).toType(DataType.FLOAT32, false).eq(labels).countNonzero().getLong();
+  }
+
+  private static int[] permutation(int n, Random random) {
+    int[] p = new int[n];
+    for (int i = 0; i < n; i++) {
+      p[i] = i;
+    }
+    for (int i = n - 1; i > 0; i--) {
+      int j = random.nextInt(i + 1);
+      int t = p[i];
+      p[i] = p[j];
+      p[j] = t;
+    }
+    return p;
+  }
+}

@@ -1,0 +1,202 @@
+package lenet.trainer;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasSize;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import lenet.contract.dataset.DatasetWriter;
+import lenet.contract.mnist.MnistFiles;
+import lenet.contract.model.LeNet5;
+import lenet.contract.topics.Topic;
+import lenet.contract.topics.Topics;
+import lenet.contract.wire.Checkpoint;
+import lenet.contract.wire.TrainingEvent;
+import lenet.kafka.SharedKafka;
+import lenet.kafka.SharedKafkaResource;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The trainer against a real broker with a small real MNIST subset on it. */
+@QuarkusTest
+@QuarkusTestResource(SharedKafkaResource.class)
+class TrainerServiceTest {
+
+  static final Topics TOPICS = Topics.defaults();
+
+  @BeforeAll
+  static void publishSmallDataset() throws Exception {
+    String bootstrap = SharedKafka.bootstrapServers();
+    TOPICS.ensureAll(bootstrap);
+    MnistFiles files = new MnistFiles(Path.of(System.getProperty("mnist.dir", "../data/mnist")), true);
+    try (KafkaProducer<String, byte[]> producer = producer()) {
+      new DatasetWriter(producer, TOPICS)
+          .publish("trainer-test", files.train().head(3000), files.test().head(500), 0.2, 250, null);
+    }
+  }
+
+  static KafkaProducer<String, byte[]> producer() {
+    return new KafkaProducer<>(
+        Map.of("bootstrap.servers", SharedKafka.bootstrapServers(), "max.request.size", Topic.LARGE_RECORD),
+        new StringSerializer(),
+        new ByteArraySerializer());
+  }
+
+  @Test
+  void servesTheNetworkSummaryWithTheTutorialsParameterCounts() {
+    given()
+        .get("/api/model")
+        .then()
+        .statusCode(200)
+        .body("totalParameters", equalTo(62_698))
+        .body("trainableParameters", equalTo(62_202))
+        .body("nonTrainableParameters", equalTo(496))
+        .body("layers", hasSize(18))
+        .body("device", equalTo("cpu()"));
+  }
+
+  @Test
+  void badCommandsEachYieldOneFailedEventWithTheReason() throws Exception {
+    Map<String, String> expected = new LinkedHashMap<>();
+    expected.put("not json at all", "MALFORMED_JSON");
+    expected.put("{\"epochs\": 0}", "'epochs' must be in 1..1000, got 0");
+    expected.put("{\"batchSize\": 0}", "'batchSize' must be in 1..60000, got 0");
+    expected.put("{\"batchSize\": 60001}", "'batchSize' must be in 1..60000, got 60001");
+    expected.put("{\"learningRate\": -0.5}", "'learningRate' must be in (0, 10], got -0.5");
+    expected.put("{\"optimizer\": \"lion\"}", "'optimizer' must be one of");
+    Map<String, String> runIds = new LinkedHashMap<>();
+    try (KafkaProducer<String, byte[]> producer = producer()) {
+      for (String body : expected.keySet()) {
+        long offset =
+            producer
+                .send(new ProducerRecord<>(TOPICS.name(Topic.TRAINING_COMMANDS), body.getBytes(StandardCharsets.UTF_8)))
+                .get()
+                .offset();
+        runIds.put(body, "run-" + offset);
+      }
+    }
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .untilAsserted(
+            () -> {
+              List<TrainingEvent> events = events();
+              for (var e : expected.entrySet()) {
+                String runId = runIds.get(e.getKey());
+                List<TrainingEvent> forRun = events.stream().filter(ev -> runId.equals(ev.runId())).toList();
+                assertThat(forRun).as(e.getKey()).hasSize(1);
+                assertThat(forRun.get(0).type()).isEqualTo(TrainingEvent.Type.FAILED);
+                assertThat(forRun.get(0).message()).as(e.getKey()).contains(e.getValue());
+              }
+            });
+    given().get("/api/runs/" + runIds.get("{\"epochs\": 0}")).then().statusCode(200).body("state", equalTo("FAILED"));
+  }
+
+  @Test
+  void aCommandTrainsAndPublishesEventsAndVersionedCheckpoints() {
+    String runId =
+        given()
+            .contentType("application/json")
+            .body("{\"epochs\": 2, \"seed\": 3}")
+            .post("/api/runs")
+            .then()
+            .statusCode(202)
+            .extract()
+            .path("runId");
+    await()
+        .atMost(Duration.ofMinutes(2))
+        .until(() -> events().stream().anyMatch(e -> runId.equals(e.runId()) && e.type().ordinal() >= 2));
+    List<TrainingEvent> run = events().stream().filter(e -> runId.equals(e.runId())).toList();
+    assertThat(run).extracting(TrainingEvent::type)
+        .containsExactly(
+            TrainingEvent.Type.STARTED, TrainingEvent.Type.EPOCH, TrainingEvent.Type.EPOCH,
+            TrainingEvent.Type.COMPLETED);
+    TrainingEvent done = run.get(3);
+    assertThat(done.testAccuracy()).isBetween(0.5, 1.0);
+    assertThat(run.get(1).devAccuracy()).isBetween(0.0, 1.0);
+    assertThat(run.get(2).modelVersion()).isEqualTo(run.get(1).modelVersion() + 1);
+    assertThat(done.modelVersion()).isEqualTo(run.get(2).modelVersion());
+
+    List<Checkpoint> checkpoints =
+        checkpoints().stream().filter(c -> runId.equals(c.header().runId())).toList();
+    assertThat(checkpoints).hasSize(2);
+    Checkpoint last = checkpoints.get(1);
+    assertThat(last.header().modelVersion()).isEqualTo(done.modelVersion());
+    assertThat(last.header().architectureId()).isEqualTo(LeNet5.ARCHITECTURE_ID);
+    assertThat(last.header().parameterCount()).isEqualTo(LeNet5.TOTAL_PARAMETERS);
+    assertThat(last.header().testAccuracy()).isEqualTo(done.testAccuracy());
+    assertThat(checkpoints.get(0).header().testAccuracy()).isNull();
+    assertThat(last.parameters().length).isBetween(240_000, 270_000);
+
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(
+            () ->
+                given()
+                    .get("/api/runs/" + runId)
+                    .then()
+                    .statusCode(200)
+                    .body("state", equalTo("COMPLETED"))
+                    .body("history", hasSize(2))
+                    .body("describe.loss.count", equalTo(2))
+                    .body("settings", containsString("seed=3")));
+    byte[] png = given().get("/api/runs/" + runId + "/loss.png").then().statusCode(200).extract().asByteArray();
+    assertThat(png).startsWith(0x89, 'P', 'N', 'G');
+    given().get("/api/runs/nope").then().statusCode(404);
+    given().contentType("application/json").body("{\"epochs\": -1}").post("/api/runs").then().statusCode(400)
+        .body("error", containsString("'epochs' must be in 1..1000"));
+  }
+
+  static List<TrainingEvent> events() {
+    List<TrainingEvent> out = new ArrayList<>();
+    for (ConsumerRecord<String, byte[]> r : readAll(TOPICS.name(Topic.TRAINING_EVENTS))) {
+      out.add(TrainingEvent.decode(r.value()));
+    }
+    return out;
+  }
+
+  static List<Checkpoint> checkpoints() {
+    List<Checkpoint> out = new ArrayList<>();
+    for (ConsumerRecord<String, byte[]> r : readAll(TOPICS.name(Topic.MODEL_CHECKPOINTS))) {
+      out.add(Checkpoint.decode(r.value()));
+    }
+    return out;
+  }
+
+  static List<ConsumerRecord<String, byte[]>> readAll(String topic) {
+    try (KafkaConsumer<String, byte[]> consumer =
+        new KafkaConsumer<>(
+            Map.of("bootstrap.servers", SharedKafka.bootstrapServers(), "max.partition.fetch.bytes", Topic.LARGE_RECORD),
+            new StringDeserializer(),
+            new ByteArrayDeserializer())) {
+      TopicPartition tp = new TopicPartition(topic, 0);
+      consumer.assign(List.of(tp));
+      consumer.seekToBeginning(List.of(tp));
+      long end = consumer.endOffsets(List.of(tp)).get(tp);
+      List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
+      while (consumer.position(tp) < end) {
+        consumer.poll(Duration.ofMillis(200)).forEach(out::add);
+      }
+      return out;
+    }
+  }
+}

@@ -1,0 +1,87 @@
+package lenet.trainer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.djl.Device;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import lenet.contract.dataset.DatasetReader.SplitData;
+import lenet.contract.mnist.MnistFiles;
+import lenet.contract.mnist.MnistSet;
+import lenet.contract.wire.DatasetBatch.Split;
+import lenet.contract.wire.TrainingEvent.EpochMetrics;
+import lenet.trainer.training.RunSpec;
+import lenet.trainer.training.Training;
+import lenet.trainer.training.TrainingData;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The DJL training function on a small real subset of MNIST. */
+class TrainingTest {
+
+  static TrainingData data;
+
+  @BeforeAll
+  static void load() {
+    MnistFiles files = new MnistFiles(Path.of(System.getProperty("mnist.dir", "../data/mnist")), true);
+    MnistSet train = files.ensurePresent().train();
+    data =
+        new TrainingData(
+            "subset", split(Split.TRAIN, train, 0, 4000), split(Split.DEV, train, 50_000, 1000),
+            split(Split.TEST, files.test(), 0, 1000));
+  }
+
+  static SplitData split(Split split, MnistSet set, int from, int count) {
+    float[] pixels = new float[count * 784];
+    byte[] labels = new byte[count];
+    for (int i = 0; i < count; i++) {
+      labels[i] = set.labels()[from + i];
+      for (int p = 0; p < 784; p++) {
+        pixels[i * 784 + p] = set.pixel(from + i, p) / 255f;
+      }
+    }
+    return new SplitData(split, pixels, labels);
+  }
+
+  private static List<EpochMetrics> train(long seed, List<byte[]> params, Training.Evaluation[] test) {
+    RunSpec spec = new RunSpec("t", 3, 32, 0.001, "adam", seed, "cosine");
+    List<EpochMetrics> epochs = new ArrayList<>();
+    Training.Result r =
+        Training.run(
+            spec, data, Device.cpu(),
+            (epoch, m, t, p) -> {
+              epochs.add(m);
+              params.add(p);
+            });
+    test[0] = r.test();
+    assertThat(r.history()).isEqualTo(epochs);
+    return epochs;
+  }
+
+  @Test
+  void aShortRunLowersTheLossPassesAnAccuracyBarAndRepeatsExactly() {
+    List<byte[]> params = new ArrayList<>();
+    Training.Evaluation[] test = new Training.Evaluation[1];
+    List<EpochMetrics> first = train(7, params, test);
+
+    assertThat(first).hasSize(3);
+    assertThat(first.get(2).loss()).isLessThan(first.get(0).loss());
+    assertThat(first.get(2).accuracy()).isGreaterThan(first.get(0).accuracy());
+    assertThat(first.get(2).devAccuracy()).isGreaterThan(0.9);
+    assertThat(test[0].accuracy()).isGreaterThan(0.9);
+    assertThat(params).hasSize(3).allSatisfy(p -> assertThat(p.length).isBetween(240_000, 270_000));
+
+    List<byte[]> again = new ArrayList<>();
+    Training.Evaluation[] test2 = new Training.Evaluation[1];
+    List<EpochMetrics> second = train(7, again, test2);
+    for (int i = 0; i < 3; i++) {
+      assertThat(second.get(i).loss()).isEqualTo(first.get(i).loss());
+      assertThat(second.get(i).accuracy()).isEqualTo(first.get(i).accuracy());
+      assertThat(second.get(i).devLoss()).isEqualTo(first.get(i).devLoss());
+      assertThat(second.get(i).devAccuracy()).isEqualTo(first.get(i).devAccuracy());
+    }
+    assertThat(test2[0]).isEqualTo(test[0]);
+    assertThat(again.get(2)).isEqualTo(params.get(2));
+  }
+}

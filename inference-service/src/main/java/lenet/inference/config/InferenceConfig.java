@@ -8,27 +8,43 @@ import java.time.Duration;
 @ConfigMapping(prefix = "inference")
 public interface InferenceConfig {
 
-  /** Which checkpoint serves: {@code latest} (each valid new one) or {@code best} (only when dev accuracy >= serving). */
+  /**
+   * Which checkpoint serves: {@code latest} (each valid new one) or {@code best} (only when dev
+   * accuracy >= serving).
+   */
   @WithDefault("latest")
   Policy policy();
 
-  /** Where the model runs: {@code auto} (a GPU when PyTorch sees one), {@code cpu} or {@code gpu}. */
+  /**
+   * Where the model runs: {@code auto} (a GPU when PyTorch sees one), {@code cpu} or {@code gpu}.
+   */
   @WithDefault("auto")
   DeviceChoice device();
 
-  /** Predictors per loaded model, i.e. how many forward passes run at once (one per core is a good start). */
+  /**
+   * Predictors per loaded model, i.e. how many forward passes run at once (one per core is a good
+   * start).
+   */
   @WithDefault("2")
   int predictors();
 
-  /** PyTorch intra-op threads per forward pass (ai.djl.pytorch.num_threads); a -D system property wins. */
+  /**
+   * PyTorch intra-op threads per forward pass (ai.djl.pytorch.num_threads); a -D system property
+   * wins.
+   */
   @WithDefault("1")
   int torchThreads();
 
-  /** Largest image event (Kafka value) or JSON/image HTTP body in bytes; bigger ones are refused as TOO_LARGE. */
+  /**
+   * Largest image event (Kafka value) or JSON/image HTTP body in bytes; bigger ones are refused as
+   * TOO_LARGE.
+   */
   @WithDefault("2097152")
   int maxImageBytes();
 
-  /** Largest decoded image in pixels (width x height), so a tiny PNG cannot expand into gigabytes. */
+  /**
+   * Largest decoded image in pixels (width x height), so a tiny PNG cannot expand into gigabytes.
+   */
   @WithDefault("16777216")
   long maxImagePixels();
 
@@ -36,7 +52,10 @@ public interface InferenceConfig {
   @WithDefault("256")
   int maxBatch();
 
-  /** Forward passes each predictor of a new model runs before it serves, so no request pays PyTorch's warm-up. */
+  /**
+   * Forward passes each predictor of a new model runs before it serves, so no request pays
+   * PyTorch's warm-up.
+   */
   @WithDefault("3")
   int warmUpPasses();
 
@@ -44,7 +63,10 @@ public interface InferenceConfig {
   @WithDefault("64")
   int warmUpBatch();
 
-  /** Checkpoints whose parameters stay in memory for rollback (~253 KB each); older ones are listed only. */
+  /**
+   * Checkpoints whose parameters stay in memory for rollback (~253 KB each); older ones are listed
+   * only.
+   */
   @WithDefault("64")
   int keepVersions();
 

@@ -12,8 +12,9 @@ import lenet.contract.wire.WireFormatException;
 import lenet.contract.wire.WireFormatException.Reason;
 
 /**
- * Brings images as people have them to the form MNIST digits have: white digit on black, its box scaled to 20x20
- * keeping the aspect ratio, centred by mass in 28x28, values in [0,1]. JDK only (ImageIO), headless.
+ * Brings images as people have them to the form MNIST digits have: white digit on black, its box
+ * scaled to 20x20 keeping the aspect ratio, centred by mass in 28x28, values in [0,1]. JDK only
+ * (ImageIO), headless.
  */
 public final class DigitImages {
 
@@ -34,7 +35,9 @@ public final class DigitImages {
 
   /** Model input of an event: its pixels / 255, or its decoded image brought to MNIST form. */
   public static float[] toInput(ImageEvent event, long maxPixels) {
-    return event.pixels() != null ? fromPixels(event.pixels()) : fromEncoded(event.encodedImage(), maxPixels);
+    return event.pixels() != null
+        ? fromPixels(event.pixels())
+        : fromEncoded(event.encodedImage(), maxPixels);
   }
 
   /** 784 values 0..255, already in MNIST form, as the network's [0,1] input. */
@@ -74,8 +77,14 @@ public final class DigitImages {
         if (pixels > maxPixels) {
           throw new WireFormatException(
               Reason.TOO_LARGE,
-              "the image is " + reader.getWidth(0) + "x" + reader.getHeight(0) + " = " + pixels
-                  + " pixels, the limit is " + maxPixels);
+              "the image is "
+                  + reader.getWidth(0)
+                  + "x"
+                  + reader.getHeight(0)
+                  + " = "
+                  + pixels
+                  + " pixels, the limit is "
+                  + maxPixels);
         }
         BufferedImage image = reader.read(0);
         if (image == null || image.getWidth() == 0 || image.getHeight() == 0) {
@@ -89,14 +98,19 @@ public final class DigitImages {
       if (e instanceof WireFormatException w) {
         throw w;
       }
-      // ImageIO reports broken files with IOExceptions and, for some corruptions, runtime exceptions.
+      // ImageIO reports broken files with IOExceptions and, for some corruptions, runtime
+      // exceptions.
       throw new WireFormatException(
-          Reason.UNDECODABLE_IMAGE, "the image cannot be decoded: " + e.getClass().getSimpleName() + ": "
-              + e.getMessage(), e);
+          Reason.UNDECODABLE_IMAGE,
+          "the image cannot be decoded: " + e.getClass().getSimpleName() + ": " + e.getMessage(),
+          e);
     }
   }
 
-  /** Luma 0..255 per pixel, transparent parts composited over white (a drawing on a transparent canvas). */
+  /**
+   * Luma 0..255 per pixel, transparent parts composited over white (a drawing on a transparent
+   * canvas).
+   */
   static int[][] grayscale(BufferedImage image) {
     int w = image.getWidth();
     int h = image.getHeight();
@@ -116,8 +130,9 @@ public final class DigitImages {
   }
 
   /**
-   * MNIST form of a grayscale image: ink made bright on dark (inverted when the border is light), background
-   * removed, cropped to the ink's box, scaled to fit 20x20 by area averaging, centred by mass in 28x28.
+   * MNIST form of a grayscale image: ink made bright on dark (inverted when the border is light),
+   * background removed, cropped to the ink's box, scaled to fit 20x20 by area averaging, centred by
+   * mass in 28x28.
    */
   static float[] toMnist(int[][] gray) {
     int h = gray.length;
@@ -173,8 +188,8 @@ public final class DigitImages {
     }
     cx /= mass;
     cy /= mass;
-    int dx = (int) Math.round((SIDE - 1) / 2.0 - cx);
-    int dy = (int) Math.round((SIDE - 1) / 2.0 - cy);
+    int dx = (int) Math.round(SIDE / 2.0 - cx);
+    int dy = (int) Math.round(SIDE / 2.0 - cy);
     for (int y = 0; y < outH; y++) {
       for (int x = 0; x < outW; x++) {
         int tx = x + dx;
@@ -204,10 +219,12 @@ public final class DigitImages {
   }
 
   /**
-   * Resamples a box of {@code src} to {@code outW x outH}: each output pixel is the mean of the source area it
-   * covers, fractional edges weighted (exact area averaging; for enlargement it degrades gracefully to nearest).
+   * Resamples a box of {@code src} to {@code outW x outH}: each output pixel is the mean of the
+   * source area it covers, fractional edges weighted (exact area averaging; for enlargement it
+   * degrades gracefully to nearest).
    */
-  static double[][] areaResample(double[][] src, int left, int top, int w, int h, int outW, int outH) {
+  static double[][] areaResample(
+      double[][] src, int left, int top, int w, int h, int outW, int outH) {
     double[][] out = new double[outH][outW];
     double sx = (double) w / outW;
     double sy = (double) h / outH;

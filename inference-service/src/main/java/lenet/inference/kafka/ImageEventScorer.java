@@ -34,13 +34,14 @@ import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
 /**
- * Scores {@code digits.images} in micro-batches: each poll is decoded, its good events go through one forward pass
- * and become predictions, its bad events go unchanged to the dead-letter topic with the reason in a header. The batch
- * is acknowledged (its offsets committed) only after Kafka acknowledged every output: at least once, exactly one
- * prediction or dead letter per event.
+ * Scores {@code digits.images} in micro-batches: each poll is decoded, its good events go through
+ * one forward pass and become predictions, its bad events go unchanged to the dead-letter topic
+ * with the reason in a header. The batch is acknowledged (its offsets committed) only after Kafka
+ * acknowledged every output: at least once, exactly one prediction or dead letter per event.
  *
- * <p>The channel starts paused and resumes when the first model serves, so no event waits unacknowledged for a model
- * (which would trip the throttled commit strategy's age check) and none is dropped or dead-lettered for lack of one.
+ * <p>The channel starts paused and resumes when the first model serves, so no event waits
+ * unacknowledged for a model (which would trip the throttled commit strategy's age check) and none
+ * is dropped or dead-lettered for lack of one.
  */
 @ApplicationScoped
 public class ImageEventScorer {
@@ -91,7 +92,9 @@ public class ImageEventScorer {
   private void resume() {
     PausableChannel channel = channels.getPausable(CHANNEL);
     if (channel == null) {
-      LOG.warnf("Channel '%s' is not pausable; events received before the first model wait in the scorer", CHANNEL);
+      LOG.warnf(
+          "Channel '%s' is not pausable; events received before the first model wait in the scorer",
+          CHANNEL);
       return;
     }
     if (channel.isPaused()) {
@@ -110,12 +113,17 @@ public class ImageEventScorer {
               if (failure == null) {
                 return batch.ack();
               }
-              Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-                  ? failure.getCause() : failure;
+              Throwable cause =
+                  failure instanceof CompletionException && failure.getCause() != null
+                      ? failure.getCause()
+                      : failure;
               LOG.errorf(
                   "Could not write the outputs of a batch of %d image events (%s); its offsets stay uncommitted so "
                       + "it is scored again after a restart. Check the broker and the topics '%s' and '%s'.",
-                  batch.getRecords().size(), cause, outputs.predictionsTopic(), outputs.deadLetterTopic());
+                  batch.getRecords().size(),
+                  cause,
+                  outputs.predictionsTopic(),
+                  outputs.deadLetterTopic());
               return batch.nack(cause);
             })
         .thenCompose(stage -> stage);
@@ -143,7 +151,9 @@ public class ImageEventScorer {
             .tag("reason", e.reason().name())
             .register(registry)
             .increment();
-        LOG.debugf("Dead letter %s-%d@%d: %s", record.topic(), record.partition(), record.offset(), e.describe());
+        LOG.debugf(
+            "Dead letter %s-%d@%d: %s",
+            record.topic(), record.partition(), record.offset(), e.describe());
       }
     }
     if (!rows.isEmpty()) {
@@ -154,17 +164,22 @@ public class ImageEventScorer {
     if (!deadLettered.isEmpty()) {
       LOG.warnf(
           "Sent %d of %d image events to '%s' %s; the producer must fix them (header '%s' says what is wrong)",
-          deadLettered.values().stream().mapToInt(Integer::intValue).sum(), records.size(),
-          outputs.deadLetterTopic(), deadLettered, ScoringOutputs.REASON_HEADER);
+          deadLettered.values().stream().mapToInt(Integer::intValue).sum(),
+          records.size(),
+          outputs.deadLetterTopic(),
+          deadLettered,
+          ScoringOutputs.REASON_HEADER);
     }
     return CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new));
   }
 
   @SuppressWarnings("unchecked")
-  private static ConsumerRecord<byte[], byte[]> consumerRecord(KafkaRecord<byte[], byte[]> message) {
+  private static ConsumerRecord<byte[], byte[]> consumerRecord(
+      KafkaRecord<byte[], byte[]> message) {
     return message
         .getMetadata(IncomingKafkaRecordMetadata.class)
         .map(m -> (ConsumerRecord<byte[], byte[]>) m.getRecord())
-        .orElseThrow(() -> new IllegalStateException("an incoming Kafka record without its metadata"));
+        .orElseThrow(
+            () -> new IllegalStateException("an incoming Kafka record without its metadata"));
   }
 }

@@ -22,9 +22,10 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
- * Writes predictions and dead letters and reports when Kafka has acknowledged each one, so the scorer commits an
- * input batch only after all its outputs are safe. A plain producer rather than SmallRye's dead-letter queue: that
- * one works per whole batch, and a dead letter here must be the one bad record, byte for byte.
+ * Writes predictions and dead letters and reports when Kafka has acknowledged each one, so the
+ * scorer commits an input batch only after all its outputs are safe. A plain producer rather than
+ * SmallRye's dead-letter queue: that one works per whole batch, and a dead letter here must be the
+ * one bad record, byte for byte.
  */
 @ApplicationScoped
 public class ScoringOutputs {
@@ -38,31 +39,44 @@ public class ScoringOutputs {
   public static final String PARTITION_HEADER = "dead-letter-partition";
   public static final String OFFSET_HEADER = "dead-letter-offset";
 
-  /** Set when the original value had to be dropped because, with the headers, it exceeded the broker's limit. */
+  /**
+   * Set when the original value had to be dropped because, with the headers, it exceeded the
+   * broker's limit.
+   */
   public static final String VALUE_DROPPED_HEADER = "dead-letter-value-dropped";
 
   private final String predictionsTopic;
   private final String deadLetterTopic;
   private final KafkaProducer<byte[], byte[]> producer;
 
-  ScoringOutputs(Config mpConfig, @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap) {
+  ScoringOutputs(
+      Config mpConfig, @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap) {
     Topics topics = Topics.from(mpConfig);
     this.predictionsTopic = topics.name(Topic.DIGITS_PREDICTIONS);
     this.deadLetterTopic = topics.name(Topic.DIGITS_IMAGES_DLQ);
     this.producer =
         new KafkaProducer<>(
             Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ProducerConfig.CLIENT_ID_CONFIG, "inference-outputs",
-                // At-least-once end to end: an output counts only once every in-sync replica has it, and a
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrap,
+                ProducerConfig.CLIENT_ID_CONFIG,
+                "inference-outputs",
+                // At-least-once end to end: an output counts only once every in-sync replica has
+                // it, and a
                 // retried send never duplicates it.
-                ProducerConfig.ACKS_CONFIG, "all",
-                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+                ProducerConfig.ACKS_CONFIG,
+                "all",
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+                true,
                 // A micro-batch of outputs leaves in one request or a few.
-                ProducerConfig.LINGER_MS_CONFIG, 2,
-                ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4",
-                // Dead letters carry the original record, which may be as large as the input topic allows.
-                ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topic.LARGE_RECORD + 64 * 1024),
+                ProducerConfig.LINGER_MS_CONFIG,
+                2,
+                ProducerConfig.COMPRESSION_TYPE_CONFIG,
+                "lz4",
+                // Dead letters carry the original record, which may be as large as the input topic
+                // allows.
+                ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
+                Topic.LARGE_RECORD + 64 * 1024),
             new ByteArraySerializer(),
             new ByteArraySerializer());
   }
@@ -79,17 +93,24 @@ public class ScoringOutputs {
   public CompletableFuture<Void> prediction(Prediction prediction) {
     return send(
         new ProducerRecord<>(
-            predictionsTopic, prediction.id().getBytes(StandardCharsets.UTF_8), prediction.encode()));
+            predictionsTopic,
+            prediction.id().getBytes(StandardCharsets.UTF_8),
+            prediction.encode()));
   }
 
-  /** Sends {@code original} unchanged (key, value, headers) to the dead-letter topic with the reason added. */
-  public CompletableFuture<Void> deadLetter(ConsumerRecord<byte[], byte[]> original, WireFormatException why) {
+  /**
+   * Sends {@code original} unchanged (key, value, headers) to the dead-letter topic with the reason
+   * added.
+   */
+  public CompletableFuture<Void> deadLetter(
+      ConsumerRecord<byte[], byte[]> original, WireFormatException why) {
     CompletableFuture<Void> done = new CompletableFuture<>();
     send(deadLetterRecord(original, why, false))
         .whenComplete(
             (ok, failure) -> {
               if (failure instanceof RecordTooLargeException) {
-                // Retrying the same record would fail forever and stall the partition: keep the facts instead.
+                // Retrying the same record would fail forever and stall the partition: keep the
+                // facts instead.
                 LOG.warnf(
                     "Dead letter for %s-%d@%d is too large for '%s' with its headers; sending it without the value",
                     original.topic(), original.partition(), original.offset(), deadLetterTopic);
@@ -107,7 +128,8 @@ public class ScoringOutputs {
     RecordHeaders headers = new RecordHeaders(original.headers().toArray());
     headers.add(REASON_HEADER, why.describe().getBytes(StandardCharsets.UTF_8));
     headers.add(TOPIC_HEADER, original.topic().getBytes(StandardCharsets.UTF_8));
-    headers.add(PARTITION_HEADER, String.valueOf(original.partition()).getBytes(StandardCharsets.UTF_8));
+    headers.add(
+        PARTITION_HEADER, String.valueOf(original.partition()).getBytes(StandardCharsets.UTF_8));
     headers.add(OFFSET_HEADER, String.valueOf(original.offset()).getBytes(StandardCharsets.UTF_8));
     if (dropValue) {
       headers.add(VALUE_DROPPED_HEADER, "true".getBytes(StandardCharsets.UTF_8));

@@ -15,9 +15,10 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.jboss.logging.Logger;
 
 /**
- * Reads the checkpoint topic from the beginning on every start, with no consumer group: each replica sees every
- * checkpoint, so a cold replica finds the current model from Kafka alone. The replay up to the end offsets seen at
- * start is registered first and converged once, so forty old checkpoints cost one model load, not forty.
+ * Reads the checkpoint topic from the beginning on every start, with no consumer group: each
+ * replica sees every checkpoint, so a cold replica finds the current model from Kafka alone. The
+ * replay up to the end offsets seen at start is registered first and converged once, so forty old
+ * checkpoints cost one model load, not forty.
  */
 public final class CheckpointFollower implements AutoCloseable {
 
@@ -79,8 +80,9 @@ public final class CheckpointFollower implements AutoCloseable {
     c.seekToBeginning(partitions);
     Map<TopicPartition, Long> end = c.endOffsets(partitions);
     long present = end.values().stream().mapToLong(Long::longValue).sum();
-    LOG.infof("Replaying checkpoint topic '%s' from the beginning (%d records) to find the model to serve", topic,
-        present);
+    LOG.infof(
+        "Replaying checkpoint topic '%s' from the beginning (%d records) to find the model to serve",
+        topic, present);
     boolean replaying = true;
     long read = 0;
     long t0 = System.nanoTime();
@@ -93,12 +95,14 @@ public final class CheckpointFollower implements AutoCloseable {
       if (replaying) {
         if (caughtUp(c, end)) {
           replaying = false;
-          LOG.infof("Replayed %d checkpoint records in %d ms; selecting the model to serve", read,
-              (System.nanoTime() - t0) / 1_000_000);
+          LOG.infof(
+              "Replayed %d checkpoint records in %d ms; selecting the model to serve",
+              read, (System.nanoTime() - t0) / 1_000_000);
           manager.converge();
           replayed.complete(null);
           if (present == 0) {
-            LOG.infof("No checkpoint on '%s' yet: the service waits for the trainer's first one (503 until then)",
+            LOG.infof(
+                "No checkpoint on '%s' yet: the service waits for the trainer's first one (503 until then)",
                 topic);
           }
         }
@@ -123,7 +127,8 @@ public final class CheckpointFollower implements AutoCloseable {
       if (infos != null && !infos.isEmpty()) {
         return infos.stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
       }
-      LOG.warnf("Checkpoint topic '%s' does not exist yet; waiting for it (the trainer or ensureAll creates it)",
+      LOG.warnf(
+          "Checkpoint topic '%s' does not exist yet; waiting for it (the trainer or ensureAll creates it)",
           topic);
       sleep(RETRY);
     }
@@ -133,22 +138,36 @@ public final class CheckpointFollower implements AutoCloseable {
   private KafkaConsumer<byte[], byte[]> newConsumer() {
     return new KafkaConsumer<>(
         Map.of(
-            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-            ConsumerConfig.CLIENT_ID_CONFIG, "inference-checkpoints",
+            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            bootstrap,
+            ConsumerConfig.CLIENT_ID_CONFIG,
+            "inference-checkpoints",
             // No group: every replica reads everything and nothing needs committing.
-            ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+            ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+            false,
+            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+            "earliest",
             // A checkpoint is ~253 KB; leave room for bigger networks.
-            ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 2 * Topic.LARGE_RECORD,
-            ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 16 * Topic.LARGE_RECORD,
-            ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
+            ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
+            2 * Topic.LARGE_RECORD,
+            ConsumerConfig.FETCH_MAX_BYTES_CONFIG,
+            16 * Topic.LARGE_RECORD,
+            ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+            "read_committed"),
         new ByteArrayDeserializer(),
         new ByteArrayDeserializer());
   }
 
+  /**
+   * Sleeps in short steps so that close() never has to interrupt the thread (that breaks the
+   * consumer's close).
+   */
   private void sleep(Duration d) {
+    long until = System.nanoTime() + d.toNanos();
     try {
-      Thread.sleep(d.toMillis());
+      while (running && System.nanoTime() < until) {
+        Thread.sleep(100);
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       running = false;
@@ -162,7 +181,6 @@ public final class CheckpointFollower implements AutoCloseable {
     if (c != null) {
       c.wakeup();
     }
-    thread.interrupt();
     try {
       thread.join(10_000);
     } catch (InterruptedException e) {

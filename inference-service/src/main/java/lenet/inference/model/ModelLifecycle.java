@@ -17,7 +17,10 @@ import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
-/** Builds the model manager from configuration and follows the checkpoint topic while the service runs. */
+/**
+ * Builds the model manager from configuration and follows the checkpoint topic while the service
+ * runs.
+ */
 @ApplicationScoped
 public class ModelLifecycle {
 
@@ -27,7 +30,8 @@ public class ModelLifecycle {
   private final String bootstrap;
   private CheckpointFollower follower;
 
-  ModelLifecycle(Config mpConfig, @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap) {
+  ModelLifecycle(
+      Config mpConfig, @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap) {
     this.topics = Topics.from(mpConfig);
     this.bootstrap = bootstrap;
   }
@@ -42,12 +46,17 @@ public class ModelLifecycle {
     }
     Device device = device(config.device());
     LOG.infof(
-        "Models run on %s with %d predictors each; policy '%s'", device, config.predictors(),
-        config.policy().name().toLowerCase());
+        "Models run on %s with %d predictors each; policy '%s'",
+        device, config.predictors(), config.policy().name().toLowerCase());
     return new ModelManager(
         new ModelManager.Settings(
-            config.policy(), device, config.predictors(), config.warmUpPasses(), config.warmUpBatch(),
-            config.keepVersions(), topics.name(Topic.MODEL_CHECKPOINTS)),
+            config.policy(),
+            device,
+            config.predictors(),
+            config.warmUpPasses(),
+            config.warmUpBatch(),
+            config.keepVersions(),
+            topics.name(Topic.MODEL_CHECKPOINTS)),
         registry);
   }
 
@@ -73,7 +82,8 @@ public class ModelLifecycle {
 
   void onStart(@Observes StartupEvent event, ModelManager manager) {
     topics.ensureAll(bootstrap);
-    follower = new CheckpointFollower(bootstrap, topics.name(Topic.MODEL_CHECKPOINTS), manager).start();
+    follower =
+        new CheckpointFollower(bootstrap, topics.name(Topic.MODEL_CHECKPOINTS), manager).start();
   }
 
   void onStop(@Observes ShutdownEvent event) {

@@ -35,12 +35,14 @@ import lenet.inference.config.InferenceConfig.Policy;
 import org.jboss.logging.Logger;
 
 /**
- * Knows every checkpoint seen on the checkpoint topic, decides which one serves (policy or pin), and swaps models:
- * a new one is loaded, warmed up and checked on the single loader thread, off the request path, then swapped in
- * atomically; the old one finishes its requests in flight and closes when the last one releases it.
+ * Knows every checkpoint seen on the checkpoint topic, decides which one serves (policy or pin),
+ * and swaps models: a new one is loaded, warmed up and checked on the single loader thread, off the
+ * request path, then swapped in atomically; the old one finishes its requests in flight and closes
+ * when the last one releases it.
  *
- * <p>Requests take a {@link Lease} for one forward pass. Changes of the wanted model are coalesced: however many
- * checkpoints arrive while a load runs, the next load is for the one the policy selects at that moment.
+ * <p>Requests take a {@link Lease} for one forward pass. Changes of the wanted model are coalesced:
+ * however many checkpoints arrive while a load runs, the next load is for the one the policy
+ * selects at that moment.
  */
 public final class ModelManager implements AutoCloseable {
 
@@ -148,8 +150,9 @@ public final class ModelManager implements AutoCloseable {
   }
 
   /**
-   * Registers one record of the checkpoint topic: verifies it (SHA-256, architecture, parameter count) and keeps it,
-   * or rejects it with a logged reason and a counter. Does not load anything: call {@link #converge()} after a poll.
+   * Registers one record of the checkpoint topic: verifies it (SHA-256, architecture, parameter
+   * count) and keeps it, or rejects it with a logged reason and a counter. Does not load anything:
+   * call {@link #converge()} after a poll.
    *
    * @param source where the record came from, for logs (topic-partition@offset)
    */
@@ -158,7 +161,8 @@ public final class ModelManager implements AutoCloseable {
       return; // a compaction tombstone: nothing to serve
     }
     if (key != null && !LeNet5.MODEL_NAME.equals(new String(key, StandardCharsets.UTF_8))) {
-      LOG.debugf("Skipping checkpoint %s for model '%s'", source, new String(key, StandardCharsets.UTF_8));
+      LOG.debugf(
+          "Skipping checkpoint %s for model '%s'", source, new String(key, StandardCharsets.UTF_8));
       return;
     }
     Checkpoint checkpoint;
@@ -175,7 +179,8 @@ public final class ModelManager implements AutoCloseable {
       return;
     }
     synchronized (lock) {
-      known.remove(h.modelVersion()); // a re-published version moves to the end of the arrival order
+      known.remove(
+          h.modelVersion()); // a re-published version moves to the end of the arrival order
       known.put(h.modelVersion(), new Known(checkpoint));
       evictParameters();
     }
@@ -188,14 +193,23 @@ public final class ModelManager implements AutoCloseable {
     if (!LeNet5.ARCHITECTURE_ID.equals(h.architectureId())) {
       throw new WireFormatException(
           Reason.INVALID_VALUE,
-          "checkpoint v" + h.modelVersion() + " is for architecture '" + h.architectureId()
-              + "', this service runs '" + LeNet5.ARCHITECTURE_ID + "'");
+          "checkpoint v"
+              + h.modelVersion()
+              + " is for architecture '"
+              + h.architectureId()
+              + "', this service runs '"
+              + LeNet5.ARCHITECTURE_ID
+              + "'");
     }
     if (h.parameterCount() != LeNet5.TOTAL_PARAMETERS) {
       throw new WireFormatException(
           Reason.INVALID_VALUE,
-          "checkpoint v" + h.modelVersion() + " declares " + h.parameterCount()
-              + " parameters, LeNet-5 has " + LeNet5.TOTAL_PARAMETERS);
+          "checkpoint v"
+              + h.modelVersion()
+              + " declares "
+              + h.parameterCount()
+              + " parameters, LeNet-5 has "
+              + LeNet5.TOTAL_PARAMETERS);
     }
   }
 
@@ -214,11 +228,16 @@ public final class ModelManager implements AutoCloseable {
     ServingModel s = current.get();
     LOG.warnf(
         "Rejected checkpoint %s: %s: %s. %s Re-publish a good checkpoint from the trainer to replace it.",
-        source, reason, message,
+        source,
+        reason,
+        message,
         s == null ? "No model serves yet." : "Model v" + s.version() + " keeps serving.");
   }
 
-  /** Drops the parameters of the oldest checkpoints beyond {@code keepVersions}, never the serving or selected one. */
+  /**
+   * Drops the parameters of the oldest checkpoints beyond {@code keepVersions}, never the serving
+   * or selected one.
+   */
   private void evictParameters() {
     long held = known.values().stream().filter(k -> k.checkpoint != null).count();
     if (held <= settings.keepVersions()) {
@@ -232,7 +251,8 @@ public final class ModelManager implements AutoCloseable {
       }
       long v = k.header.modelVersion();
       boolean protectedVersion =
-          (s != null && s.version() == v) || selected.filter(x -> x == v).isPresent()
+          (s != null && s.version() == v)
+              || selected.filter(x -> x == v).isPresent()
               || (pinned != null && pinned == v);
       if (k.checkpoint != null && !protectedVersion) {
         k.checkpoint = null;
@@ -248,8 +268,9 @@ public final class ModelManager implements AutoCloseable {
   }
 
   /**
-   * Brings the serving model to the wanted one (the pin, else the policy's choice) on the loader thread. Calls made
-   * while one is already queued share it, which coalesces bursts of checkpoints into one load.
+   * Brings the serving model to the wanted one (the pin, else the policy's choice) on the loader
+   * thread. Calls made while one is already queued share it, which coalesces bursts of checkpoints
+   * into one load.
    */
   public CompletableFuture<Void> converge() {
     synchronized (lock) {
@@ -268,7 +289,8 @@ public final class ModelManager implements AutoCloseable {
                 convergeNow();
                 done.complete(null);
               } catch (RuntimeException e) {
-                LOG.errorf(e, "Model selection failed unexpectedly; the serving model is unchanged");
+                LOG.errorf(
+                    e, "Model selection failed unexpectedly; the serving model is unchanged");
                 done.completeExceptionally(e);
               }
             });
@@ -281,7 +303,8 @@ public final class ModelManager implements AutoCloseable {
   }
 
   private void convergeNow() {
-    // Each failed load marks its version failed, so this ends after at most one attempt per known version.
+    // Each failed load marks its version failed, so this ends after at most one attempt per known
+    // version.
     while (true) {
       Checkpoint wanted;
       synchronized (lock) {
@@ -322,7 +345,8 @@ public final class ModelManager implements AutoCloseable {
     ServingModel fresh;
     try {
       fresh =
-          ServingModel.load(checkpoint, settings.device(), settings.predictors(), liveModels::decrementAndGet);
+          ServingModel.load(
+              checkpoint, settings.device(), settings.predictors(), liveModels::decrementAndGet);
     } catch (RuntimeException e) {
       liveModels.decrementAndGet();
       throw e;
@@ -342,8 +366,14 @@ public final class ModelManager implements AutoCloseable {
     Checkpoint.Header h = checkpoint.header();
     LOG.infof(
         "Serving model v%d (run %s, epoch %d/%d, dev accuracy %.4f, policy %s%s); loaded and warmed up in %d ms%s",
-        h.modelVersion(), h.runId(), h.epoch(), h.epochs(), h.devAccuracy(), settings.policy(),
-        pinnedVersion().isPresent() ? ", pinned" : "", (System.nanoTime() - t0) / 1_000_000,
+        h.modelVersion(),
+        h.runId(),
+        h.epoch(),
+        h.epochs(),
+        h.devAccuracy(),
+        settings.policy(),
+        pinnedVersion().isPresent() ? ", pinned" : "",
+        (System.nanoTime() - t0) / 1_000_000,
         old == null ? "" : "; v" + old.version() + " closes once its requests in flight finish");
   }
 
@@ -357,7 +387,8 @@ public final class ModelManager implements AutoCloseable {
       ServingModel s = current.get();
       if (s == null) {
         throw new NoModelException(
-            "no model is loaded yet: waiting for a checkpoint on '" + settings.checkpointTopic()
+            "no model is loaded yet: waiting for a checkpoint on '"
+                + settings.checkpointTopic()
                 + "'; start a training run (trainer-service) or check that the trainer can reach Kafka");
       }
       if (s.retain()) {
@@ -417,7 +448,10 @@ public final class ModelManager implements AutoCloseable {
       }
       if (k.checkpoint == null) {
         throw new ActivationException(
-            "v" + version + " is older than the " + settings.keepVersions()
+            "v"
+                + version
+                + " is older than the "
+                + settings.keepVersions()
                 + " versions kept in memory (inference.keep-versions); restart the service to re-read it");
       }
       previous = pinned;
@@ -436,17 +470,25 @@ public final class ModelManager implements AutoCloseable {
       throw new ActivationException("v" + version + " did not load: " + failure);
     }
     LOG.infof(
-        "Pinned model v%d: new checkpoints are listed but do not serve until POST /api/models/follow", version);
+        "Pinned model v%d: new checkpoints are listed but do not serve until POST /api/models/follow",
+        version);
   }
 
   /** Drops the pin and serves what the policy selects; waits until it serves. */
   public void follow(Duration timeout) {
+    Long was;
     synchronized (lock) {
+      was = pinned;
       pinned = null;
     }
     await(converge(), timeout);
-    LOG.infof("Following the '%s' policy again; serving v%s", settings.policy().name().toLowerCase(),
-        serving().map(h -> String.valueOf(h.modelVersion())).orElse(" none yet"));
+    if (was != null) {
+      LOG.infof(
+          "Unpinned v%d: following the '%s' policy again, serving %s",
+          was,
+          settings.policy().name().toLowerCase(),
+          serving().map(h -> "v" + h.modelVersion()).orElse("nothing yet"));
+    }
   }
 
   private static void await(CompletableFuture<Void> future, Duration timeout) {
@@ -459,7 +501,9 @@ public final class ModelManager implements AutoCloseable {
       throw new ActivationException("model selection failed: " + e.getCause().getMessage());
     } catch (TimeoutException e) {
       throw new ActivationException(
-          "the model is still loading after " + timeout.toSeconds() + " s; GET /api/models shows when it serves");
+          "the model is still loading after "
+              + timeout.toSeconds()
+              + " s; GET /api/models shows when it serves");
     }
   }
 
@@ -474,10 +518,21 @@ public final class ModelManager implements AutoCloseable {
         Checkpoint.Header h = k.header;
         versions.add(
             new VersionInfo(
-                h.modelVersion(), h.runId(), h.epoch(), h.epochs(), Instant.ofEpochMilli(h.createdAt()),
-                h.loss(), h.accuracy(), h.devLoss(), h.devAccuracy(), h.testLoss(), h.testAccuracy(),
+                h.modelVersion(),
+                h.runId(),
+                h.epoch(),
+                h.epochs(),
+                Instant.ofEpochMilli(h.createdAt()),
+                h.loss(),
+                h.accuracy(),
+                h.devLoss(),
+                h.devAccuracy(),
+                h.testLoss(),
+                h.testAccuracy(),
                 servingVersion != null && servingVersion == h.modelVersion(),
-                selected != null && selected == h.modelVersion(), k.loadable(), k.failure));
+                selected != null && selected == h.modelVersion(),
+                k.loadable(),
+                k.failure));
       }
       versions.sort(Comparator.comparingLong(VersionInfo::version).reversed());
       return new View(
@@ -505,7 +560,9 @@ public final class ModelManager implements AutoCloseable {
     }
   }
 
-  /** One request's hold on a model version: the model stays open until every lease on it is closed. */
+  /**
+   * One request's hold on a model version: the model stays open until every lease on it is closed.
+   */
   public static final class Lease implements AutoCloseable {
     private final ServingModel model;
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -522,12 +579,15 @@ public final class ModelManager implements AutoCloseable {
       return model.header();
     }
 
-    /** Softmax probabilities, one row of 10 per input row of 784 values in [0,1]; one forward pass. */
+    /**
+     * Softmax probabilities, one row of 10 per input row of 784 values in [0,1]; one forward pass.
+     */
     public float[][] predict(float[][] rows) {
       try {
         return model.predict(rows);
       } catch (TranslateException e) {
-        throw new IllegalStateException("forward pass on model v" + version() + " failed: " + e.getMessage(), e);
+        throw new IllegalStateException(
+            "forward pass on model v" + version() + " failed: " + e.getMessage(), e);
       }
     }
 

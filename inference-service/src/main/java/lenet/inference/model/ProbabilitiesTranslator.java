@@ -10,11 +10,12 @@ import lenet.contract.wire.ImageEvent;
 import lenet.contract.wire.Prediction;
 
 /**
- * A whole micro-batch in, one forward pass, softmax probabilities out: rows of 784 floats in [0,1] become a
- * {@code [N,1,28,28]} tensor, the network's logits become {@code N} rows of 10 probabilities.
+ * A whole micro-batch in, one forward pass, softmax probabilities out: rows of 784 floats in [0,1]
+ * become a {@code [N,1,28,28]} tensor, the network's logits become {@code N} rows of 10
+ * probabilities.
  *
- * <p>Every array is created on the context's manager, which the predictor closes after each call: arrays on the
- * model's own manager would live as long as the model (a native-memory leak).
+ * <p>Every array is created on the context's manager, which the predictor closes after each call:
+ * arrays on the model's own manager would live as long as the model (a native-memory leak).
  */
 final class ProbabilitiesTranslator implements Translator<float[][], float[][]> {
 
@@ -25,7 +26,8 @@ final class ProbabilitiesTranslator implements Translator<float[][], float[][]> 
       System.arraycopy(rows[i], 0, flat, i * ImageEvent.PIXELS, ImageEvent.PIXELS);
     }
     NDArray x =
-        ctx.getNDManager().create(flat, new Shape(rows.length, 1, ImageEvent.SIDE, ImageEvent.SIDE));
+        ctx.getNDManager()
+            .create(flat, new Shape(rows.length, 1, ImageEvent.SIDE, ImageEvent.SIDE));
     return new NDList(x);
   }
 

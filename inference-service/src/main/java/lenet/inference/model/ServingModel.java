@@ -18,11 +18,13 @@ import lenet.contract.wire.WireFormatException.Reason;
 import org.jboss.logging.Logger;
 
 /**
- * One loaded checkpoint with its own pool of predictors (a DJL predictor is not thread-safe; the model is).
+ * One loaded checkpoint with its own pool of predictors (a DJL predictor is not thread-safe; the
+ * model is).
  *
- * <p>Reference counted: the manager holds one reference while the model is current and every request holds one for
- * its forward pass. When the manager swaps in a newer model it drops its reference; the last request in flight
- * closes the predictors and the model, so native memory does not grow with reloads.
+ * <p>Reference counted: the manager holds one reference while the model is current and every
+ * request holds one for its forward pass. When the manager swaps in a newer model it drops its
+ * reference; the last request in flight closes the predictors and the model, so native memory does
+ * not grow with reloads.
  */
 final class ServingModel {
 
@@ -48,7 +50,8 @@ final class ServingModel {
   }
 
   /**
-   * Loads a verified checkpoint into a fresh network on {@code device} with {@code poolSize} predictors.
+   * Loads a verified checkpoint into a fresh network on {@code device} with {@code poolSize}
+   * predictors.
    *
    * @param onClosed runs once the model is closed (for the live-model gauge)
    * @throws WireFormatException when the parameters do not fit LeNet-5
@@ -72,8 +75,9 @@ final class ServingModel {
   }
 
   /**
-   * Runs every predictor {@code passes} times on a batch of blank and noise images and checks that the outputs are
-   * probabilities: a checkpoint whose numbers are NaN or infinite is refused here, before it serves.
+   * Runs every predictor {@code passes} times on a batch of blank and noise images and checks that
+   * the outputs are probabilities: a checkpoint whose numbers are NaN or infinite is refused here,
+   * before it serves.
    */
   void warmUp(int passes, int batch) {
     float[][] rows = new float[Math.max(1, batch)][ImageEvent.PIXELS];
@@ -102,7 +106,8 @@ final class ServingModel {
   private void checkProbabilities(float[][] out, int rows) {
     if (out.length != rows) {
       throw new WireFormatException(
-          Reason.INVALID_VALUE, "checkpoint v" + version() + " returned " + out.length + " rows for " + rows);
+          Reason.INVALID_VALUE,
+          "checkpoint v" + version() + " returned " + out.length + " rows for " + rows);
     }
     for (float[] row : out) {
       double sum = 0;
@@ -110,13 +115,18 @@ final class ServingModel {
         if (!Float.isFinite(v)) {
           throw new WireFormatException(
               Reason.INVALID_VALUE,
-              "checkpoint v" + version() + " produces non-finite outputs (" + v + "); its parameters are broken");
+              "checkpoint v"
+                  + version()
+                  + " produces non-finite outputs ("
+                  + v
+                  + "); its parameters are broken");
         }
         sum += v;
       }
       if (Math.abs(sum - 1) > 1e-3 || row.length != Prediction.CLASSES) {
         throw new WireFormatException(
-            Reason.INVALID_VALUE, "checkpoint v" + version() + " outputs do not sum to 1 (" + sum + ")");
+            Reason.INVALID_VALUE,
+            "checkpoint v" + version() + " outputs do not sum to 1 (" + sum + ")");
       }
     }
   }
@@ -144,7 +154,10 @@ final class ServingModel {
     }
   }
 
-  /** One forward pass over {@code rows} on a predictor of this model's pool. Call between retain and release. */
+  /**
+   * One forward pass over {@code rows} on a predictor of this model's pool. Call between retain and
+   * release.
+   */
   float[][] predict(float[][] rows) throws TranslateException {
     Predictor<float[][], float[][]> predictor;
     try {

@@ -29,7 +29,8 @@ public class ErrorMapper {
 
   @ServerExceptionMapper
   public Response noModel(NoModelException e) {
-    return Response.fromResponse(error(Response.Status.SERVICE_UNAVAILABLE, e.getMessage(), "NO_MODEL"))
+    return Response.fromResponse(
+            error(Response.Status.SERVICE_UNAVAILABLE, e.getMessage(), "NO_MODEL"))
         .header("Retry-After", "5")
         .build();
   }

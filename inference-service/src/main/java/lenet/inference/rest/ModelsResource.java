@@ -10,9 +10,10 @@ import lenet.inference.config.InferenceConfig;
 import lenet.inference.model.ModelManager;
 
 /**
- * The model versions this replica knows and the one that serves. {@code POST /api/models/{v}/activate} pins a
- * version (rollback); {@code POST /api/models/follow} drops the pin and serves what the policy selects again. Both
- * answer once the model serves, with the new state. A pin lives in this replica's memory only.
+ * The model versions this replica knows and the one that serves. {@code POST
+ * /api/models/{v}/activate} pins a version (rollback); {@code POST /api/models/follow} drops the
+ * pin and serves what the policy selects again. Both answer once the model serves, with the new
+ * state. A pin lives in this replica's memory only.
  */
 @Path("/api/models")
 @Produces(MediaType.APPLICATION_JSON)

@@ -30,10 +30,11 @@ import lenet.inference.model.UnknownVersionException;
 import lenet.inference.scoring.Scorer;
 
 /**
- * The Open Inference Protocol v2 (KServe) REST API for the one model this service serves, {@code lenet5}. Input:
- * one tensor, {@code FP32 [N,1,28,28]} in [0,1] or {@code UINT8 [N,28,28]} in 0..255 (white digit on black, as MNIST);
- * output: {@code probabilities}, {@code FP32 [N,10]}. Versions are the checkpoint versions; only the serving one is
- * loaded, so a request for another version gets 404.
+ * The Open Inference Protocol v2 (KServe) REST API for the one model this service serves, {@code
+ * lenet5}. Input: one tensor, {@code FP32 [N,1,28,28]} in [0,1] or {@code UINT8 [N,28,28]} in
+ * 0..255 (white digit on black, as MNIST); output: {@code probabilities}, {@code FP32 [N,10]}.
+ * Versions are the checkpoint versions; only the serving one is loaded, so a request for another
+ * version gets 404.
  */
 @Path("/v2")
 @Produces(MediaType.APPLICATION_JSON)
@@ -110,7 +111,8 @@ public class OpenInferenceResource {
 
   @GET
   @Path("/models/{name}/versions/{version}")
-  public ModelMetadata versionMetadata(@PathParam("name") String name, @PathParam("version") String version) {
+  public ModelMetadata versionMetadata(
+      @PathParam("name") String name, @PathParam("version") String version) {
     checkServing(name, version);
     return metadata(name);
   }
@@ -125,7 +127,8 @@ public class OpenInferenceResource {
 
   @GET
   @Path("/models/{name}/versions/{version}/ready")
-  public Response versionReady(@PathParam("name") String name, @PathParam("version") String version) {
+  public Response versionReady(
+      @PathParam("name") String name, @PathParam("version") String version) {
     checkName(name);
     boolean ready =
         models.serving().map(h -> String.valueOf(h.modelVersion()).equals(version)).orElse(false);
@@ -154,7 +157,8 @@ public class OpenInferenceResource {
     Scorer.Scored scored = scorer.score(request.rows(), Scorer.Source.OIP, version);
     float[] flat = new float[request.rows().length * Prediction.CLASSES];
     for (int i = 0; i < request.rows().length; i++) {
-      System.arraycopy(scored.probabilities()[i], 0, flat, i * Prediction.CLASSES, Prediction.CLASSES);
+      System.arraycopy(
+          scored.probabilities()[i], 0, flat, i * Prediction.CLASSES, Prediction.CLASSES);
     }
     return new InferResponse(
         LeNet5.MODEL_NAME,
@@ -162,7 +166,10 @@ public class OpenInferenceResource {
         request.id(),
         List.of(
             new OutputTensor(
-                OUTPUT, "FP32", List.of((long) request.rows().length, (long) Prediction.CLASSES), flat)));
+                OUTPUT,
+                "FP32",
+                List.of((long) request.rows().length, (long) Prediction.CLASSES),
+                flat)));
   }
 
   private record Request(String id, float[][] rows) {}
@@ -175,13 +182,15 @@ public class OpenInferenceResource {
     try {
       root = Json.MAPPER.readTree(body);
     } catch (IOException e) {
-      throw new WireFormatException(Reason.MALFORMED_JSON, "the inference request is not valid JSON", e);
+      throw new WireFormatException(
+          Reason.MALFORMED_JSON, "the inference request is not valid JSON", e);
     }
     if (root == null || !root.isObject()) {
       throw bad(Reason.WRONG_TYPE, "the inference request must be a JSON object");
     }
     JsonNode idNode = root.get("id");
-    String id = idNode != null && idNode.isTextual() ? idNode.textValue() : UUID.randomUUID().toString();
+    String id =
+        idNode != null && idNode.isTextual() ? idNode.textValue() : UUID.randomUUID().toString();
     JsonNode inputs = root.get("inputs");
     if (inputs == null || !inputs.isArray() || inputs.size() != 1) {
       throw bad(Reason.MISSING_FIELD, "'inputs' must be an array with exactly one tensor");
@@ -189,47 +198,68 @@ public class OpenInferenceResource {
     JsonNode outputs = root.get("outputs");
     if (outputs != null && !outputs.isNull()) {
       if (!outputs.isArray()) {
-        throw bad(Reason.WRONG_TYPE, "'outputs' must be an array of {\"name\": \"" + OUTPUT + "\"}");
+        throw bad(
+            Reason.WRONG_TYPE, "'outputs' must be an array of {\"name\": \"" + OUTPUT + "\"}");
       }
       for (JsonNode o : outputs) {
         if (!OUTPUT.equals(o.path("name").asText(null))) {
-          throw bad(Reason.INVALID_VALUE, "unknown output " + o.path("name") + "; the only output is '" + OUTPUT + "'");
+          throw bad(
+              Reason.INVALID_VALUE,
+              "unknown output " + o.path("name") + "; the only output is '" + OUTPUT + "'");
         }
       }
     }
     JsonNode tensor = inputs.get(0);
     String datatype = tensor.path("datatype").asText("");
     List<Long> shape = shape(tensor.get("shape"));
-    boolean uint8 = switch (datatype) {
-      case "FP32" -> false;
-      case "UINT8" -> true;
-      default -> throw bad(
-          Reason.INVALID_VALUE,
-          "datatype '" + datatype + "' is not supported; send FP32 [N,1,28,28] in [0,1] or UINT8 [N,28,28]");
-    };
+    boolean uint8 =
+        switch (datatype) {
+          case "FP32" -> false;
+          case "UINT8" -> true;
+          default ->
+              throw bad(
+                  Reason.INVALID_VALUE,
+                  "datatype '"
+                      + datatype
+                      + "' is not supported; send FP32 [N,1,28,28] in [0,1] or UINT8 [N,28,28]");
+        };
     boolean shapeOk =
         uint8
-            ? shape.equals(List.of(shape.get(0), 28L, 28L)) || shape.equals(List.of(shape.get(0), 1L, 28L, 28L))
+            ? shape.equals(List.of(shape.get(0), 28L, 28L))
+                || shape.equals(List.of(shape.get(0), 1L, 28L, 28L))
             : shape.equals(List.of(shape.get(0), 1L, 28L, 28L));
     if (!shapeOk) {
       throw bad(
           Reason.INVALID_VALUE,
-          "shape " + shape + " does not fit " + datatype + "; expected " + (uint8 ? "[N,28,28]" : "[N,1,28,28]"));
+          "shape "
+              + shape
+              + " does not fit "
+              + datatype
+              + "; expected "
+              + (uint8 ? "[N,28,28]" : "[N,1,28,28]"));
     }
     long n = shape.get(0);
     if (n < 1 || n > config.maxBatch()) {
-      throw bad(Reason.INVALID_VALUE, "batch size " + n + " must be between 1 and " + config.maxBatch());
+      throw bad(
+          Reason.INVALID_VALUE, "batch size " + n + " must be between 1 and " + config.maxBatch());
     }
     JsonNode data = tensor.get("data");
     if (data == null || !data.isArray()) {
-      throw bad(Reason.MISSING_FIELD, "input tensor needs 'data', an array of " + n * ImageEvent.PIXELS + " numbers");
+      throw bad(
+          Reason.MISSING_FIELD,
+          "input tensor needs 'data', an array of " + n * ImageEvent.PIXELS + " numbers");
     }
     List<JsonNode> values = new ArrayList<>((int) n * ImageEvent.PIXELS);
     flatten(data, values, (int) n * ImageEvent.PIXELS);
     if (values.size() != n * ImageEvent.PIXELS) {
       throw bad(
           Reason.WRONG_PIXEL_COUNT,
-          "shape " + shape + " needs " + n * ImageEvent.PIXELS + " values, 'data' holds " + values.size());
+          "shape "
+              + shape
+              + " needs "
+              + n * ImageEvent.PIXELS
+              + " values, 'data' holds "
+              + values.size());
     }
     float[][] rows = new float[(int) n][ImageEvent.PIXELS];
     for (int i = 0; i < values.size(); i++) {
@@ -241,12 +271,15 @@ public class OpenInferenceResource {
       float x;
       if (uint8) {
         if (!(d >= 0 && d <= 255) || d != Math.rint(d)) {
-          throw bad(Reason.VALUE_OUT_OF_RANGE, "data[" + i + "] is " + v + "; UINT8 values are whole numbers 0..255");
+          throw bad(
+              Reason.VALUE_OUT_OF_RANGE,
+              "data[" + i + "] is " + v + "; UINT8 values are whole numbers 0..255");
         }
         x = (float) (d / 255.0);
       } else {
         if (!(d >= 0 && d <= 1)) {
-          throw bad(Reason.VALUE_OUT_OF_RANGE, "data[" + i + "] is " + v + "; FP32 pixels are in [0,1]");
+          throw bad(
+              Reason.VALUE_OUT_OF_RANGE, "data[" + i + "] is " + v + "; FP32 pixels are in [0,1]");
         }
         x = (float) d;
       }
@@ -269,7 +302,10 @@ public class OpenInferenceResource {
     return shape;
   }
 
-  /** Row-major values of a flat or nested array, stopping early once there are more than {@code limit}. */
+  /**
+   * Row-major values of a flat or nested array, stopping early once there are more than {@code
+   * limit}.
+   */
   private static void flatten(JsonNode node, List<JsonNode> out, int limit) {
     for (JsonNode v : node) {
       if (out.size() > limit) {
@@ -289,7 +325,8 @@ public class OpenInferenceResource {
 
   private static void checkName(String name) {
     if (!LeNet5.MODEL_NAME.equals(name)) {
-      throw new UnknownVersionException("model '" + name + "' is not served here; the model is '" + LeNet5.MODEL_NAME + "'");
+      throw new UnknownVersionException(
+          "model '" + name + "' is not served here; the model is '" + LeNet5.MODEL_NAME + "'");
     }
   }
 
@@ -297,7 +334,9 @@ public class OpenInferenceResource {
     checkName(name);
     long v = parseVersion(version);
     Checkpoint.Header h =
-        models.serving().orElseThrow(() -> new UnknownVersionException("no model version is loaded yet"));
+        models
+            .serving()
+            .orElseThrow(() -> new UnknownVersionException("no model version is loaded yet"));
     if (h.modelVersion() != v) {
       throw new UnknownVersionException(
           "model version " + v + " is not loaded; v" + h.modelVersion() + " serves");
@@ -308,7 +347,8 @@ public class OpenInferenceResource {
     try {
       return Long.parseLong(version);
     } catch (NumberFormatException e) {
-      throw new UnknownVersionException("model version '" + version + "' is not a checkpoint version number");
+      throw new UnknownVersionException(
+          "model version '" + version + "' is not a checkpoint version number");
     }
   }
 }

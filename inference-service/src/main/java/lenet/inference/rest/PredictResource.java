@@ -16,8 +16,9 @@ import lenet.inference.image.DigitImages;
 import lenet.inference.scoring.Scorer;
 
 /**
- * {@code POST /api/predict}: one image in, one prediction out. The body is a PNG or JPEG, or JSON in the image
- * event's shape ({@code {"pixels": [784 values]}} or {@code {"png": "base64"}}, optional {@code id}).
+ * {@code POST /api/predict}: one image in, one prediction out. The body is a PNG or JPEG, or JSON
+ * in the image event's shape ({@code {"pixels": [784 values]}} or {@code {"png": "base64"}},
+ * optional {@code id}).
  */
 @Path("/api/predict")
 @Produces(MediaType.APPLICATION_JSON)
@@ -39,7 +40,8 @@ public class PredictResource {
     }
     if (body.length > config.maxImageBytes()) {
       throw new WireFormatException(
-          Reason.TOO_LARGE, "the image is " + body.length + " bytes, the limit is " + config.maxImageBytes());
+          Reason.TOO_LARGE,
+          "the image is " + body.length + " bytes, the limit is " + config.maxImageBytes());
     }
     return score(ImageEvent.ofEncoded(UUID.randomUUID().toString(), body));
   }

@@ -14,8 +14,8 @@ import lenet.inference.model.ModelManager;
 import lenet.inference.model.UnknownVersionException;
 
 /**
- * One forward pass over a batch of model inputs on the serving model, counted and timed per source (http, oip,
- * kafka). HTTP and Kafka score through here alike.
+ * One forward pass over a batch of model inputs on the serving model, counted and timed per source
+ * (http, oip, kafka). HTTP and Kafka score through here alike.
  */
 @ApplicationScoped
 public class Scorer {
@@ -52,8 +52,13 @@ public class Scorer {
     try (ModelManager.Lease lease = models.lease()) {
       if (version.isPresent() && version.getAsLong() != lease.version()) {
         throw new UnknownVersionException(
-            "model version " + version.getAsLong() + " is not loaded; v" + lease.version()
-                + " serves (POST /api/models/" + version.getAsLong() + "/activate loads another)");
+            "model version "
+                + version.getAsLong()
+                + " is not loaded; v"
+                + lease.version()
+                + " serves (POST /api/models/"
+                + version.getAsLong()
+                + "/activate loads another)");
       }
       float[][] out = lease.predict(rows);
       counter(source).increment(rows.length);
@@ -68,7 +73,9 @@ public class Scorer {
     Scored scored = score(rows, source, OptionalLong.empty());
     List<Prediction> out = new ArrayList<>(ids.size());
     for (int i = 0; i < ids.size(); i++) {
-      out.add(Prediction.fromProbabilities(ids.get(i), scored.probabilities()[i], scored.modelVersion()));
+      out.add(
+          Prediction.fromProbabilities(
+              ids.get(i), scored.probabilities()[i], scored.modelVersion()));
     }
     return out;
   }
@@ -88,7 +95,8 @@ public class Scorer {
         source,
         s ->
             Timer.builder("inference.latency")
-                .description("Time to score one request or micro-batch, waiting for a predictor included")
+                .description(
+                    "Time to score one request or micro-batch, waiting for a predictor included")
                 .tag("source", s.name().toLowerCase())
                 .publishPercentileHistogram()
                 .register(registry));

@@ -1,0 +1,177 @@
+package lenet.inference;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.startsWith;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.response.Response;
+import jakarta.inject.Inject;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import javax.imageio.ImageIO;
+import lenet.inference.model.ModelManager;
+import lenet.kafka.SharedKafkaResource;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code POST /api/predict} with real MNIST digits in every accepted form, and every kind of bad
+ * input.
+ */
+@QuarkusTest
+@QuarkusTestResource(SharedKafkaResource.class)
+class HttpPredictTest {
+
+  @Inject ModelManager models;
+
+  long version;
+
+  @BeforeEach
+  void model() {
+    version = TestModels.ensureServing(models);
+  }
+
+  @Test
+  void classifiesRealTestDigitsSentAsPixels() {
+    int right = 0;
+    for (int i = 0; i < 20; i++) {
+      Response r =
+          given()
+              .contentType("application/json")
+              .body(TestModels.pixelsJson("digit-" + i, i))
+              .post("/api/predict");
+      r.then()
+          .statusCode(200)
+          .body("id", equalTo("digit-" + i))
+          .body("modelVersion", equalTo(version));
+      List<Float> p = r.path("probabilities");
+      assertThat(p).hasSize(10);
+      assertThat(p.stream().mapToDouble(Float::doubleValue).sum())
+          .isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-4));
+      right += r.<Integer>path("digit") == TestModels.label(i) ? 1 : 0;
+    }
+    assertThat(right).as("real test digits classified right, of 20").isGreaterThanOrEqualTo(18);
+  }
+
+  @Test
+  void classifiesRealTestDigitsPhotographedLargeDarkOnWhiteAndOffCentre() {
+    int right = 0;
+    for (int i = 0; i < 10; i++) {
+      byte[] png = TestModels.render(i, 200, 5, 12 + 4 * i, 50 - 3 * i, "png");
+      int digit =
+          given()
+              .contentType("image/png")
+              .body(png)
+              .post("/api/predict")
+              .then()
+              .statusCode(200)
+              .extract()
+              .path("digit");
+      right += digit == TestModels.label(i) ? 1 : 0;
+    }
+    assertThat(right).as("rendered 200x200 PNGs classified right, of 10").isGreaterThanOrEqualTo(9);
+
+    // The first test digit (a 7) the other ways people send images: JPEG bytes, and base64 PNG
+    // inside JSON.
+    byte[] jpeg = TestModels.render(0, 300, 8, 100, 20, "jpg");
+    given()
+        .contentType("image/jpeg")
+        .body(jpeg)
+        .post("/api/predict")
+        .then()
+        .statusCode(200)
+        .body("digit", equalTo(TestModels.label(0)));
+    String b64 = Base64.getEncoder().encodeToString(TestModels.render(0, 120, 3, 10, 30, "png"));
+    given()
+        .contentType("application/json")
+        .body(Map.of("id", "b64", "png", b64))
+        .post("/api/predict")
+        .then()
+        .statusCode(200)
+        .body("id", equalTo("b64"))
+        .body("digit", equalTo(TestModels.label(0)));
+  }
+
+  @Test
+  void refusesEachKindOfBadInputWith400AndTheReason() throws Exception {
+    String pixels = TestModels.pixelsJson(null, 0);
+    Map<String, String> json =
+        Map.ofEntries(
+            Map.entry("", "EMPTY"),
+            Map.entry("{\"pixels\": [1, 2", "MALFORMED_JSON"),
+            Map.entry("[1, 2, 3]", "WRONG_TYPE"),
+            Map.entry("{\"pixels\": \"abc\"}", "WRONG_TYPE"),
+            Map.entry("{\"pixels\": [1, 2, 3]}", "WRONG_PIXEL_COUNT"),
+            Map.entry(pixels.replaceFirst("\\[0,", "[300,"), "VALUE_OUT_OF_RANGE"),
+            Map.entry(pixels.replaceFirst("\\[0,", "[-1,"), "VALUE_OUT_OF_RANGE"),
+            Map.entry(pixels.replace("\"pixels\"", "\"pixel\""), "UNKNOWN_FIELD"),
+            Map.entry("{\"id\": \"x\"}", "MISSING_FIELD"),
+            Map.entry(pixels.replace("{", "{\"png\": \"iVBORw0KGgo=\", "), "INVALID_VALUE"),
+            Map.entry("{\"png\": \"not base64 !!\"}", "UNDECODABLE_IMAGE"),
+            Map.entry(
+                "{\"png\": \"" + Base64.getEncoder().encodeToString("hello".getBytes()) + "\"}",
+                "UNDECODABLE_IMAGE"));
+    json.forEach(
+        (body, reason) ->
+            given()
+                .contentType("application/json")
+                .body(body)
+                .post("/api/predict")
+                .then()
+                .statusCode(400)
+                .body("reason", equalTo(reason))
+                .body("error", startsWith(reason + ": ")));
+
+    given()
+        .contentType("image/png")
+        .body(new byte[0])
+        .post("/api/predict")
+        .then()
+        .statusCode(400)
+        .body("reason", equalTo("EMPTY"));
+    given()
+        .contentType("image/png")
+        .body("GIF89a not really".getBytes())
+        .post("/api/predict")
+        .then()
+        .statusCode(400)
+        .body("reason", equalTo("UNDECODABLE_IMAGE"));
+    byte[] truncated = java.util.Arrays.copyOf(TestModels.render(1, 200, 5, 10, 10, "png"), 300);
+    given()
+        .contentType("image/png")
+        .body(truncated)
+        .post("/api/predict")
+        .then()
+        .statusCode(400)
+        .body("reason", equalTo("UNDECODABLE_IMAGE"));
+    // 4,100 x 4,100 pixels in a few kilobytes: refused from its header, before decoding.
+    ByteArrayOutputStream bomb = new ByteArrayOutputStream();
+    ImageIO.write(new BufferedImage(4100, 4100, BufferedImage.TYPE_BYTE_BINARY), "png", bomb);
+    given()
+        .contentType("image/png")
+        .body(bomb.toByteArray())
+        .post("/api/predict")
+        .then()
+        .statusCode(400)
+        .body("reason", equalTo("TOO_LARGE"));
+    given()
+        .contentType("image/png")
+        .body(new byte[3 * 1024 * 1024])
+        .post("/api/predict")
+        .then()
+        .statusCode(413);
+    given()
+        .contentType("text/plain")
+        .body("7")
+        .post("/api/predict")
+        .then()
+        .statusCode(415)
+        .body("error", org.hamcrest.Matchers.containsString("image/png"));
+  }
+}

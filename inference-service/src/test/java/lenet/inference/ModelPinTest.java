@@ -1,0 +1,98 @@
+package lenet.inference;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import lenet.inference.model.ModelManager;
+import lenet.kafka.SharedKafkaResource;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Rollback by pinning an older version, new checkpoints listed but not served while pinned, and
+ * back to following.
+ */
+@QuarkusTest
+@QuarkusTestResource(SharedKafkaResource.class)
+class ModelPinTest {
+
+  @Inject ModelManager models;
+
+  @Test
+  void pinsAnOlderVersionThenFollowsThePolicyAgain() throws Exception {
+    TestModels.ensureServing(models);
+    long older = TestModels.publishAndAwait(models);
+    long newer = TestModels.publishAndAwait(models);
+
+    given()
+        .post("/api/models/" + older + "/activate")
+        .then()
+        .statusCode(200)
+        .body("mode", equalTo("PINNED"))
+        .body("pinned", equalTo(older))
+        .body("serving", equalTo(older))
+        .body("policy", equalTo("latest"));
+    predictsWith(older);
+
+    long newest = TestModels.nextVersion();
+    TestModels.publishCheckpoint(TestModels.checkpoint(newest, 0.99));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> models.view().versions().stream().anyMatch(v -> v.version() == newest));
+    models.converge().get();
+    assertThat(models.serving().orElseThrow().modelVersion())
+        .as("pinned: the new checkpoint must not serve")
+        .isEqualTo(older);
+    ModelManager.View view = models.view();
+    assertThat(view.versions())
+        .filteredOn(ModelManager.VersionInfo::serving)
+        .extracting(ModelManager.VersionInfo::version)
+        .containsExactly(older);
+    assertThat(view.versions())
+        .filteredOn(ModelManager.VersionInfo::selectedByPolicy)
+        .extracting(ModelManager.VersionInfo::version)
+        .containsExactly(newest);
+    assertThat(view.versions())
+        .extracting(ModelManager.VersionInfo::version)
+        .contains(newer, newest);
+    given()
+        .get("/api/models")
+        .then()
+        .statusCode(200)
+        .body("versions[0].version", equalTo(newest))
+        .body("versions[0].devAccuracy", equalTo(0.99f));
+
+    given()
+        .post("/api/models/424242/activate")
+        .then()
+        .statusCode(404)
+        .body("error", containsString("424242 is unknown"));
+    given().post("/api/models/abc/activate").then().statusCode(404);
+
+    given()
+        .post("/api/models/follow")
+        .then()
+        .statusCode(200)
+        .body("mode", equalTo("FOLLOWING"))
+        .body("serving", equalTo(newest))
+        .body("pinned", equalTo(null));
+    predictsWith(newest);
+  }
+
+  private static void predictsWith(long version) {
+    given()
+        .contentType("application/json")
+        .body(TestModels.pixelsJson(null, 3))
+        .post("/api/predict")
+        .then()
+        .statusCode(200)
+        .body("modelVersion", equalTo(version))
+        .body("digit", equalTo(TestModels.label(3)));
+  }
+}

@@ -14,6 +14,10 @@ public final class LocalKafka {
   private LocalKafka() {}
 
   public static void main(String[] args) throws InterruptedException {
+    // The broker logs every config at INFO; warnings and errors are what a person needs here.
+    if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+    }
     int port = 9092;
     int controllerPort = -1;
     Path dataDir = Path.of("data", "kafka");
@@ -39,6 +43,12 @@ public final class LocalKafka {
       controllerPort = port + 1;
     }
     LocalKafkaBroker broker = LocalKafkaBroker.persistent(port, controllerPort, dataDir);
+    try {
+      broker.start(Duration.ofSeconds(60));
+    } catch (IllegalStateException e) {
+      System.err.println("ERROR: " + e.getMessage());
+      System.exit(1);
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
@@ -49,12 +59,6 @@ public final class LocalKafka {
                   stopped.countDown();
                 },
                 "local-kafka-shutdown"));
-    try {
-      broker.start(Duration.ofSeconds(60));
-    } catch (IllegalStateException e) {
-      System.err.println("ERROR: " + e.getMessage());
-      System.exit(1);
-    }
     System.out.println(
         "READY Kafka 4.1 (KRaft) on " + broker.bootstrapServers() + ", data in " + broker.dataDir());
     stopped.await();

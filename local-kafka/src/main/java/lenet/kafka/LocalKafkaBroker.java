@@ -128,7 +128,11 @@ public final class LocalKafkaBroker implements AutoCloseable {
     return p;
   }
 
+  /** Formats a new data directory; one that holds a broker's data already is used as it is. */
   private void format(KafkaConfig config) {
+    if (Files.exists(dataDir.resolve("meta.properties"))) {
+      return;
+    }
     Formatter formatter =
         new Formatter()
             .setClusterId(Uuid.randomUuid().toString())
@@ -140,7 +144,8 @@ public final class LocalKafkaBroker implements AutoCloseable {
     try {
       formatter.run();
     } catch (Exception e) {
-      throw new IllegalStateException("Cannot format the Kafka data directory " + dataDir, e);
+      throw new IllegalStateException(
+          "Cannot format the Kafka data directory " + dataDir + ": " + e.getMessage(), e);
     }
   }
 

@@ -22,7 +22,10 @@ public class DatasetResource {
     this.job = job;
   }
 
-  /** Facts (shapes, dtypes, peak-to-peak, label counts per split) and the ingest status with its manifest. */
+  /**
+   * Facts (shapes, dtypes, peak-to-peak, label counts per split) and the ingest status with its
+   * manifest.
+   */
   @GET
   public Map<String, Object> describe() {
     Map<String, Object> out = new LinkedHashMap<>();

@@ -16,7 +16,9 @@ public interface IngestConfig {
   @WithDefault("true")
   boolean fetch();
 
-  /** Refuse files whose SHA-256 differs from the original MNIST (turn off for other IDX datasets). */
+  /**
+   * Refuse files whose SHA-256 differs from the original MNIST (turn off for other IDX datasets).
+   */
   @WithDefault("true")
   boolean verifyChecksums();
 
@@ -24,7 +26,9 @@ public interface IngestConfig {
   @WithDefault("250")
   int batchSize();
 
-  /** Fraction of the training file kept for dev, taken from its end as Keras validation_split does. */
+  /**
+   * Fraction of the training file kept for dev, taken from its end as Keras validation_split does.
+   */
   @WithDefault("0.2")
   double validationSplit();
 
@@ -32,7 +36,9 @@ public interface IngestConfig {
   @WithDefault("true")
   boolean onStartup();
 
-  /** Use only the first N training images (small real data for tests and demos); all when absent. */
+  /**
+   * Use only the first N training images (small real data for tests and demos); all when absent.
+   */
   Optional<Integer> maxTrainImages();
 
   /** Use only the first N test images; all when absent. */

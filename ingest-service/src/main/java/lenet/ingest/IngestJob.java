@@ -39,8 +39,8 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
- * Reads, validates and preprocesses MNIST and streams one complete copy to Kafka. One ingest at a time, on its own
- * thread; the HTTP API and the start-up trigger only ask for one.
+ * Reads, validates and preprocesses MNIST and streams one complete copy to Kafka. One ingest at a
+ * time, on its own thread; the HTTP API and the start-up trigger only ask for one.
  */
 @ApplicationScoped
 public class IngestJob {
@@ -72,7 +72,8 @@ public class IngestJob {
   private final ExecutorService worker =
       Executors.newSingleThreadExecutor(r -> new Thread(r, "mnist-ingest"));
   private final AtomicReference<Status> status =
-      new AtomicReference<>(new Status(State.IDLE, "no ingest yet", Map.of(), null, null, null, null));
+      new AtomicReference<>(
+          new Status(State.IDLE, "no ingest yet", Map.of(), null, null, null, null));
   private volatile DatasetFacts facts;
 
   IngestJob(
@@ -84,7 +85,9 @@ public class IngestJob {
     this.topics = Topics.from(mpConfig);
     this.bootstrap = bootstrap;
     this.imagesCounter =
-        Counter.builder("ingest.images").description("Images written to the dataset topics").register(registry);
+        Counter.builder("ingest.images")
+            .description("Images written to the dataset topics")
+            .register(registry);
   }
 
   void onStart(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) StartupEvent event) {
@@ -107,7 +110,8 @@ public class IngestJob {
   }
 
   /**
-   * Starts an ingest unless one runs. Without {@code force}, a copy of the same files already on Kafka is kept.
+   * Starts an ingest unless one runs. Without {@code force}, a copy of the same files already on
+   * Kafka is kept.
    *
    * @return false when one is already running
    */
@@ -140,8 +144,14 @@ public class IngestJob {
         status.set(
             new Status(
                 State.SKIPPED,
-                "dataset " + datasetId + " is already on Kafka; POST .../ingest?force=true to write another copy",
-                Map.of(), null, started, Instant.now(), existing.get()));
+                "dataset "
+                    + datasetId
+                    + " is already on Kafka; POST .../ingest?force=true to write another copy",
+                Map.of(),
+                null,
+                started,
+                Instant.now(),
+                existing.get()));
         LOG.infof("Dataset %s is already on Kafka; not ingesting again", datasetId);
         return;
       }
@@ -154,7 +164,11 @@ public class IngestJob {
         manifest =
             new DatasetWriter(producer, topics)
                 .publish(
-                    datasetId, train, test, config.validationSplit(), config.batchSize(),
+                    datasetId,
+                    train,
+                    test,
+                    config.validationSplit(),
+                    config.batchSize(),
                     (split, done, of) -> {
                       int before = lastLogged.getOrDefault(split, 0);
                       imagesCounter.increment(done - before);
@@ -163,11 +177,18 @@ public class IngestJob {
                       int sum = written.values().stream().mapToInt(Integer::intValue).sum();
                       double rate = sum / ((System.nanoTime() - t0) / 1e9);
                       status.set(
-                          new Status(State.RUNNING, "writing " + split, Map.copyOf(written), rate, started,
-                              null, null));
+                          new Status(
+                              State.RUNNING,
+                              "writing " + split,
+                              Map.copyOf(written),
+                              rate,
+                              started,
+                              null,
+                              null));
                       if (done == of) {
-                        LOG.infof("Ingest %s: %s done, %,d of %,d images, %.0f images/s", datasetId, split,
-                            sum, total, rate);
+                        LOG.infof(
+                            "Ingest %s: %s done, %,d of %,d images, %.0f images/s",
+                            datasetId, split, sum, total, rate);
                       }
                     });
       }
@@ -176,11 +197,19 @@ public class IngestJob {
           new Status(
               State.DONE,
               String.format("wrote %,d images in %.1f s", total, seconds),
-              Map.copyOf(written), total / seconds, started, Instant.now(), manifest));
+              Map.copyOf(written),
+              total / seconds,
+              started,
+              Instant.now(),
+              manifest));
       LOG.infof(
           "Ingested dataset %s: train %,d, dev %,d, test %,d images in %.1f s (%.0f images/s)",
-          datasetId, manifest.split(Split.TRAIN).images(), manifest.split(Split.DEV).images(),
-          manifest.split(Split.TEST).images(), seconds, total / seconds);
+          datasetId,
+          manifest.split(Split.TRAIN).images(),
+          manifest.split(Split.DEV).images(),
+          manifest.split(Split.TEST).images(),
+          seconds,
+          total / seconds);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       status.set(failed(started, "interrupted; no manifest was published"));
@@ -198,21 +227,32 @@ public class IngestJob {
   private String datasetId(MnistFiles files, MnistSet train, MnistSet test) {
     String base = files.datasetId();
     boolean standard =
-        train.count() == 60_000 && test.count() == 10_000 && config.validationSplit() == 0.2
+        train.count() == 60_000
+            && test.count() == 10_000
+            && config.validationSplit() == 0.2
             && config.batchSize() == 250;
     if (standard) {
       return base;
     }
-    return base + "-" + train.count() + "-" + test.count() + "-" + Math.round(config.validationSplit() * 100)
-        + "-" + config.batchSize();
+    return base
+        + "-"
+        + train.count()
+        + "-"
+        + test.count()
+        + "-"
+        + Math.round(config.validationSplit() * 100)
+        + "-"
+        + config.batchSize();
   }
 
   private Optional<DatasetManifest> latestManifest() {
     try (KafkaConsumer<String, byte[]> consumer =
         new KafkaConsumer<>(
             Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topic.LARGE_RECORD),
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrap,
+                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
+                Topic.LARGE_RECORD),
             new StringDeserializer(),
             new ByteArrayDeserializer())) {
       return new DatasetReader(consumer, topics).latestManifest(DatasetWriter.DATASET_NAME);
@@ -220,21 +260,29 @@ public class IngestJob {
   }
 
   /**
-   * Settings chosen by measurement (see BENCHMARKS.md): large batches and lingering so each request carries several
-   * ~785 KB records; lz4 because MNIST is mostly zeros; acks=all with idempotence so a retry never duplicates a
-   * batch.
+   * Settings chosen by measurement (see BENCHMARKS.md): large batches and lingering so each request
+   * carries several ~785 KB records; lz4 because MNIST is mostly zeros; acks=all with idempotence
+   * so a retry never duplicates a batch.
    */
   private KafkaProducer<String, byte[]> producer() {
     return new KafkaProducer<>(
         Map.of(
-            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-            ProducerConfig.ACKS_CONFIG, "all",
-            ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-            ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4",
-            ProducerConfig.LINGER_MS_CONFIG, 10,
-            ProducerConfig.BATCH_SIZE_CONFIG, 2 * 1024 * 1024,
-            ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topic.LARGE_RECORD,
-            ProducerConfig.BUFFER_MEMORY_CONFIG, 128L * 1024 * 1024),
+            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            bootstrap,
+            ProducerConfig.ACKS_CONFIG,
+            "all",
+            ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+            true,
+            ProducerConfig.COMPRESSION_TYPE_CONFIG,
+            "lz4",
+            ProducerConfig.LINGER_MS_CONFIG,
+            10,
+            ProducerConfig.BATCH_SIZE_CONFIG,
+            2 * 1024 * 1024,
+            ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
+            Topic.LARGE_RECORD,
+            ProducerConfig.BUFFER_MEMORY_CONFIG,
+            128L * 1024 * 1024),
         new StringSerializer(),
         new ByteArraySerializer());
   }
@@ -245,11 +293,22 @@ public class IngestJob {
             (name, s) ->
                 LOG.infof(
                     "%s: raw %s %s (peak-to-peak %d) -> %s %s in [%.1f, %.1f] (peak-to-peak %.1f); labels per class %s",
-                    name, s.rawShape(), s.rawDtype(), s.rawPeakToPeak(), s.shape(), s.dtype(), s.min(), s.max(),
-                    s.peakToPeak(), s.labelCounts()));
+                    name,
+                    s.rawShape(),
+                    s.rawDtype(),
+                    s.rawPeakToPeak(),
+                    s.shape(),
+                    s.dtype(),
+                    s.min(),
+                    s.max(),
+                    s.peakToPeak(),
+                    s.labelCounts()));
   }
 
-  /** Computes the facts the tutorial prints, from the raw bytes (the float values are bytes / 255 exactly). */
+  /**
+   * Computes the facts the tutorial prints, from the raw bytes (the float values are bytes / 255
+   * exactly).
+   */
   static final class Facts {
     static DatasetFacts of(String id, MnistSet train, MnistSet test, double validationSplit) {
       int dev = (int) Math.round(train.count() * validationSplit);
@@ -276,8 +335,15 @@ public class IngestJob {
         min = 0;
       }
       return new DatasetFacts.SplitFacts(
-          count, List.of(count, 28, 28), "uint8", max - min, List.of(count, 1, 28, 28), "float32",
-          min / 255.0, max / 255.0, (max - min) / 255.0,
+          count,
+          List.of(count, 28, 28),
+          "uint8",
+          max - min,
+          List.of(count, 1, 28, 28),
+          "float32",
+          min / 255.0,
+          max / 255.0,
+          (max - min) / 255.0,
           java.util.Arrays.stream(counts).boxed().toList());
     }
   }

@@ -50,7 +50,12 @@ class CorruptFilesTest {
         ByteBuffer.wrap(images).putInt(0, 1234);
         Files.write(dir.resolve(MnistFiles.TEST_IMAGES), images);
         return Map.of(
-            "ingest.data-dir", dir.toString(), "ingest.fetch", "false", "ingest.max-train-images", "1000");
+            "ingest.data-dir",
+            dir.toString(),
+            "ingest.fetch",
+            "false",
+            "ingest.max-train-images",
+            "1000");
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
@@ -62,7 +67,9 @@ class CorruptFilesTest {
   @Test
   void failsWithTheFileAndProblemAndPublishesNothing() {
     Optional<DatasetManifest> before = manifest();
-    await().atMost(Duration.ofMinutes(1)).until(() -> job.status().state() != IngestJob.State.RUNNING);
+    await()
+        .atMost(Duration.ofMinutes(1))
+        .until(() -> job.status().state() != IngestJob.State.RUNNING);
     assertThat(job.status().state()).isEqualTo(IngestJob.State.FAILED);
     given()
         .get("/api/datasets/mnist")
@@ -71,7 +78,8 @@ class CorruptFilesTest {
         .body("status.state", equalTo("FAILED"))
         .body("status.message", containsString("t10k-images-idx3-ubyte has magic number 1234"));
     given().get("/q/health/ready").then().statusCode(503);
-    assertThat(manifest().map(DatasetManifest::datasetId)).isEqualTo(before.map(DatasetManifest::datasetId));
+    assertThat(manifest().map(DatasetManifest::datasetId))
+        .isEqualTo(before.map(DatasetManifest::datasetId));
   }
 
   private static Optional<DatasetManifest> manifest() {

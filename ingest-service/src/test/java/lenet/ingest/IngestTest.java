@@ -24,7 +24,10 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 
-/** The whole real MNIST through a real broker: counts, values and order as the tutorial's preprocessing gives. */
+/**
+ * The whole real MNIST through a real broker: counts, values and order as the tutorial's
+ * preprocessing gives.
+ */
 @QuarkusTest
 @QuarkusTestResource(SharedKafkaResource.class)
 class IngestTest {
@@ -34,7 +37,9 @@ class IngestTest {
 
   @Test
   void ingestsTheRealMnistOnceAndReadsBackExactly() {
-    await().atMost(Duration.ofMinutes(3)).until(() -> job.status().state() != IngestJob.State.RUNNING);
+    await()
+        .atMost(Duration.ofMinutes(3))
+        .until(() -> job.status().state() != IngestJob.State.RUNNING);
     assertThat(job.status().state()).as(job.status().message()).isEqualTo(IngestJob.State.DONE);
 
     given()
@@ -54,7 +59,11 @@ class IngestTest {
     MnistSet test = files.test();
     try (KafkaConsumer<String, byte[]> consumer =
         new KafkaConsumer<>(
-            Map.of("bootstrap.servers", SharedKafka.bootstrapServers(), "max.partition.fetch.bytes", 4 << 20),
+            Map.of(
+                "bootstrap.servers",
+                SharedKafka.bootstrapServers(),
+                "max.partition.fetch.bytes",
+                4 << 20),
             new StringDeserializer(),
             new ByteArrayDeserializer())) {
       DatasetReader reader = new DatasetReader(consumer, Topics.defaults());
@@ -68,7 +77,9 @@ class IngestTest {
     }
 
     given().post("/api/datasets/mnist/ingest").then().statusCode(202);
-    await().atMost(Duration.ofMinutes(1)).until(() -> job.status().state() != IngestJob.State.RUNNING);
+    await()
+        .atMost(Duration.ofMinutes(1))
+        .until(() -> job.status().state() != IngestJob.State.RUNNING);
     assertThat(job.status().state()).isEqualTo(IngestJob.State.SKIPPED);
   }
 

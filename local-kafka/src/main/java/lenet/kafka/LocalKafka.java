@@ -5,9 +5,10 @@ import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * The local broker as its own process, for people: {@code java -jar local-kafka/target/local-kafka.jar [--port 9092]
- * [--controller-port 9093] [--data-dir data/kafka]}. Data survives restarts; prints one READY line once clients can
- * connect; stops cleanly on SIGTERM or Ctrl-C.
+ * The local broker as its own process, for people: {@code java -jar
+ * local-kafka/target/local-kafka.jar [--port 9092] [--controller-port 9093] [--data-dir
+ * data/kafka]}. Data survives restarts; prints one READY line once clients can connect; stops
+ * cleanly on SIGTERM or Ctrl-C.
  */
 public final class LocalKafka {
 
@@ -60,7 +61,10 @@ public final class LocalKafka {
                 },
                 "local-kafka-shutdown"));
     System.out.println(
-        "READY Kafka 4.1 (KRaft) on " + broker.bootstrapServers() + ", data in " + broker.dataDir());
+        "READY Kafka 4.1 (KRaft) on "
+            + broker.bootstrapServers()
+            + ", data in "
+            + broker.dataDir());
     stopped.await();
   }
 

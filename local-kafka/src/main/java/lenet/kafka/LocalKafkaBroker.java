@@ -22,9 +22,9 @@ import org.apache.kafka.common.utils.Time;
 import org.apache.kafka.metadata.storage.Formatter;
 
 /**
- * A real single-node Apache Kafka broker in KRaft mode (broker and controller in one), bound to 127.0.0.1. The same
- * class serves tests (in-process, free ports, throw-away directory) and people ({@link LocalKafka}: fixed port,
- * data kept between runs).
+ * A real single-node Apache Kafka broker in KRaft mode (broker and controller in one), bound to
+ * 127.0.0.1. The same class serves tests (in-process, free ports, throw-away directory) and people
+ * ({@link LocalKafka}: fixed port, data kept between runs).
  */
 public final class LocalKafkaBroker implements AutoCloseable {
 
@@ -71,7 +71,8 @@ public final class LocalKafkaBroker implements AutoCloseable {
   }
 
   /**
-   * Formats the data directory when it is new, starts the broker, and returns once a client can reach it.
+   * Formats the data directory when it is new, starts the broker, and returns once a client can
+   * reach it.
    *
    * @throws IllegalStateException when a port is taken or the broker does not come up
    */
@@ -103,7 +104,14 @@ public final class LocalKafkaBroker implements AutoCloseable {
             Map.entry("controller.quorum.voters", "1@" + HOST + ":" + controllerPort),
             Map.entry(
                 "listeners",
-                "PLAINTEXT://" + HOST + ":" + port + ",CONTROLLER://" + HOST + ":" + controllerPort),
+                "PLAINTEXT://"
+                    + HOST
+                    + ":"
+                    + port
+                    + ",CONTROLLER://"
+                    + HOST
+                    + ":"
+                    + controllerPort),
             Map.entry("advertised.listeners", "PLAINTEXT://" + HOST + ":" + port),
             Map.entry("controller.listener.names", "CONTROLLER"),
             Map.entry("inter.broker.listener.name", "PLAINTEXT"),
@@ -118,7 +126,8 @@ public final class LocalKafkaBroker implements AutoCloseable {
             Map.entry("default.replication.factor", "1"),
             // Consumers join at once instead of waiting 3 s for more members.
             Map.entry("group.initial.rebalance.delay.ms", "0"),
-            // Topics are created by the services with their settings; a typo must not create a stray topic.
+            // Topics are created by the services with their settings; a typo must not create a
+            // stray topic.
             Map.entry("auto.create.topics.enable", "false"),
             // Room for dataset batches and checkpoints (topics set their own limit too).
             Map.entry("message.max.bytes", String.valueOf(8 * 1024 * 1024)),

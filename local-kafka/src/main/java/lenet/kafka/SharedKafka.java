@@ -3,8 +3,8 @@ package lenet.kafka;
 import java.time.Duration;
 
 /**
- * One in-process broker per JVM, shared by every test class: starting a broker costs seconds, reusing it nothing.
- * It starts on first use and stops when the JVM exits.
+ * One in-process broker per JVM, shared by every test class: starting a broker costs seconds,
+ * reusing it nothing. It starts on first use and stops when the JVM exits.
  */
 public final class SharedKafka {
 

@@ -4,8 +4,9 @@ import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import java.util.Map;
 
 /**
- * Points a {@code @QuarkusTest} at the JVM's shared broker: {@code @QuarkusTestResource(SharedKafkaResource.class)}.
- * Stopping a test resource leaves the broker up for the next test class.
+ * Points a {@code @QuarkusTest} at the JVM's shared broker:
+ * {@code @QuarkusTestResource(SharedKafkaResource.class)}. Stopping a test resource leaves the
+ * broker up for the next test class.
  */
 public class SharedKafkaResource implements QuarkusTestResourceLifecycleManager {
 

@@ -39,7 +39,9 @@ class LocalKafkaBrokerTest {
         producer.send(new ProducerRecord<>("kept", "k", "before restart")).get();
       }
       assertThatThrownBy(
-              () -> LocalKafkaBroker.persistent(port, controller, dir.resolve("other")).start(Duration.ofSeconds(5)))
+              () ->
+                  LocalKafkaBroker.persistent(port, controller, dir.resolve("other"))
+                      .start(Duration.ofSeconds(5)))
           .isInstanceOf(IllegalStateException.class)
           .hasMessageContaining("127.0.0.1:" + port + " is taken");
     }
@@ -52,7 +54,9 @@ class LocalKafkaBrokerTest {
   private static List<String> readAll(String bootstrap, String topic) {
     try (KafkaConsumer<String, String> consumer =
         new KafkaConsumer<>(
-            Map.of("bootstrap.servers", bootstrap), new StringDeserializer(), new StringDeserializer())) {
+            Map.of("bootstrap.servers", bootstrap),
+            new StringDeserializer(),
+            new StringDeserializer())) {
       TopicPartition tp = new TopicPartition(topic, 0);
       consumer.assign(List.of(tp));
       consumer.seekToBeginning(List.of(tp));

@@ -62,8 +62,21 @@ class BinaryFormatTest {
     new Random(2).nextBytes(params);
     Checkpoint.Header header =
         new Checkpoint.Header(
-            "lenet5", 12, "run-1", 3, 5, "arch", 62698, Checkpoint.sha256(params), 1L, 0.1, 0.97,
-            0.09, 0.98, null, null);
+            "lenet5",
+            12,
+            "run-1",
+            3,
+            5,
+            "arch",
+            62698,
+            Checkpoint.sha256(params),
+            1L,
+            0.1,
+            0.97,
+            0.09,
+            0.98,
+            null,
+            null);
     Checkpoint cp = new Checkpoint(header, params);
     Checkpoint back = Checkpoint.decode(cp.encode());
     assertThat(back.header()).isEqualTo(header);

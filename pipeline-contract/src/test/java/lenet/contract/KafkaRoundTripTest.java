@@ -54,7 +54,11 @@ class KafkaRoundTripTest {
       ConfigResource checkpoints =
           new ConfigResource(ConfigResource.Type.TOPIC, Topic.MODEL_CHECKPOINTS.defaultName());
       Config config =
-          admin.describeConfigs(List.of(checkpoints)).all().get(10, TimeUnit.SECONDS).get(checkpoints);
+          admin
+              .describeConfigs(List.of(checkpoints))
+              .all()
+              .get(10, TimeUnit.SECONDS)
+              .get(checkpoints);
       assertThat(config.get("cleanup.policy").value()).isEqualTo("compact");
       assertThat(Integer.parseInt(config.get("max.message.bytes").value()))
           .isGreaterThanOrEqualTo(1 << 20);
@@ -80,8 +84,10 @@ class KafkaRoundTripTest {
     try (KafkaProducer<String, byte[]> producer =
         new KafkaProducer<>(
             Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topic.LARGE_RECORD),
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrap,
+                ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
+                Topic.LARGE_RECORD),
             new StringSerializer(),
             new ByteArraySerializer())) {
       producer.send(new ProducerRecord<>(images, 0, "img-1", event.encode()));
@@ -96,8 +102,10 @@ class KafkaRoundTripTest {
     try (KafkaConsumer<String, byte[]> consumer =
         new KafkaConsumer<>(
             Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topic.LARGE_RECORD),
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrap,
+                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
+                Topic.LARGE_RECORD),
             new StringDeserializer(),
             new ByteArrayDeserializer())) {
       TopicPartition tp = new TopicPartition(topic, partition);

@@ -34,7 +34,9 @@ class MnistDatasetTest {
 
   @BeforeAll
   static void fetch() {
-    files = new MnistFiles(Path.of(System.getProperty("mnist.dir", "data/mnist")), true).ensurePresent();
+    files =
+        new MnistFiles(Path.of(System.getProperty("mnist.dir", "data/mnist")), true)
+            .ensurePresent();
   }
 
   @Test
@@ -57,16 +59,21 @@ class MnistDatasetTest {
 
     byte[] badMagic = images.clone();
     ByteBuffer.wrap(badMagic).putInt(0, 2049);
-    assertThat(testSetError(dir, badMagic, labels)).contains("t10k-images-idx3-ubyte has magic number 2049");
+    assertThat(testSetError(dir, badMagic, labels))
+        .contains("t10k-images-idx3-ubyte has magic number 2049");
 
     byte[] truncated = java.util.Arrays.copyOf(images, images.length - 100);
     assertThat(testSetError(dir, truncated, labels)).contains("is truncated").contains("7840016");
 
     byte[] fewerLabels = java.util.Arrays.copyOf(labels, 8 + 9_999);
     ByteBuffer.wrap(fewerLabels).putInt(4, 9_999);
-    assertThat(testSetError(dir, images, fewerLabels)).contains("holds 9999 labels but").contains("10000 images");
+    assertThat(testSetError(dir, images, fewerLabels))
+        .contains("holds 9999 labels but")
+        .contains("10000 images");
 
-    assertThat(testSetError(dir, images, trainLabels)).contains("60000 labels").contains("do not belong together");
+    assertThat(testSetError(dir, images, trainLabels))
+        .contains("60000 labels")
+        .contains("do not belong together");
 
     byte[] altered = images.clone();
     altered[5000] ^= 1;
@@ -104,7 +111,8 @@ class MnistDatasetTest {
             Map.of("bootstrap.servers", bootstrap, "max.request.size", 4 << 20, "linger.ms", 5),
             new StringSerializer(),
             new ByteArraySerializer())) {
-      manifest = new DatasetWriter(producer, topics).publish("subset-1", train, test, 0.2, 128, null);
+      manifest =
+          new DatasetWriter(producer, topics).publish("subset-1", train, test, 0.2, 128, null);
     }
     assertThat(manifest.split(Split.TRAIN).images()).isEqualTo(800);
     assertThat(manifest.split(Split.DEV).images()).isEqualTo(200);

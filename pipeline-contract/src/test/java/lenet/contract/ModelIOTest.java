@@ -28,13 +28,19 @@ class ModelIOTest {
       Checkpoint cp = new Checkpoint(header(params, LeNet5.ARCHITECTURE_ID), params);
       NDArray x = manager.randomUniform(0, 1, new ai.djl.ndarray.types.Shape(4, 1, 28, 28));
       float[] expected =
-          block.forward(new ParameterStore(manager, false), new NDList(x), false).singletonOrThrow().toFloatArray();
+          block
+              .forward(new ParameterStore(manager, false), new NDList(x), false)
+              .singletonOrThrow()
+              .toFloatArray();
       try (Model model = ModelIO.load(Checkpoint.decode(cp.encode()), Device.cpu());
           NDManager sub = model.getNDManager().newSubManager()) {
         NDArray copy = sub.create(x.toFloatArray(), x.getShape());
         float[] actual =
-            model.getBlock().forward(new ParameterStore(sub, false), new NDList(copy), false)
-                .singletonOrThrow().toFloatArray();
+            model
+                .getBlock()
+                .forward(new ParameterStore(sub, false), new NDList(copy), false)
+                .singletonOrThrow()
+                .toFloatArray();
         assertThat(actual).containsExactly(expected);
       }
       Checkpoint other = new Checkpoint(header(params, "resnet"), params);
@@ -46,7 +52,20 @@ class ModelIOTest {
 
   private static Checkpoint.Header header(byte[] params, String arch) {
     return new Checkpoint.Header(
-        LeNet5.MODEL_NAME, 1, "r", 1, 1, arch, LeNet5.TOTAL_PARAMETERS, Checkpoint.sha256(params), 0L,
-        0, 0, 0, 0, null, null);
+        LeNet5.MODEL_NAME,
+        1,
+        "r",
+        1,
+        1,
+        arch,
+        LeNet5.TOTAL_PARAMETERS,
+        Checkpoint.sha256(params),
+        0L,
+        0,
+        0,
+        0,
+        0,
+        null,
+        null);
   }
 }

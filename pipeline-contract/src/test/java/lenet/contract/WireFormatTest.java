@@ -27,7 +27,9 @@ class WireFormatTest {
   }
 
   private static String pixelsJson(int count, String value) {
-    return IntStream.range(0, count).mapToObj(i -> value).collect(Collectors.joining(",", "[", "]"));
+    return IntStream.range(0, count)
+        .mapToObj(i -> value)
+        .collect(Collectors.joining(",", "[", "]"));
   }
 
   private static WireFormatException imageError(String json) {
@@ -69,12 +71,26 @@ class WireFormatTest {
         Arguments.of("truncated", "{\"pixels\": [1, 2", Reason.MALFORMED_JSON, "not valid JSON"),
         Arguments.of("not json", "hello", Reason.MALFORMED_JSON, "not valid JSON"),
         Arguments.of("array not object", "[1,2,3]", Reason.WRONG_TYPE, "must be a JSON object"),
-        Arguments.of("id not a string", "{\"id\": 5, \"png\": \"iVBO\"}", Reason.WRONG_TYPE, "'id' must be a string"),
-        Arguments.of("pixels not an array", "{\"pixels\": \"abc\"}", Reason.WRONG_TYPE, "'pixels' must be an array"),
-        Arguments.of("png not a string", "{\"png\": 12}", Reason.WRONG_TYPE, "'png' must be a base64 string"),
-        Arguments.of("unknown field", "{\"pixel\": []}", Reason.UNKNOWN_FIELD, "unknown field 'pixel'"),
+        Arguments.of(
+            "id not a string",
+            "{\"id\": 5, \"png\": \"iVBO\"}",
+            Reason.WRONG_TYPE,
+            "'id' must be a string"),
+        Arguments.of(
+            "pixels not an array",
+            "{\"pixels\": \"abc\"}",
+            Reason.WRONG_TYPE,
+            "'pixels' must be an array"),
+        Arguments.of(
+            "png not a string",
+            "{\"png\": 12}",
+            Reason.WRONG_TYPE,
+            "'png' must be a base64 string"),
+        Arguments.of(
+            "unknown field", "{\"pixel\": []}", Reason.UNKNOWN_FIELD, "unknown field 'pixel'"),
         Arguments.of("no image", "{\"id\": \"x\"}", Reason.MISSING_FIELD, "got neither"),
-        Arguments.of("bad base64", "{\"png\": \"***\"}", Reason.UNDECODABLE_IMAGE, "not valid base64"));
+        Arguments.of(
+            "bad base64", "{\"png\": \"***\"}", Reason.UNDECODABLE_IMAGE, "not valid base64"));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -155,21 +171,55 @@ class WireFormatTest {
   static Stream<Arguments> badCommands() {
     return Stream.of(
         Arguments.of("not json", "epochs=3", Reason.MALFORMED_JSON, "not valid JSON"),
-        Arguments.of("zero epochs", "{\"epochs\": 0}", Reason.INVALID_VALUE, "'epochs' must be in 1..1000, got 0"),
-        Arguments.of("negative epochs", "{\"epochs\": -2}", Reason.INVALID_VALUE, "'epochs' must be in 1..1000, got -2"),
-        Arguments.of("batch 0", "{\"batchSize\": 0}", Reason.INVALID_VALUE, "'batchSize' must be in 1..60000, got 0"),
-        Arguments.of("batch too big", "{\"batchSize\": 60001}", Reason.INVALID_VALUE, "'batchSize' must be in 1..60000"),
-        Arguments.of("negative lr", "{\"learningRate\": -0.1}", Reason.INVALID_VALUE, "'learningRate' must be in (0, 10]"),
-        Arguments.of("unknown optimizer", "{\"optimizer\": \"lion\"}", Reason.INVALID_VALUE, "'optimizer' must be one of"),
-        Arguments.of("epochs as string", "{\"epochs\": \"3\"}", Reason.WRONG_TYPE, "'epochs' must be an integer"),
-        Arguments.of("epochs fractional", "{\"epochs\": 2.5}", Reason.WRONG_TYPE, "'epochs' must be an integer"),
+        Arguments.of(
+            "zero epochs",
+            "{\"epochs\": 0}",
+            Reason.INVALID_VALUE,
+            "'epochs' must be in 1..1000, got 0"),
+        Arguments.of(
+            "negative epochs",
+            "{\"epochs\": -2}",
+            Reason.INVALID_VALUE,
+            "'epochs' must be in 1..1000, got -2"),
+        Arguments.of(
+            "batch 0",
+            "{\"batchSize\": 0}",
+            Reason.INVALID_VALUE,
+            "'batchSize' must be in 1..60000, got 0"),
+        Arguments.of(
+            "batch too big",
+            "{\"batchSize\": 60001}",
+            Reason.INVALID_VALUE,
+            "'batchSize' must be in 1..60000"),
+        Arguments.of(
+            "negative lr",
+            "{\"learningRate\": -0.1}",
+            Reason.INVALID_VALUE,
+            "'learningRate' must be in (0, 10]"),
+        Arguments.of(
+            "unknown optimizer",
+            "{\"optimizer\": \"lion\"}",
+            Reason.INVALID_VALUE,
+            "'optimizer' must be one of"),
+        Arguments.of(
+            "epochs as string",
+            "{\"epochs\": \"3\"}",
+            Reason.WRONG_TYPE,
+            "'epochs' must be an integer"),
+        Arguments.of(
+            "epochs fractional",
+            "{\"epochs\": 2.5}",
+            Reason.WRONG_TYPE,
+            "'epochs' must be an integer"),
         Arguments.of("typo field", "{\"epoch\": 3}", Reason.UNKNOWN_FIELD, "unknown field 'epoch'"),
-        Arguments.of("bad run id", "{\"runId\": \"a b/c\"}", Reason.INVALID_VALUE, "'runId' must be"));
+        Arguments.of(
+            "bad run id", "{\"runId\": \"a b/c\"}", Reason.INVALID_VALUE, "'runId' must be"));
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("badCommands")
-  void badCommandsAreRefusedWithTheirReason(String name, String json, Reason reason, String message) {
+  void badCommandsAreRefusedWithTheirReason(
+      String name, String json, Reason reason, String message) {
     WireFormatException e = assertThrowsWire(() -> TrainingCommand.decode(utf8(json)));
     assertThat(e.reason()).isEqualTo(reason);
     assertThat(e.getMessage()).contains(message);
@@ -178,7 +228,8 @@ class WireFormatTest {
   @Test
   void trainingEventRoundTripsAndLeavesOutNulls() {
     TrainingEvent e =
-        TrainingEvent.epoch("r", 2, 5, new TrainingEvent.EpochMetrics(0.1, 0.97, 0.12, 0.96, 5.5, 9000), 4);
+        TrainingEvent.epoch(
+            "r", 2, 5, new TrainingEvent.EpochMetrics(0.1, 0.97, 0.12, 0.96, 5.5, 9000), 4);
     assertThat(TrainingEvent.decode(e.encode())).isEqualTo(e);
     String json = new String(TrainingEvent.failed("r", "boom").encode(), StandardCharsets.UTF_8);
     assertThat(json).contains("\"type\":\"FAILED\"", "\"message\":\"boom\"").doesNotContain("loss");

@@ -5,7 +5,10 @@ import io.smallrye.config.WithDefault;
 import java.time.Duration;
 import java.util.Optional;
 
-/** Defaults of a run (a command may override each) and the engine settings; every key is {@code trainer.*}. */
+/**
+ * Defaults of a run (a command may override each) and the engine settings; every key is {@code
+ * trainer.*}.
+ */
 @ConfigMapping(prefix = "trainer")
 public interface TrainerConfig {
 
@@ -24,13 +27,16 @@ public interface TrainerConfig {
   @WithDefault("adam")
   String optimizer();
 
-  /** Seed for initialization and per-epoch shuffling: same seed, same data, CPU -> identical metrics. */
+  /**
+   * Seed for initialization and per-epoch shuffling: same seed, same data, CPU -> identical
+   * metrics.
+   */
   @WithDefault("42")
   long seed();
 
   /**
-   * Learning-rate schedule over a run: {@code constant}, or {@code cosine} (decays to 1% of the rate by the last
-   * epoch, which is what carries 20 epochs past the tutorial's 99.26%).
+   * Learning-rate schedule over a run: {@code constant}, or {@code cosine} (decays to 1% of the
+   * rate by the last epoch, which is what carries 20 epochs past the tutorial's 99.26%).
    */
   @WithDefault("cosine")
   String schedule();

@@ -13,7 +13,10 @@ import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
-/** Sets the engine's threads before DJL loads, creates the topics, and logs the network and the device. */
+/**
+ * Sets the engine's threads before DJL loads, creates the topics, and logs the network and the
+ * device.
+ */
 @ApplicationScoped
 public class TrainerStartup {
 
@@ -34,9 +37,12 @@ public class TrainerStartup {
             });
     Topics.from(config).ensureAll(bootstrap);
     try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
-      LOG.infof("LeNet-5 (%s), as the tutorial's model.summary():%n%s", LeNet5.ARCHITECTURE_ID,
-          LeNet5.summary(manager).table());
+      LOG.infof(
+          "LeNet-5 (%s), as the tutorial's model.summary():%n%s",
+          LeNet5.ARCHITECTURE_ID, LeNet5.summary(manager).table());
     }
-    LOG.infof("Training device: %s (trainer.device=%s)", Training.device(trainer.device()), trainer.device());
+    LOG.infof(
+        "Training device: %s (trainer.device=%s)",
+        Training.device(trainer.device()), trainer.device());
   }
 }

@@ -48,16 +48,22 @@ class TrainerServiceTest {
   static void publishSmallDataset() throws Exception {
     String bootstrap = SharedKafka.bootstrapServers();
     TOPICS.ensureAll(bootstrap);
-    MnistFiles files = new MnistFiles(Path.of(System.getProperty("mnist.dir", "../data/mnist")), true);
+    MnistFiles files =
+        new MnistFiles(Path.of(System.getProperty("mnist.dir", "../data/mnist")), true);
     try (KafkaProducer<String, byte[]> producer = producer()) {
       new DatasetWriter(producer, TOPICS)
-          .publish("trainer-test", files.train().head(3000), files.test().head(500), 0.2, 250, null);
+          .publish(
+              "trainer-test", files.train().head(3000), files.test().head(500), 0.2, 250, null);
     }
   }
 
   static KafkaProducer<String, byte[]> producer() {
     return new KafkaProducer<>(
-        Map.of("bootstrap.servers", SharedKafka.bootstrapServers(), "max.request.size", Topic.LARGE_RECORD),
+        Map.of(
+            "bootstrap.servers",
+            SharedKafka.bootstrapServers(),
+            "max.request.size",
+            Topic.LARGE_RECORD),
         new StringSerializer(),
         new ByteArraySerializer());
   }
@@ -89,7 +95,10 @@ class TrainerServiceTest {
       for (String body : expected.keySet()) {
         long offset =
             producer
-                .send(new ProducerRecord<>(TOPICS.name(Topic.TRAINING_COMMANDS), body.getBytes(StandardCharsets.UTF_8)))
+                .send(
+                    new ProducerRecord<>(
+                        TOPICS.name(Topic.TRAINING_COMMANDS),
+                        body.getBytes(StandardCharsets.UTF_8)))
                 .get()
                 .offset();
         runIds.put(body, "run-" + offset);
@@ -102,13 +111,18 @@ class TrainerServiceTest {
               List<TrainingEvent> events = events();
               for (var e : expected.entrySet()) {
                 String runId = runIds.get(e.getKey());
-                List<TrainingEvent> forRun = events.stream().filter(ev -> runId.equals(ev.runId())).toList();
+                List<TrainingEvent> forRun =
+                    events.stream().filter(ev -> runId.equals(ev.runId())).toList();
                 assertThat(forRun).as(e.getKey()).hasSize(1);
                 assertThat(forRun.get(0).type()).isEqualTo(TrainingEvent.Type.FAILED);
                 assertThat(forRun.get(0).message()).as(e.getKey()).contains(e.getValue());
               }
             });
-    given().get("/api/runs/" + runIds.get("{\"epochs\": 0}")).then().statusCode(200).body("state", equalTo("FAILED"));
+    given()
+        .get("/api/runs/" + runIds.get("{\"epochs\": 0}"))
+        .then()
+        .statusCode(200)
+        .body("state", equalTo("FAILED"));
   }
 
   @Test
@@ -124,11 +138,17 @@ class TrainerServiceTest {
             .path("runId");
     await()
         .atMost(Duration.ofMinutes(2))
-        .until(() -> events().stream().anyMatch(e -> runId.equals(e.runId()) && e.type().ordinal() >= 2));
+        .until(
+            () ->
+                events().stream()
+                    .anyMatch(e -> runId.equals(e.runId()) && e.type().ordinal() >= 2));
     List<TrainingEvent> run = events().stream().filter(e -> runId.equals(e.runId())).toList();
-    assertThat(run).extracting(TrainingEvent::type)
+    assertThat(run)
+        .extracting(TrainingEvent::type)
         .containsExactly(
-            TrainingEvent.Type.STARTED, TrainingEvent.Type.EPOCH, TrainingEvent.Type.EPOCH,
+            TrainingEvent.Type.STARTED,
+            TrainingEvent.Type.EPOCH,
+            TrainingEvent.Type.EPOCH,
             TrainingEvent.Type.COMPLETED);
     TrainingEvent done = run.get(3);
     assertThat(done.testAccuracy()).isBetween(0.5, 1.0);
@@ -159,10 +179,21 @@ class TrainerServiceTest {
                     .body("history", hasSize(2))
                     .body("describe.loss.count", equalTo(2))
                     .body("settings", containsString("seed=3")));
-    byte[] png = given().get("/api/runs/" + runId + "/loss.png").then().statusCode(200).extract().asByteArray();
+    byte[] png =
+        given()
+            .get("/api/runs/" + runId + "/loss.png")
+            .then()
+            .statusCode(200)
+            .extract()
+            .asByteArray();
     assertThat(png).startsWith(0x89, 'P', 'N', 'G');
     given().get("/api/runs/nope").then().statusCode(404);
-    given().contentType("application/json").body("{\"epochs\": -1}").post("/api/runs").then().statusCode(400)
+    given()
+        .contentType("application/json")
+        .body("{\"epochs\": -1}")
+        .post("/api/runs")
+        .then()
+        .statusCode(400)
         .body("error", containsString("'epochs' must be in 1..1000"));
   }
 
@@ -185,7 +216,11 @@ class TrainerServiceTest {
   static List<ConsumerRecord<String, byte[]>> readAll(String topic) {
     try (KafkaConsumer<String, byte[]> consumer =
         new KafkaConsumer<>(
-            Map.of("bootstrap.servers", SharedKafka.bootstrapServers(), "max.partition.fetch.bytes", Topic.LARGE_RECORD),
+            Map.of(
+                "bootstrap.servers",
+                SharedKafka.bootstrapServers(),
+                "max.partition.fetch.bytes",
+                Topic.LARGE_RECORD),
             new StringDeserializer(),
             new ByteArrayDeserializer())) {
       TopicPartition tp = new TopicPartition(topic, 0);

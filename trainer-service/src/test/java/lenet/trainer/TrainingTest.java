@@ -24,11 +24,14 @@ class TrainingTest {
 
   @BeforeAll
   static void load() {
-    MnistFiles files = new MnistFiles(Path.of(System.getProperty("mnist.dir", "../data/mnist")), true);
+    MnistFiles files =
+        new MnistFiles(Path.of(System.getProperty("mnist.dir", "../data/mnist")), true);
     MnistSet train = files.ensurePresent().train();
     data =
         new TrainingData(
-            "subset", split(Split.TRAIN, train, 0, 4000), split(Split.DEV, train, 50_000, 1000),
+            "subset",
+            split(Split.TRAIN, train, 0, 4000),
+            split(Split.DEV, train, 50_000, 1000),
             split(Split.TEST, files.test(), 0, 1000));
   }
 
@@ -44,12 +47,15 @@ class TrainingTest {
     return new SplitData(split, pixels, labels);
   }
 
-  private static List<EpochMetrics> train(long seed, List<byte[]> params, Training.Evaluation[] test) {
+  private static List<EpochMetrics> train(
+      long seed, List<byte[]> params, Training.Evaluation[] test) {
     RunSpec spec = new RunSpec("t", 3, 32, 0.001, "adam", seed, "cosine");
     List<EpochMetrics> epochs = new ArrayList<>();
     Training.Result r =
         Training.run(
-            spec, data, Device.cpu(),
+            spec,
+            data,
+            Device.cpu(),
             (epoch, m, t, p) -> {
               epochs.add(m);
               params.add(p);

@@ -16,8 +16,9 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * Reads datasets back from Kafka: the latest manifest, and exactly the batches one manifest names, verified against
- * its counts and checksum. Uses an assigned (group-less) consumer, so reading never disturbs anyone's offsets.
+ * Reads datasets back from Kafka: the latest manifest, and exactly the batches one manifest names,
+ * verified against its counts and checksum. Uses an assigned (group-less) consumer, so reading
+ * never disturbs anyone's offsets.
  */
 public final class DatasetReader {
 
@@ -61,7 +62,8 @@ public final class DatasetReader {
   /**
    * Reads one split of the copy {@code manifest} names.
    *
-   * @throws IllegalStateException when the copy on Kafka is incomplete or does not match its checksum
+   * @throws IllegalStateException when the copy on Kafka is incomplete or does not match its
+   *     checksum
    */
   public SplitData read(DatasetManifest manifest, Split split) {
     DatasetManifest.SplitInfo info = manifest.split(split);
@@ -75,8 +77,17 @@ public final class DatasetReader {
     Map<TopicPartition, Long> begin = consumer.beginningOffsets(List.of(tp));
     if (begin.get(tp) > info.firstOffset()) {
       throw new IllegalStateException(
-          "Dataset " + manifest.datasetId() + " " + split + " starts at offset " + info.firstOffset()
-              + " but " + info.topic() + " now begins at " + begin.get(tp) + ": re-ingest it");
+          "Dataset "
+              + manifest.datasetId()
+              + " "
+              + split
+              + " starts at offset "
+              + info.firstOffset()
+              + " but "
+              + info.topic()
+              + " now begins at "
+              + begin.get(tp)
+              + ": re-ingest it");
     }
     consumer.seek(tp, info.firstOffset());
     String prefix = manifest.datasetId() + "/" + split.name().toLowerCase() + "/";
@@ -92,11 +103,22 @@ public final class DatasetReader {
         DatasetBatch batch = DatasetBatch.decode(r.value());
         if (batch.batchIndex() != batches || batch.firstIndex() != images) {
           throw new IllegalStateException(
-              "Dataset " + manifest.datasetId() + " " + split + ": expected batch " + batches
-                  + " at image " + images + ", found batch " + batch.batchIndex() + " at offset " + r.offset());
+              "Dataset "
+                  + manifest.datasetId()
+                  + " "
+                  + split
+                  + ": expected batch "
+                  + batches
+                  + " at image "
+                  + images
+                  + ", found batch "
+                  + batch.batchIndex()
+                  + " at offset "
+                  + r.offset());
         }
         sha.update(r.value());
-        System.arraycopy(batch.pixels(), 0, pixels, images * DatasetBatch.IMAGE_SIZE, batch.pixels().length);
+        System.arraycopy(
+            batch.pixels(), 0, pixels, images * DatasetBatch.IMAGE_SIZE, batch.pixels().length);
         System.arraycopy(batch.labels(), 0, labels, images, batch.count());
         images += batch.count();
         batches++;
@@ -106,16 +128,28 @@ public final class DatasetReader {
     String digest = HexFormat.of().formatHex(sha.digest());
     if (batches != info.batches() || images != info.images() || !digest.equals(info.sha256())) {
       throw new IllegalStateException(
-          "Dataset " + manifest.datasetId() + " " + split + " on Kafka is incomplete or altered: read "
-              + batches + "/" + info.batches() + " batches, " + images + "/" + info.images()
-              + " images, checksum " + (digest.equals(info.sha256()) ? "ok" : "mismatch"));
+          "Dataset "
+              + manifest.datasetId()
+              + " "
+              + split
+              + " on Kafka is incomplete or altered: read "
+              + batches
+              + "/"
+              + info.batches()
+              + " batches, "
+              + images
+              + "/"
+              + info.images()
+              + " images, checksum "
+              + (digest.equals(info.sha256()) ? "ok" : "mismatch"));
     }
     return new SplitData(split, pixels, labels);
   }
 
   private static void checkDeadline(long deadline, String what) {
     if (System.nanoTime() > deadline) {
-      throw new IllegalStateException("Timed out reading " + what + " after " + TIMEOUT.toSeconds() + " s");
+      throw new IllegalStateException(
+          "Timed out reading " + what + " after " + TIMEOUT.toSeconds() + " s");
     }
   }
 }

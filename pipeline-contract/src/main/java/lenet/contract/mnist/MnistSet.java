@@ -1,8 +1,8 @@
 package lenet.contract.mnist;
 
 /**
- * One MNIST file pair as stored: {@code count} images of 28x28 unsigned bytes (row-major, white digit on black) and
- * their labels 0..9.
+ * One MNIST file pair as stored: {@code count} images of 28x28 unsigned bytes (row-major, white
+ * digit on black) and their labels 0..9.
  */
 public record MnistSet(String name, byte[] images, byte[] labels) {
 

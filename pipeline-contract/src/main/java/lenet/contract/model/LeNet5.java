@@ -17,17 +17,21 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The tutorial's LeNet-5 with BatchNorm, the one definition both the trainer and the inference service build (DJL
- * needs the block in code to load parameters). Layer for layer as the Keras summary: ZeroPadding 2 (folded into the
- * first convolution's padding) -> Conv 6@5x5 -> BN -> ReLU -> AvgPool 2/2 -> BN -> Conv 16@5x5 -> BN -> ReLU ->
- * AvgPool 2/2 -> BN -> Flatten -> Dense 120 ReLU -> BN -> Dense 84 ReLU -> BN -> Dense 10.
+ * The tutorial's LeNet-5 with BatchNorm, the one definition both the trainer and the inference
+ * service build (DJL needs the block in code to load parameters). Layer for layer as the Keras
+ * summary: ZeroPadding 2 (folded into the first convolution's padding) -> Conv 6@5x5 -> BN -> ReLU
+ * -> AvgPool 2/2 -> BN -> Conv 16@5x5 -> BN -> ReLU -> AvgPool 2/2 -> BN -> Flatten -> Dense 120
+ * ReLU -> BN -> Dense 84 ReLU -> BN -> Dense 10.
  *
- * <p>The last layer emits logits: softmax is applied by the loss in training and by the scorer in inference, which is
- * the numerically stable form of the tutorial's {@code Dense(10, activation='softmax')}.
+ * <p>The last layer emits logits: softmax is applied by the loss in training and by the scorer in
+ * inference, which is the numerically stable form of the tutorial's {@code Dense(10,
+ * activation='softmax')}.
  */
 public final class LeNet5 {
 
-  /** Changes whenever the layer list changes, so an old checkpoint is refused instead of mis-loaded. */
+  /**
+   * Changes whenever the layer list changes, so an old checkpoint is refused instead of mis-loaded.
+   */
   public static final String ARCHITECTURE_ID = "lenet5-bn-keras-v1";
 
   public static final String MODEL_NAME = "lenet5";
@@ -53,7 +57,8 @@ public final class LeNet5 {
       out.append(String.format("%-34s %-24s %12s%n", "Layer (type)", "Output Shape", "Param #"));
       out.append(line.replace('-', '='));
       for (SummaryRow r : rows) {
-        out.append(String.format("%-34s %-24s %,12d%n", r.layer(), r.outputShape(), r.parameters()));
+        out.append(
+            String.format("%-34s %-24s %,12d%n", r.layer(), r.outputShape(), r.parameters()));
       }
       out.append(line.replace('-', '='));
       out.append(String.format("Total params: %,d%n", total));

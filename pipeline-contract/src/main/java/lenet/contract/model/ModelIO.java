@@ -17,7 +17,8 @@ import lenet.contract.wire.WireFormatException;
 import lenet.contract.wire.WireFormatException.Reason;
 
 /**
- * Moves LeNet-5 parameters in and out of checkpoints, the one way both the trainer and the inference service do it.
+ * Moves LeNet-5 parameters in and out of checkpoints, the one way both the trainer and the
+ * inference service do it.
  */
 public final class ModelIO {
 
@@ -43,8 +44,8 @@ public final class ModelIO {
   }
 
   /**
-   * Builds a fresh LeNet-5 on {@code device} and loads a checkpoint into it, refusing one built for another
-   * architecture or with the wrong parameter count. The caller owns (and closes) the model.
+   * Builds a fresh LeNet-5 on {@code device} and loads a checkpoint into it, refusing one built for
+   * another architecture or with the wrong parameter count. The caller owns (and closes) the model.
    *
    * @throws WireFormatException when the checkpoint does not fit this network
    */
@@ -53,13 +54,22 @@ public final class ModelIO {
     if (!LeNet5.ARCHITECTURE_ID.equals(h.architectureId())) {
       throw new WireFormatException(
           Reason.INVALID_VALUE,
-          "checkpoint v" + h.modelVersion() + " is for architecture '" + h.architectureId()
-              + "', this service runs '" + LeNet5.ARCHITECTURE_ID + "'");
+          "checkpoint v"
+              + h.modelVersion()
+              + " is for architecture '"
+              + h.architectureId()
+              + "', this service runs '"
+              + LeNet5.ARCHITECTURE_ID
+              + "'");
     }
     if (h.parameterCount() != LeNet5.TOTAL_PARAMETERS) {
       throw new WireFormatException(
           Reason.INVALID_VALUE,
-          "checkpoint v" + h.modelVersion() + " declares " + h.parameterCount() + " parameters, LeNet-5 has "
+          "checkpoint v"
+              + h.modelVersion()
+              + " declares "
+              + h.parameterCount()
+              + " parameters, LeNet-5 has "
               + LeNet5.TOTAL_PARAMETERS);
     }
     Model model = Model.newInstance(LeNet5.MODEL_NAME, device, "PyTorch");
@@ -67,11 +77,13 @@ public final class ModelIO {
       Block block = LeNet5.newBlock();
       model.setBlock(block);
       block.loadParameters(
-          model.getNDManager(), new DataInputStream(new ByteArrayInputStream(checkpoint.parameters())));
+          model.getNDManager(),
+          new DataInputStream(new ByteArrayInputStream(checkpoint.parameters())));
       long loaded = parameterCount(block);
       if (loaded != LeNet5.TOTAL_PARAMETERS) {
         throw new WireFormatException(
-            Reason.INVALID_VALUE, "checkpoint v" + h.modelVersion() + " loaded " + loaded + " parameters");
+            Reason.INVALID_VALUE,
+            "checkpoint v" + h.modelVersion() + " loaded " + loaded + " parameters");
       }
       return model;
     } catch (IOException | MalformedModelException | RuntimeException e) {

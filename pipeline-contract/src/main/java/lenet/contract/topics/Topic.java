@@ -4,9 +4,9 @@ import java.util.Map;
 import org.apache.kafka.common.config.TopicConfig;
 
 /**
- * Every topic of the pipeline, declared once: default name, the config key that overrides the name, partitions and
- * topic settings. Dataset and model topics keep their data forever; state stores (latest manifest and latest model
- * per name) are compacted.
+ * Every topic of the pipeline, declared once: default name, the config key that overrides the name,
+ * partitions and topic settings. Dataset and model topics keep their data forever; state stores
+ * (latest manifest and latest model per name) are compacted.
  */
 public enum Topic {
   /** Preprocessed training images, in batches; one partition keeps a copy in order. */
@@ -18,8 +18,8 @@ public enum Topic {
   TRAINING_COMMANDS("training.commands", 1, Map.of()),
   TRAINING_EVENTS("training.events", 1, Map.of()),
   /**
-   * Checkpoints, key = model name. Compacted to the latest per name, but only after a week, so recent versions stay
-   * available for rollback.
+   * Checkpoints, key = model name. Compacted to the latest per name, but only after a week, so
+   * recent versions stay available for rollback.
    */
   MODEL_CHECKPOINTS(
       "model.checkpoints",
@@ -28,11 +28,20 @@ public enum Topic {
           TopicConfig.CLEANUP_POLICY_CONFIG, "compact",
           TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG, String.valueOf(7L * 24 * 3600 * 1000),
           TopicConfig.MAX_MESSAGE_BYTES_CONFIG, String.valueOf(Topic.LARGE_RECORD))),
-  DIGITS_IMAGES("digits.images", 3, Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, String.valueOf(Topic.LARGE_RECORD))),
+  DIGITS_IMAGES(
+      "digits.images",
+      3,
+      Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, String.valueOf(Topic.LARGE_RECORD))),
   DIGITS_PREDICTIONS("digits.predictions", 3, Map.of()),
-  DIGITS_IMAGES_DLQ("digits.images.dlq", 1, Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, String.valueOf(Topic.LARGE_RECORD)));
+  DIGITS_IMAGES_DLQ(
+      "digits.images.dlq",
+      1,
+      Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, String.valueOf(Topic.LARGE_RECORD)));
 
-  /** 4 MiB: a checkpoint (~253 KB), a dataset batch (~785 KB at 250 images) or a large PNG fit with room. */
+  /**
+   * 4 MiB: a checkpoint (~253 KB), a dataset batch (~785 KB at 250 images) or a large PNG fit with
+   * room.
+   */
   public static final int LARGE_RECORD = 4 * 1024 * 1024;
 
   /** Kept in a holder: enum constants initialize before the enum's own static fields. */

@@ -16,7 +16,10 @@ import org.apache.kafka.common.errors.TopicExistsException;
 import org.eclipse.microprofile.config.Config;
 import org.jboss.logging.Logger;
 
-/** Resolves topic names from configuration and creates missing topics, so nothing relies on broker auto-creation. */
+/**
+ * Resolves topic names from configuration and creates missing topics, so nothing relies on broker
+ * auto-creation.
+ */
 public final class Topics {
 
   private static final Logger LOG = Logger.getLogger(Topics.class);
@@ -49,21 +52,24 @@ public final class Topics {
   }
 
   /**
-   * Creates every pipeline topic that does not exist yet (replication: the broker's default). Safe to call from
-   * several services at once.
+   * Creates every pipeline topic that does not exist yet (replication: the broker's default). Safe
+   * to call from several services at once.
    */
   public void ensureAll(String bootstrapServers) {
     try (Admin admin =
         Admin.create(
             Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000))) {
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrapServers,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
+                30_000))) {
       Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
       List<NewTopic> missing = new ArrayList<>();
       for (Topic t : Topic.values()) {
         if (!existing.contains(name(t))) {
           missing.add(
-              new NewTopic(name(t), Optional.of(t.partitions()), Optional.empty()).configs(t.configs()));
+              new NewTopic(name(t), Optional.of(t.partitions()), Optional.empty())
+                  .configs(t.configs()));
         }
       }
       if (missing.isEmpty()) {

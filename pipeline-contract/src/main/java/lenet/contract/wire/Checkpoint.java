@@ -8,8 +8,9 @@ import java.util.HexFormat;
 import lenet.contract.wire.WireFormatException.Reason;
 
 /**
- * A model checkpoint on the checkpoint topic: a JSON header that carries the version, run, metrics, architecture and
- * the SHA-256 of the parameters, followed by the parameters themselves (DJL's block parameter stream). Binary layout:
+ * A model checkpoint on the checkpoint topic: a JSON header that carries the version, run, metrics,
+ * architecture and the SHA-256 of the parameters, followed by the parameters themselves (DJL's
+ * block parameter stream). Binary layout:
  *
  * <pre>
  * int magic 'LNCK'   short format version (1)   int header length   header (UTF-8 JSON)
@@ -94,7 +95,9 @@ public record Checkpoint(Header header, byte[] parameters) {
     try {
       header = Json.MAPPER.readValue(head, Header.class);
     } catch (Exception e) {
-      throw bad("has an unreadable header: " + new String(head, 0, Math.min(80, head.length), StandardCharsets.UTF_8));
+      throw bad(
+          "has an unreadable header: "
+              + new String(head, 0, Math.min(80, head.length), StandardCharsets.UTF_8));
     }
     int paramLength = buf.getInt();
     if (paramLength != buf.remaining()) {
@@ -105,8 +108,13 @@ public record Checkpoint(Header header, byte[] parameters) {
     String actual = sha256(params);
     if (!actual.equals(header.sha256())) {
       throw bad(
-          "v" + header.modelVersion() + " fails its SHA-256 check (header " + header.sha256()
-              + ", parameters " + actual + ")");
+          "v"
+              + header.modelVersion()
+              + " fails its SHA-256 check (header "
+              + header.sha256()
+              + ", parameters "
+              + actual
+              + ")");
     }
     return new Checkpoint(header, params);
   }

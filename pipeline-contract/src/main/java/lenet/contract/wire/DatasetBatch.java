@@ -8,8 +8,8 @@ import java.util.zip.CRC32C;
 import lenet.contract.wire.WireFormatException.Reason;
 
 /**
- * One batch of preprocessed MNIST images on a dataset topic: float32 pixels in [0,1], NCHW {@code (count,1,28,28)},
- * and class-index labels. Binary, little endian, versioned:
+ * One batch of preprocessed MNIST images on a dataset topic: float32 pixels in [0,1], NCHW {@code
+ * (count,1,28,28)}, and class-index labels. Binary, little endian, versioned:
  *
  * <pre>
  * int   magic 'MNB1'      short format version (1)   byte split   byte dtype (1 = float32)
@@ -19,7 +19,8 @@ import lenet.contract.wire.WireFormatException.Reason;
  * int   CRC32C of everything before it
  * </pre>
  */
-public record DatasetBatch(Split split, int batchIndex, int firstIndex, byte[] labels, float[] pixels) {
+public record DatasetBatch(
+    Split split, int batchIndex, int firstIndex, byte[] labels, float[] pixels) {
 
   public enum Split {
     TRAIN,
@@ -105,7 +106,8 @@ public record DatasetBatch(Split split, int batchIndex, int firstIndex, byte[] l
     }
     CRC32C crc = new CRC32C();
     crc.update(bytes, 0, bytes.length - 4);
-    int stored = ByteBuffer.wrap(bytes, bytes.length - 4, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
+    int stored =
+        ByteBuffer.wrap(bytes, bytes.length - 4, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
     if ((int) crc.getValue() != stored) {
       throw bad("fails its CRC32C check: the record is corrupt");
     }
@@ -137,7 +139,8 @@ public record DatasetBatch(Split split, int batchIndex, int firstIndex, byte[] l
 
   @Override
   public int hashCode() {
-    return Objects.hash(split, batchIndex, firstIndex, Arrays.hashCode(labels), Arrays.hashCode(pixels));
+    return Objects.hash(
+        split, batchIndex, firstIndex, Arrays.hashCode(labels), Arrays.hashCode(pixels));
   }
 
   @Override

@@ -5,11 +5,13 @@ import java.util.Map;
 import lenet.contract.wire.WireFormatException.Reason;
 
 /**
- * Names one complete copy of a dataset on Kafka; published on the compacted manifest topic (key = dataset name) only
- * after every batch it names was acknowledged. A reader takes, per split, the records {@code firstOffset..lastOffset}
- * of partition 0 of {@code topic}: exactly {@code batches} batches holding {@code images} images.
+ * Names one complete copy of a dataset on Kafka; published on the compacted manifest topic (key =
+ * dataset name) only after every batch it names was acknowledged. A reader takes, per split, the
+ * records {@code firstOffset..lastOffset} of partition 0 of {@code topic}: exactly {@code batches}
+ * batches holding {@code images} images.
  *
- * @param datasetId SHA-256 (hex, first 16 chars) of the source files; re-ingesting the same files keeps the id
+ * @param datasetId SHA-256 (hex, first 16 chars) of the source files; re-ingesting the same files
+ *     keeps the id
  * @param splits keyed by lower-case split name: train, dev, test
  */
 public record DatasetManifest(
@@ -52,7 +54,8 @@ public record DatasetManifest(
           Json.MAPPER.treeToValue(
               Json.readObject(json, 1 << 20, "dataset manifest"), DatasetManifest.class);
       if (m.datasetId() == null || m.splits() == null) {
-        throw new WireFormatException(Reason.MISSING_FIELD, "dataset manifest lacks datasetId or splits");
+        throw new WireFormatException(
+            Reason.MISSING_FIELD, "dataset manifest lacks datasetId or splits");
       }
       return m;
     } catch (WireFormatException e) {

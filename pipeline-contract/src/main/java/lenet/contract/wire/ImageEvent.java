@@ -10,9 +10,10 @@ import java.util.UUID;
 import lenet.contract.wire.WireFormatException.Reason;
 
 /**
- * An image to score, as it arrives on {@code digits.images} or in an HTTP body: an optional id and exactly one image,
- * either {@code pixels} (784 numbers 0..255, row-major 28x28, white digit on black as in MNIST) or {@code png} (base64
- * PNG or JPEG bytes of any size, brought to MNIST form by the inference service).
+ * An image to score, as it arrives on {@code digits.images} or in an HTTP body: an optional id and
+ * exactly one image, either {@code pixels} (784 numbers 0..255, row-major 28x28, white digit on
+ * black as in MNIST) or {@code png} (base64 PNG or JPEG bytes of any size, brought to MNIST form by
+ * the inference service).
  *
  * <p>Exactly one of {@code pixels} and {@code encodedImage} is non-null.
  */
@@ -21,7 +22,10 @@ public record ImageEvent(String id, int[] pixels, byte[] encodedImage) {
   public static final int SIDE = 28;
   public static final int PIXELS = SIDE * SIDE;
 
-  /** Default limit of a serialized event; a 28x28 event is ~3 KB, a phone photo as PNG a few hundred KB. */
+  /**
+   * Default limit of a serialized event; a 28x28 event is ~3 KB, a phone photo as PNG a few hundred
+   * KB.
+   */
   public static final int DEFAULT_MAX_BYTES = 2 * 1024 * 1024;
 
   private static final Set<String> FIELDS = Set.of("id", "pixels", "png");
@@ -104,7 +108,10 @@ public record ImageEvent(String id, int[] pixels, byte[] encodedImage) {
     return Json.write(out);
   }
 
-  /** Reads a JSON array of exactly 784 integers in 0..255 (JSON numbers like 12.0 are accepted as 12). */
+  /**
+   * Reads a JSON array of exactly 784 integers in 0..255 (JSON numbers like 12.0 are accepted as
+   * 12).
+   */
   public static int[] readPixels(JsonNode array) {
     if (!array.isArray()) {
       throw Json.wrongType("pixels", "an array of " + PIXELS + " numbers", array);

@@ -1,8 +1,8 @@
 package lenet.contract.wire;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
-import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -14,8 +14,8 @@ import java.util.Set;
 import lenet.contract.wire.WireFormatException.Reason;
 
 /**
- * The one JSON mapper of the wire formats and the strict field readers they share. Every reader names the field and
- * what was wrong with it, so a dead letter or a 400 says exactly what to fix.
+ * The one JSON mapper of the wire formats and the strict field readers they share. Every reader
+ * names the field and what was wrong with it, so a dead letter or a 400 says exactly what to fix.
  */
 public final class Json {
 
@@ -27,12 +27,16 @@ public final class Json {
   static {
     MAPPER
         .getFactory()
-        .setStreamReadConstraints(StreamReadConstraints.builder().maxStringLength(64 << 20).build());
+        .setStreamReadConstraints(
+            StreamReadConstraints.builder().maxStringLength(64 << 20).build());
   }
 
   private Json() {}
 
-  /** Serializes a wire record; they are plain records, so this cannot fail short of a programming error. */
+  /**
+   * Serializes a wire record; they are plain records, so this cannot fail short of a programming
+   * error.
+   */
   public static byte[] write(Object value) {
     try {
       return MAPPER.writeValueAsBytes(value);

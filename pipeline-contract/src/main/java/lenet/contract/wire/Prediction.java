@@ -7,7 +7,8 @@ import java.util.Objects;
 import lenet.contract.wire.WireFormatException.Reason;
 
 /**
- * A scored image, on {@code digits.predictions} (key = id) and as the body of {@code POST /api/predict}.
+ * A scored image, on {@code digits.predictions} (key = id) and as the body of {@code POST
+ * /api/predict}.
  *
  * @param probabilities softmax output, ten values summing to 1
  * @param modelVersion the checkpoint version that produced it
@@ -83,6 +84,14 @@ public record Prediction(
 
   @Override
   public String toString() {
-    return "Prediction[id=" + id + ", digit=" + digit + ", confidence=" + confidence + ", v" + modelVersion + "]";
+    return "Prediction[id="
+        + id
+        + ", digit="
+        + digit
+        + ", confidence="
+        + confidence
+        + ", v"
+        + modelVersion
+        + "]";
   }
 }

@@ -6,8 +6,9 @@ import java.util.Set;
 import lenet.contract.wire.WireFormatException.Reason;
 
 /**
- * A request to train, on {@code training.commands}. Every field is optional: {@code {}} starts a run with the trainer's
- * configured defaults. Values are checked here, so a bad command is refused before any work starts.
+ * A request to train, on {@code training.commands}. Every field is optional: {@code {}} starts a
+ * run with the trainer's configured defaults. Values are checked here, so a bad command is refused
+ * before any work starts.
  */
 public record TrainingCommand(
     String runId,

@@ -5,8 +5,8 @@ import java.util.Set;
 import lenet.contract.wire.WireFormatException.Reason;
 
 /**
- * Progress of a training run, on {@code training.events} (key = runId). Fields that do not apply to a type are null
- * and left out of the JSON. Accuracies are fractions in [0,1].
+ * Progress of a training run, on {@code training.events} (key = runId). Fields that do not apply to
+ * a type are null and left out of the JSON. Accuracies are fractions in [0,1].
  */
 public record TrainingEvent(
     String runId,
@@ -34,25 +34,90 @@ public record TrainingEvent(
   }
 
   public static TrainingEvent started(String runId, int epochs, String device, String message) {
-    return new TrainingEvent(runId, Type.STARTED, null, epochs, null, null, null, null, null, null,
-        null, null, null, device, message, System.currentTimeMillis());
+    return new TrainingEvent(
+        runId,
+        Type.STARTED,
+        null,
+        epochs,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        device,
+        message,
+        System.currentTimeMillis());
   }
 
-  public static TrainingEvent epoch(String runId, int epoch, int epochs, EpochMetrics m, long version) {
-    return new TrainingEvent(runId, Type.EPOCH, epoch, epochs, m.loss(), m.accuracy(), m.devLoss(),
-        m.devAccuracy(), null, null, version, m.seconds(), m.imagesPerSecond(), null, null,
+  public static TrainingEvent epoch(
+      String runId, int epoch, int epochs, EpochMetrics m, long version) {
+    return new TrainingEvent(
+        runId,
+        Type.EPOCH,
+        epoch,
+        epochs,
+        m.loss(),
+        m.accuracy(),
+        m.devLoss(),
+        m.devAccuracy(),
+        null,
+        null,
+        version,
+        m.seconds(),
+        m.imagesPerSecond(),
+        null,
+        null,
         System.currentTimeMillis());
   }
 
   public static TrainingEvent completed(
-      String runId, int epochs, double testLoss, double testAccuracy, long version, double seconds) {
-    return new TrainingEvent(runId, Type.COMPLETED, epochs, epochs, null, null, null, null, testLoss,
-        testAccuracy, version, seconds, null, null, null, System.currentTimeMillis());
+      String runId,
+      int epochs,
+      double testLoss,
+      double testAccuracy,
+      long version,
+      double seconds) {
+    return new TrainingEvent(
+        runId,
+        Type.COMPLETED,
+        epochs,
+        epochs,
+        null,
+        null,
+        null,
+        null,
+        testLoss,
+        testAccuracy,
+        version,
+        seconds,
+        null,
+        null,
+        null,
+        System.currentTimeMillis());
   }
 
   public static TrainingEvent failed(String runId, String message) {
-    return new TrainingEvent(runId, Type.FAILED, null, null, null, null, null, null, null, null,
-        null, null, null, null, message, System.currentTimeMillis());
+    return new TrainingEvent(
+        runId,
+        Type.FAILED,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        message,
+        System.currentTimeMillis());
   }
 
   /** One epoch's numbers: training loss/accuracy, dev loss/accuracy, and its speed. */

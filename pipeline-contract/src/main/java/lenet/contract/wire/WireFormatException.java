@@ -1,12 +1,16 @@
 package lenet.contract.wire;
 
 /**
- * A record that cannot be decoded. The {@link Reason} is machine-readable (it becomes the dead-letter reason header
- * or the HTTP error class); the message names the exact problem for a person.
+ * A record that cannot be decoded. The {@link Reason} is machine-readable (it becomes the
+ * dead-letter reason header or the HTTP error class); the message names the exact problem for a
+ * person.
  */
 public final class WireFormatException extends RuntimeException {
 
-  /** Why a record was refused. The names are stable: dashboards and dead-letter consumers key on them. */
+  /**
+   * Why a record was refused. The names are stable: dashboards and dead-letter consumers key on
+   * them.
+   */
   public enum Reason {
     EMPTY,
     TOO_LARGE,

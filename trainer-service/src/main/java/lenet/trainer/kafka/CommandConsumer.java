@@ -13,10 +13,10 @@ import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
 
 /**
- * Takes commands from {@code training.commands} one at a time. A run lasts minutes, so it does not run on a
- * messaging thread: it runs on the trainer's own thread, and the command is acknowledged (its offset committed,
- * commit-strategy=latest) only when the run has ended. A trainer killed mid-run therefore sees the command again
- * on restart and runs it again under the same run id.
+ * Takes commands from {@code training.commands} one at a time. A run lasts minutes, so it does not
+ * run on a messaging thread: it runs on the trainer's own thread, and the command is acknowledged
+ * (its offset committed, commit-strategy=latest) only when the run has ended. A trainer killed
+ * mid-run therefore sees the command again on restart and runs it again under the same run id.
  */
 @ApplicationScoped
 public class CommandConsumer {

@@ -20,8 +20,9 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
- * Reads the newest complete dataset copy from Kafka (the one its manifest names), waiting for ingest-service when
- * there is none yet. The last copy read stays in memory, so back-to-back runs do not read it again.
+ * Reads the newest complete dataset copy from Kafka (the one its manifest names), waiting for
+ * ingest-service when there is none yet. The last copy read stays in memory, so back-to-back runs
+ * do not read it again.
  */
 @ApplicationScoped
 public class DatasetSource {
@@ -42,9 +43,12 @@ public class DatasetSource {
     try (KafkaConsumer<String, byte[]> consumer =
         new KafkaConsumer<>(
             Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topic.LARGE_RECORD,
-                ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 64 * 1024 * 1024),
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrap,
+                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
+                Topic.LARGE_RECORD,
+                ConsumerConfig.FETCH_MAX_BYTES_CONFIG,
+                64 * 1024 * 1024),
             new StringDeserializer(),
             new ByteArrayDeserializer())) {
       DatasetReader reader = new DatasetReader(consumer, topics);
@@ -53,7 +57,8 @@ public class DatasetSource {
       while (manifest.isEmpty()) {
         if (System.nanoTime() > deadline) {
           throw new IllegalStateException(
-              "No complete MNIST dataset on Kafka after " + wait.toSeconds()
+              "No complete MNIST dataset on Kafka after "
+                  + wait.toSeconds()
                   + " s: start ingest-service (it ingests at start-up) or POST /api/datasets/mnist/ingest");
         }
         if (System.nanoTime() - lastLog > 30e9) {
@@ -70,10 +75,16 @@ public class DatasetSource {
       long t0 = System.nanoTime();
       TrainingData data =
           new TrainingData(
-              m.datasetId(), reader.read(m, Split.TRAIN), reader.read(m, Split.DEV), reader.read(m, Split.TEST));
+              m.datasetId(),
+              reader.read(m, Split.TRAIN),
+              reader.read(m, Split.DEV),
+              reader.read(m, Split.TEST));
       LOG.infof(
           "Read dataset %s from Kafka in %.1f s: train %,d, dev %,d, test %,d images",
-          m.datasetId(), (System.nanoTime() - t0) / 1e9, data.train().count(), data.dev().count(),
+          m.datasetId(),
+          (System.nanoTime() - t0) / 1e9,
+          data.train().count(),
+          data.dev().count(),
           data.test().count());
       cached = data;
       return data;

@@ -27,8 +27,9 @@ import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 
 /**
- * Everything the trainer writes to Kafka: progress events, versioned checkpoints and (for the HTTP form) commands.
- * Each send waits for the broker's acknowledgement, so an event never claims a checkpoint that is not stored.
+ * Everything the trainer writes to Kafka: progress events, versioned checkpoints and (for the HTTP
+ * form) commands. Each send waits for the broker's acknowledgement, so an event never claims a
+ * checkpoint that is not stored.
  */
 @ApplicationScoped
 public class TrainingPublisher {
@@ -63,26 +64,45 @@ public class TrainingPublisher {
     commands.sendMessageAndAwait(keyed(runId, command.encode()));
   }
 
-  /** Publishes the parameters after an epoch as the next model version, and returns that version. */
+  /**
+   * Publishes the parameters after an epoch as the next model version, and returns that version.
+   */
   public synchronized long checkpoint(
       String runId, int epoch, int epochs, EpochMetrics m, Evaluation test, byte[] parameters) {
     long version = nextVersion();
     Checkpoint.Header header =
         new Checkpoint.Header(
-            LeNet5.MODEL_NAME, version, runId, epoch, epochs, LeNet5.ARCHITECTURE_ID, LeNet5.TOTAL_PARAMETERS,
-            Checkpoint.sha256(parameters), System.currentTimeMillis(), m.loss(), m.accuracy(), m.devLoss(),
-            m.devAccuracy(), test == null ? null : test.loss(), test == null ? null : test.accuracy());
-    checkpoints.sendMessageAndAwait(keyed(LeNet5.MODEL_NAME, new Checkpoint(header, parameters).encode()));
+            LeNet5.MODEL_NAME,
+            version,
+            runId,
+            epoch,
+            epochs,
+            LeNet5.ARCHITECTURE_ID,
+            LeNet5.TOTAL_PARAMETERS,
+            Checkpoint.sha256(parameters),
+            System.currentTimeMillis(),
+            m.loss(),
+            m.accuracy(),
+            m.devLoss(),
+            m.devAccuracy(),
+            test == null ? null : test.loss(),
+            test == null ? null : test.accuracy());
+    checkpoints.sendMessageAndAwait(
+        keyed(LeNet5.MODEL_NAME, new Checkpoint(header, parameters).encode()));
     lastVersion = version;
     return version;
   }
 
-  /** Versions continue from the newest checkpoint on Kafka, so they stay monotonic across trainer restarts. */
+  /**
+   * Versions continue from the newest checkpoint on Kafka, so they stay monotonic across trainer
+   * restarts.
+   */
   private long nextVersion() {
     if (lastVersion < 0) {
       lastVersion = newestVersionOnKafka();
-      LOG.infof("Newest model version on Kafka is %d; the next checkpoint is version %d", lastVersion,
-          lastVersion + 1);
+      LOG.infof(
+          "Newest model version on Kafka is %d; the next checkpoint is version %d",
+          lastVersion, lastVersion + 1);
     }
     return lastVersion + 1;
   }
@@ -92,8 +112,10 @@ public class TrainingPublisher {
     try (KafkaConsumer<String, byte[]> consumer =
         new KafkaConsumer<>(
             Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topic.LARGE_RECORD),
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrap,
+                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
+                Topic.LARGE_RECORD),
             new StringDeserializer(),
             new ByteArrayDeserializer())) {
       consumer.assign(List.of(tp));
@@ -105,7 +127,8 @@ public class TrainingPublisher {
           try {
             newest = Math.max(newest, Checkpoint.decode(r.value()).header().modelVersion());
           } catch (RuntimeException e) {
-            LOG.warnf("Skipping unreadable checkpoint at offset %d: %s", r.offset(), e.getMessage());
+            LOG.warnf(
+                "Skipping unreadable checkpoint at offset %d: %s", r.offset(), e.getMessage());
           }
         }
       }

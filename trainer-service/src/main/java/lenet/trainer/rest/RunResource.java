@@ -20,7 +20,10 @@ import lenet.trainer.runs.HistoryCharts;
 import lenet.trainer.runs.HistoryStats;
 import lenet.trainer.runs.RunRegistry;
 
-/** Runs and their history over HTTP; a run is started by publishing a command, exactly as any other client would. */
+/**
+ * Runs and their history over HTTP; a run is started by publishing a command, exactly as any other
+ * client would.
+ */
 @Path("/api/runs")
 @Produces(MediaType.APPLICATION_JSON)
 public class RunResource {
@@ -47,7 +50,13 @@ public class RunResource {
     Map<String, Object> out = summary(run);
     out.put("history", run.history());
     out.put("describe", HistoryStats.describe(run.history()));
-    out.put("charts", Map.of("loss", "/api/runs/" + runId + "/loss.png", "accuracy", "/api/runs/" + runId + "/accuracy.png"));
+    out.put(
+        "charts",
+        Map.of(
+            "loss",
+            "/api/runs/" + runId + "/loss.png",
+            "accuracy",
+            "/api/runs/" + runId + "/accuracy.png"));
     return out;
   }
 
@@ -66,8 +75,8 @@ public class RunResource {
   }
 
   /**
-   * Starts a run by publishing the body (a training command, {@code {}} for defaults) to {@code training.commands}.
-   * 202 with the run id; 400 with the reason for a bad command.
+   * Starts a run by publishing the body (a training command, {@code {}} for defaults) to {@code
+   * training.commands}. 202 with the run id; 400 with the reason for a bad command.
    */
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
@@ -76,13 +85,22 @@ public class RunResource {
     try {
       command = TrainingCommand.decode(body == null || body.length == 0 ? "{}".getBytes() : body);
     } catch (WireFormatException e) {
-      return Response.status(400).entity(Map.of("error", e.getMessage(), "reason", e.reason().name())).build();
+      return Response.status(400)
+          .entity(Map.of("error", e.getMessage(), "reason", e.reason().name()))
+          .build();
     }
     String runId =
-        command.runId() != null ? command.runId() : "run-" + UUID.randomUUID().toString().substring(0, 8);
+        command.runId() != null
+            ? command.runId()
+            : "run-" + UUID.randomUUID().toString().substring(0, 8);
     TrainingCommand withId =
-        new TrainingCommand(runId, command.epochs(), command.batchSize(), command.learningRate(),
-            command.optimizer(), command.seed());
+        new TrainingCommand(
+            runId,
+            command.epochs(),
+            command.batchSize(),
+            command.learningRate(),
+            command.optimizer(),
+            command.seed());
     publisher.command(runId, withId);
     return Response.accepted(Map.of("runId", runId, "status", "/api/runs/" + runId)).build();
   }

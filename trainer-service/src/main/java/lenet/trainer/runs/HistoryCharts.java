@@ -15,23 +15,37 @@ import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
-/** The tutorial's two plots of the history: training vs dev loss, and training vs dev accuracy, as PNG. */
+/**
+ * The tutorial's two plots of the history: training vs dev loss, and training vs dev accuracy, as
+ * PNG.
+ */
 public final class HistoryCharts {
 
   private HistoryCharts() {}
 
   public static byte[] loss(String runId, List<RunRegistry.EpochRow> rows) {
-    return chart("Model loss — " + runId, "loss", rows, RunRegistry.EpochRow::loss, RunRegistry.EpochRow::devLoss);
+    return chart(
+        "Model loss — " + runId,
+        "loss",
+        rows,
+        RunRegistry.EpochRow::loss,
+        RunRegistry.EpochRow::devLoss);
   }
 
   public static byte[] accuracy(String runId, List<RunRegistry.EpochRow> rows) {
     return chart(
-        "Model accuracy — " + runId, "accuracy", rows, RunRegistry.EpochRow::accuracy,
+        "Model accuracy — " + runId,
+        "accuracy",
+        rows,
+        RunRegistry.EpochRow::accuracy,
         RunRegistry.EpochRow::devAccuracy);
   }
 
   private static byte[] chart(
-      String title, String yLabel, List<RunRegistry.EpochRow> rows, ToDoubleFunction<RunRegistry.EpochRow> train,
+      String title,
+      String yLabel,
+      List<RunRegistry.EpochRow> rows,
+      ToDoubleFunction<RunRegistry.EpochRow> train,
       ToDoubleFunction<RunRegistry.EpochRow> dev) {
     XYSeries trainSeries = new XYSeries("train");
     XYSeries devSeries = new XYSeries("dev");
@@ -43,7 +57,8 @@ public final class HistoryCharts {
     data.addSeries(trainSeries);
     data.addSeries(devSeries);
     JFreeChart chart =
-        ChartFactory.createXYLineChart(title, "epoch", yLabel, data, PlotOrientation.VERTICAL, true, false, false);
+        ChartFactory.createXYLineChart(
+            title, "epoch", yLabel, data, PlotOrientation.VERTICAL, true, false, false);
     XYPlot plot = chart.getXYPlot();
     plot.setBackgroundPaint(Color.WHITE);
     plot.setRangeGridlinePaint(Color.LIGHT_GRAY);

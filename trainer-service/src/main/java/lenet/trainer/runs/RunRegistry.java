@@ -14,8 +14,9 @@ import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
 /**
- * The runs and their per-epoch history, as a projection of {@code training.events}: read from the beginning at
- * start, so the history survives trainer restarts and every replica of the page agrees with the topic.
+ * The runs and their per-epoch history, as a projection of {@code training.events}: read from the
+ * beginning at start, so the history survives trainer restarts and every replica of the page agrees
+ * with the topic.
  */
 @ApplicationScoped
 public class RunRegistry {
@@ -24,8 +25,14 @@ public class RunRegistry {
 
   /** One row of the tutorial's history table. */
   public record EpochRow(
-      int epoch, double loss, double accuracy, double devLoss, double devAccuracy, double seconds,
-      double imagesPerSecond, long modelVersion) {}
+      int epoch,
+      double loss,
+      double accuracy,
+      double devLoss,
+      double devAccuracy,
+      double seconds,
+      double imagesPerSecond,
+      long modelVersion) {}
 
   /** A run as the events tell it. */
   public record Run(
@@ -42,10 +49,27 @@ public class RunRegistry {
       Long modelVersion,
       String message) {
 
-    Run with(String state, Long finishedAt, List<EpochRow> history, Double testLoss, Double testAccuracy,
-        Long modelVersion, String message) {
-      return new Run(runId, state, epochs, device, settings, startedAt, finishedAt, history, testLoss,
-          testAccuracy, modelVersion, message);
+    Run with(
+        String state,
+        Long finishedAt,
+        List<EpochRow> history,
+        Double testLoss,
+        Double testAccuracy,
+        Long modelVersion,
+        String message) {
+      return new Run(
+          runId,
+          state,
+          epochs,
+          device,
+          settings,
+          startedAt,
+          finishedAt,
+          history,
+          testLoss,
+          testAccuracy,
+          modelVersion,
+          message);
     }
   }
 
@@ -83,31 +107,75 @@ public class RunRegistry {
         (id, run) ->
             switch (e.type()) {
               case STARTED ->
-                  new Run(id, "RUNNING", e.epochs(), e.device(), e.message(), e.timestamp(), null, List.of(), null,
-                      null, null, null);
+                  new Run(
+                      id,
+                      "RUNNING",
+                      e.epochs(),
+                      e.device(),
+                      e.message(),
+                      e.timestamp(),
+                      null,
+                      List.of(),
+                      null,
+                      null,
+                      null,
+                      null);
               case EPOCH -> {
                 Run r = run != null ? run : placeholder(id, e);
                 List<EpochRow> rows = new ArrayList<>(r.history());
                 rows.removeIf(row -> row.epoch() >= e.epoch());
                 rows.add(
-                    new EpochRow(e.epoch(), e.loss(), e.accuracy(), e.devLoss(), e.devAccuracy(), e.seconds(),
-                        e.imagesPerSecond(), e.modelVersion()));
-                yield r.with("RUNNING", null, List.copyOf(rows), null, null, e.modelVersion(), null);
+                    new EpochRow(
+                        e.epoch(),
+                        e.loss(),
+                        e.accuracy(),
+                        e.devLoss(),
+                        e.devAccuracy(),
+                        e.seconds(),
+                        e.imagesPerSecond(),
+                        e.modelVersion()));
+                yield r.with(
+                    "RUNNING", null, List.copyOf(rows), null, null, e.modelVersion(), null);
               }
               case COMPLETED -> {
                 Run r = run != null ? run : placeholder(id, e);
-                yield r.with("COMPLETED", e.timestamp(), r.history(), e.testLoss(), e.testAccuracy(),
-                    e.modelVersion(), null);
+                yield r.with(
+                    "COMPLETED",
+                    e.timestamp(),
+                    r.history(),
+                    e.testLoss(),
+                    e.testAccuracy(),
+                    e.modelVersion(),
+                    null);
               }
               case FAILED -> {
                 Run r = run != null ? run : placeholder(id, e);
-                yield r.with("FAILED", e.timestamp(), r.history(), null, null, r.modelVersion(), e.message());
+                yield r.with(
+                    "FAILED",
+                    e.timestamp(),
+                    r.history(),
+                    null,
+                    null,
+                    r.modelVersion(),
+                    e.message());
               }
             });
   }
 
   private static Run placeholder(String id, TrainingEvent e) {
-    return new Run(id, "RUNNING", e.epochs(), null, null, e.timestamp(), null, List.of(), null, null, null, null);
+    return new Run(
+        id,
+        "RUNNING",
+        e.epochs(),
+        null,
+        null,
+        e.timestamp(),
+        null,
+        List.of(),
+        null,
+        null,
+        null,
+        null);
   }
 
   /** Newest first. */

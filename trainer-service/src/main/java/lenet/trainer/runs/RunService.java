@@ -17,7 +17,9 @@ import lenet.trainer.training.Training;
 import lenet.trainer.training.TrainingData;
 import org.jboss.logging.Logger;
 
-/** Runs one command end to end: validate, read the dataset, train, publish events and checkpoints. */
+/**
+ * Runs one command end to end: validate, read the dataset, train, publish events and checkpoints.
+ */
 @ApplicationScoped
 public class RunService {
 
@@ -31,21 +33,30 @@ public class RunService {
   private final Counter failed;
   private final AtomicLong epochsDone = new AtomicLong();
 
-  RunService(TrainerConfig config, DatasetSource datasets, TrainingPublisher publisher, MeterRegistry registry) {
+  RunService(
+      TrainerConfig config,
+      DatasetSource datasets,
+      TrainingPublisher publisher,
+      MeterRegistry registry) {
     this.config = config;
     this.datasets = datasets;
     this.publisher = publisher;
-    this.rejected = Counter.builder("trainer.commands.rejected").description("Malformed commands").register(registry);
+    this.rejected =
+        Counter.builder("trainer.commands.rejected")
+            .description("Malformed commands")
+            .register(registry);
     this.completed = Counter.builder("trainer.runs").tag("outcome", "completed").register(registry);
     this.failed = Counter.builder("trainer.runs").tag("outcome", "failed").register(registry);
     registry.more().counter("trainer.epochs", java.util.List.of(), epochsDone);
   }
 
   /**
-   * Handles one command record. Returns normally once the run has ended, well or badly (a FAILED event says why);
-   * throws {@link CancellationException} when the trainer is stopping, so the command is not acknowledged.
+   * Handles one command record. Returns normally once the run has ended, well or badly (a FAILED
+   * event says why); throws {@link CancellationException} when the trainer is stopping, so the
+   * command is not acknowledged.
    *
-   * @param offset the command's offset: an id-less command gets run id {@code run-<offset>}, the same on redelivery
+   * @param offset the command's offset: an id-less command gets run id {@code run-<offset>}, the
+   *     same on redelivery
    */
   public void execute(String key, byte[] payload, long offset) {
     String runId = "run-" + offset;
@@ -65,17 +76,28 @@ public class RunService {
     try {
       Device device = Training.device(config.device());
       LOG.infof(
-          "Run %s: %d epochs, batch %d, %s lr %.2g (%s), seed %d, on %s", runId, spec.epochs(), spec.batchSize(),
-          spec.optimizer(), spec.learningRate(), spec.schedule(), spec.seed(), device);
-      publisher.event(TrainingEvent.started(runId, spec.epochs(), device.toString(), describe(spec)));
+          "Run %s: %d epochs, batch %d, %s lr %.2g (%s), seed %d, on %s",
+          runId,
+          spec.epochs(),
+          spec.batchSize(),
+          spec.optimizer(),
+          spec.learningRate(),
+          spec.schedule(),
+          spec.seed(),
+          device);
+      publisher.event(
+          TrainingEvent.started(runId, spec.epochs(), device.toString(), describe(spec)));
       TrainingData data = datasets.load(config.datasetWait());
       long[] lastVersion = {0};
       long t0 = System.nanoTime();
       Training.Result result =
           Training.run(
-              spec, data, device,
+              spec,
+              data,
+              device,
               (epoch, m, test, parameters) -> {
-                long v = publisher.checkpoint(spec.runId(), epoch, spec.epochs(), m, test, parameters);
+                long v =
+                    publisher.checkpoint(spec.runId(), epoch, spec.epochs(), m, test, parameters);
                 lastVersion[0] = v;
                 publisher.event(TrainingEvent.epoch(spec.runId(), epoch, spec.epochs(), m, v));
                 epochsDone.incrementAndGet();
@@ -83,17 +105,30 @@ public class RunService {
                 LOG.infof(
                     "Run %s epoch %d/%d: loss %.4f acc %.4f, dev loss %.4f acc %.4f, %.1f s (%.0f img/s),"
                         + " model v%d, about %.0f s left",
-                    spec.runId(), epoch, spec.epochs(), m.loss(), m.accuracy(), m.devLoss(), m.devAccuracy(),
-                    m.seconds(), m.imagesPerSecond(), v, elapsed / epoch * (spec.epochs() - epoch));
+                    spec.runId(),
+                    epoch,
+                    spec.epochs(),
+                    m.loss(),
+                    m.accuracy(),
+                    m.devLoss(),
+                    m.devAccuracy(),
+                    m.seconds(),
+                    m.imagesPerSecond(),
+                    v,
+                    elapsed / epoch * (spec.epochs() - epoch));
               });
       publisher.event(
           TrainingEvent.completed(
-              runId, spec.epochs(), result.test().loss(), result.test().accuracy(), lastVersion[0],
+              runId,
+              spec.epochs(),
+              result.test().loss(),
+              result.test().accuracy(),
+              lastVersion[0],
               result.seconds()));
       completed.increment();
       LOG.infof(
-          "Run %s completed: test accuracy %.4f, loss %.4f, model v%d, %.0f s", runId, result.test().accuracy(),
-          result.test().loss(), lastVersion[0], result.seconds());
+          "Run %s completed: test accuracy %.4f, loss %.4f, model v%d, %.0f s",
+          runId, result.test().accuracy(), result.test().loss(), lastVersion[0], result.seconds());
     } catch (RuntimeException e) {
       if (Thread.currentThread().isInterrupted()) {
         LOG.warnf("Run %s stopped with the trainer; its command will run again on restart", runId);
@@ -107,7 +142,7 @@ public class RunService {
 
   private static String describe(RunSpec s) {
     return String.format(
-        "epochs=%d batchSize=%d optimizer=%s learningRate=%s schedule=%s seed=%d", s.epochs(), s.batchSize(),
-        s.optimizer(), s.learningRate(), s.schedule(), s.seed());
+        "epochs=%d batchSize=%d optimizer=%s learningRate=%s schedule=%s seed=%d",
+        s.epochs(), s.batchSize(), s.optimizer(), s.learningRate(), s.schedule(), s.seed());
   }
 }

@@ -26,16 +26,18 @@ import lenet.contract.wire.DatasetBatch;
 import lenet.contract.wire.TrainingEvent.EpochMetrics;
 
 /**
- * Trains the tutorial's LeNet-5 on data in memory with DJL on the PyTorch engine: shuffles each epoch with the run's
- * seed, evaluates dev after each epoch and test at the end. A function that returns its result; what to do with
- * each epoch (events, checkpoints) is the caller's {@link Listener}.
+ * Trains the tutorial's LeNet-5 on data in memory with DJL on the PyTorch engine: shuffles each
+ * epoch with the run's seed, evaluates dev after each epoch and test at the end. A function that
+ * returns its result; what to do with each epoch (events, checkpoints) is the caller's {@link
+ * Listener}.
  */
 public final class Training {
 
   /** Told after each epoch, with the parameters as they stand (DJL's parameter stream). */
   public interface Listener {
     /**
-     * @param test the test-set metrics, evaluated before the last epoch is reported; null for earlier epochs
+     * @param test the test-set metrics, evaluated before the last epoch is reported; null for
+     *     earlier epochs
      */
     void onEpoch(int epoch, EpochMetrics metrics, Evaluation test, byte[] parameters);
   }
@@ -63,7 +65,9 @@ public final class Training {
         yield Device.gpu();
       }
       case "auto" -> gpus > 0 ? Device.gpu() : Device.cpu();
-      default -> throw new IllegalArgumentException("trainer.device must be auto, cpu or gpu, got " + setting);
+      default ->
+          throw new IllegalArgumentException(
+              "trainer.device must be auto, cpu or gpu, got " + setting);
     };
   }
 
@@ -83,7 +87,8 @@ public final class Training {
         Evaluation test = null;
         for (int epoch = 1; epoch <= spec.epochs(); epoch++) {
           if (Thread.currentThread().isInterrupted()) {
-            throw new IllegalStateException("run " + spec.runId() + " was interrupted at epoch " + epoch);
+            throw new IllegalStateException(
+                "run " + spec.runId() + " was interrupted at epoch " + epoch);
           }
           long t0 = System.nanoTime();
           Evaluation train = trainEpoch(trainer, data.train(), spec, epoch);
@@ -94,7 +99,11 @@ public final class Training {
           }
           EpochMetrics m =
               new EpochMetrics(
-                  train.loss(), train.accuracy(), dev.loss(), dev.accuracy(), seconds,
+                  train.loss(),
+                  train.accuracy(),
+                  dev.loss(),
+                  dev.accuracy(),
+                  seconds,
                   data.train().count() / seconds);
           history.add(m);
           listener.onEpoch(epoch, m, test, ModelIO.parameters(model.getBlock()));
@@ -138,12 +147,18 @@ public final class Training {
       for (int i = 0; i < size; i++) {
         int src = order[start + i];
         System.arraycopy(
-            split.pixels(), src * DatasetBatch.IMAGE_SIZE, x, i * DatasetBatch.IMAGE_SIZE, DatasetBatch.IMAGE_SIZE);
+            split.pixels(),
+            src * DatasetBatch.IMAGE_SIZE,
+            x,
+            i * DatasetBatch.IMAGE_SIZE,
+            DatasetBatch.IMAGE_SIZE);
         y[i] = split.labels()[src];
       }
       try (NDManager batch = trainer.getManager().newSubManager()) {
         NDArray images =
-            batch.create(FloatBuffer.wrap(x, 0, size * DatasetBatch.IMAGE_SIZE).slice(), new Shape(size, 1, 28, 28));
+            batch.create(
+                FloatBuffer.wrap(x, 0, size * DatasetBatch.IMAGE_SIZE).slice(),
+                new Shape(size, 1, 28, 28));
         NDArray labels = batch.create(FloatBuffer.wrap(y, 0, size).slice(), new Shape(size));
         try (GradientCollector collector = trainer.newGradientCollector()) {
           NDArray logits = trainer.forward(new NDList(images)).singletonOrThrow();
@@ -171,7 +186,10 @@ public final class Training {
       try (NDManager batch = trainer.getManager().newSubManager()) {
         NDArray images =
             batch.create(
-                FloatBuffer.wrap(split.pixels(), start * DatasetBatch.IMAGE_SIZE, size * DatasetBatch.IMAGE_SIZE)
+                FloatBuffer.wrap(
+                        split.pixels(),
+                        start * DatasetBatch.IMAGE_SIZE,
+                        size * DatasetBatch.IMAGE_SIZE)
                     .slice(),
                 new Shape(size, 1, 28, 28));
         float[] y = new float[size];
@@ -180,7 +198,8 @@ public final class Training {
         }
         NDArray labels = batch.create(y);
         NDArray logits = trainer.evaluate(new NDList(images)).singletonOrThrow();
-        lossSum += trainer.getLoss().evaluate(new NDList(labels), new NDList(logits)).getFloat() * size;
+        lossSum +=
+            trainer.getLoss().evaluate(new NDList(labels), new NDList(logits)).getFloat() * size;
         correct += correctCount(logits, labels);
       }
     }

@@ -142,7 +142,7 @@ public class RunService {
 
   private static String describe(RunSpec s) {
     return String.format(
-        "epochs=%d batchSize=%d optimizer=%s learningRate=%s schedule=%s seed=%d",
+        "epochs=%d batchSize=%d optimizer=%s learningRate=%s schedule=%s seed=%d augmentShift=%d",
         s.epochs(), s.batchSize(), s.optimizer(), s.learningRate(), s.schedule(), s.seed());
   }
 }

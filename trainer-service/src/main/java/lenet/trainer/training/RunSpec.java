@@ -12,7 +12,8 @@ public record RunSpec(
     double learningRate,
     String optimizer,
     long seed,
-    String schedule) {
+    String schedule,
+    int augmentShift) {
 
   public static RunSpec of(String runId, TrainingCommand cmd, TrainerConfig defaults) {
     return new RunSpec(
@@ -22,6 +23,7 @@ public record RunSpec(
         cmd.learningRate() != null ? cmd.learningRate() : defaults.learningRate(),
         (cmd.optimizer() != null ? cmd.optimizer() : defaults.optimizer()).toLowerCase(Locale.ROOT),
         cmd.seed() != null ? cmd.seed() : defaults.seed(),
-        defaults.schedule());
+        defaults.schedule(),
+        defaults.augmentShift());
   }
 }

@@ -1,4 +1,4 @@
-package lenet.trainer;
+package lenet.trainer.training;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -11,9 +11,6 @@ import lenet.contract.mnist.MnistFiles;
 import lenet.contract.mnist.MnistSet;
 import lenet.contract.wire.DatasetBatch.Split;
 import lenet.contract.wire.TrainingEvent.EpochMetrics;
-import lenet.trainer.training.RunSpec;
-import lenet.trainer.training.Training;
-import lenet.trainer.training.TrainingData;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -47,9 +44,37 @@ class TrainingTest {
     return new SplitData(split, pixels, labels);
   }
 
+  @Test
+  void shiftAugmentationMovesTheDigitAndKeepsItWhole() {
+    float[] image = new float[784];
+    image[14 * 28 + 14] = 1f;
+    image[10 * 28 + 12] = 0.5f;
+    float[] out = new float[784];
+    java.util.Random random = new java.util.Random(1);
+    java.util.Set<Integer> positions = new java.util.HashSet<>();
+    for (int k = 0; k < 50; k++) {
+      Training.copyShifted(image, 0, out, 0, 2, random);
+      float sum = 0;
+      int at = -1;
+      for (int p = 0; p < 784; p++) {
+        sum += out[p];
+        if (out[p] == 1f) {
+          at = p;
+        }
+      }
+      assertThat(sum).isEqualTo(1.5f);
+      assertThat(Math.abs(at / 28 - 14)).isLessThanOrEqualTo(2);
+      assertThat(Math.abs(at % 28 - 14)).isLessThanOrEqualTo(2);
+      positions.add(at);
+    }
+    assertThat(positions.size()).isGreaterThan(10);
+    Training.copyShifted(image, 0, out, 0, 0, random);
+    assertThat(out).containsExactly(image);
+  }
+
   private static List<EpochMetrics> train(
       long seed, List<byte[]> params, Training.Evaluation[] test) {
-    RunSpec spec = new RunSpec("t", 3, 32, 0.001, "adam", seed, "cosine");
+    RunSpec spec = new RunSpec("t", 3, 32, 0.001, "adam", seed, "cosine", 0);
     List<EpochMetrics> epochs = new ArrayList<>();
     Training.Result r =
         Training.run(

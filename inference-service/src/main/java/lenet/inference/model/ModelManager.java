@@ -28,9 +28,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import lenet.contract.model.LeNet5;
+import lenet.contract.model.ModelIO;
 import lenet.contract.wire.Checkpoint;
 import lenet.contract.wire.WireFormatException;
-import lenet.contract.wire.WireFormatException.Reason;
 import lenet.inference.config.InferenceConfig.Policy;
 import org.jboss.logging.Logger;
 
@@ -168,7 +168,7 @@ public final class ModelManager implements AutoCloseable {
     Checkpoint checkpoint;
     try {
       checkpoint = Checkpoint.decode(value);
-      checkCompatible(checkpoint.header());
+      ModelIO.checkCompatible(checkpoint.header());
     } catch (WireFormatException e) {
       reject(source, e.reason().name(), e.getMessage());
       return;
@@ -187,30 +187,6 @@ public final class ModelManager implements AutoCloseable {
     LOG.infof(
         "Checkpoint v%d is available (run %s, epoch %d/%d, dev accuracy %.4f, from %s)",
         h.modelVersion(), h.runId(), h.epoch(), h.epochs(), h.devAccuracy(), source);
-  }
-
-  private static void checkCompatible(Checkpoint.Header h) {
-    if (!LeNet5.ARCHITECTURE_ID.equals(h.architectureId())) {
-      throw new WireFormatException(
-          Reason.INVALID_VALUE,
-          "checkpoint v"
-              + h.modelVersion()
-              + " is for architecture '"
-              + h.architectureId()
-              + "', this service runs '"
-              + LeNet5.ARCHITECTURE_ID
-              + "'");
-    }
-    if (h.parameterCount() != LeNet5.TOTAL_PARAMETERS) {
-      throw new WireFormatException(
-          Reason.INVALID_VALUE,
-          "checkpoint v"
-              + h.modelVersion()
-              + " declares "
-              + h.parameterCount()
-              + " parameters, LeNet-5 has "
-              + LeNet5.TOTAL_PARAMETERS);
-    }
   }
 
   private void reject(String source, String reason, String message) {

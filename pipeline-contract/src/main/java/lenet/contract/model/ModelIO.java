@@ -44,13 +44,12 @@ public final class ModelIO {
   }
 
   /**
-   * Builds a fresh LeNet-5 on {@code device} and loads a checkpoint into it, refusing one built for
-   * another architecture or with the wrong parameter count. The caller owns (and closes) the model.
+   * Refuses a checkpoint built for another architecture or with the wrong parameter count, before
+   * anything is loaded.
    *
-   * @throws WireFormatException when the checkpoint does not fit this network
+   * @throws WireFormatException naming the mismatch
    */
-  public static Model load(Checkpoint checkpoint, Device device) {
-    Checkpoint.Header h = checkpoint.header();
+  public static void checkCompatible(Checkpoint.Header h) {
     if (!LeNet5.ARCHITECTURE_ID.equals(h.architectureId())) {
       throw new WireFormatException(
           Reason.INVALID_VALUE,
@@ -72,6 +71,17 @@ public final class ModelIO {
               + " parameters, LeNet-5 has "
               + LeNet5.TOTAL_PARAMETERS);
     }
+  }
+
+  /**
+   * Builds a fresh LeNet-5 on {@code device} and loads a checkpoint into it, refusing one built for
+   * another architecture or with the wrong parameter count. The caller owns (and closes) the model.
+   *
+   * @throws WireFormatException when the checkpoint does not fit this network
+   */
+  public static Model load(Checkpoint checkpoint, Device device) {
+    Checkpoint.Header h = checkpoint.header();
+    checkCompatible(h);
     Model model = Model.newInstance(LeNet5.MODEL_NAME, device, "PyTorch");
     try {
       Block block = LeNet5.newBlock();

@@ -143,6 +143,12 @@ public class RunService {
   private static String describe(RunSpec s) {
     return String.format(
         "epochs=%d batchSize=%d optimizer=%s learningRate=%s schedule=%s seed=%d augmentShift=%d",
-        s.epochs(), s.batchSize(), s.optimizer(), s.learningRate(), s.schedule(), s.seed());
+        s.epochs(),
+        s.batchSize(),
+        s.optimizer(),
+        s.learningRate(),
+        s.schedule(),
+        s.seed(),
+        s.augmentShift());
   }
 }

@@ -3,6 +3,8 @@ package lenet.trainer.training;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.Device;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,10 +13,16 @@ import lenet.contract.mnist.MnistFiles;
 import lenet.contract.mnist.MnistSet;
 import lenet.contract.wire.DatasetBatch.Split;
 import lenet.contract.wire.TrainingEvent.EpochMetrics;
+import lenet.kafka.SharedKafkaResource;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The DJL training function on a small real subset of MNIST. */
+/**
+ * The DJL training function on a small real subset of MNIST. A Quarkus test only so that it shares
+ * the class loader that loaded libtorch: a JVM loads a native library into one class loader only.
+ */
+@QuarkusTest
+@QuarkusTestResource(SharedKafkaResource.class)
 class TrainingTest {
 
   static TrainingData data;

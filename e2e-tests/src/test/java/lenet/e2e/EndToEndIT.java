@@ -21,6 +21,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import lenet.contract.mnist.MnistFiles;
 import lenet.contract.mnist.MnistSet;
+import lenet.contract.topics.KafkaClients;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.ImageEvent;
@@ -33,10 +34,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -268,18 +265,11 @@ class EndToEndIT {
   }
 
   private static KafkaProducer<String, byte[]> producer() {
-    return new KafkaProducer<>(
-        Map.of("bootstrap.servers", bootstrap, "max.request.size", Topic.LARGE_RECORD),
-        new StringSerializer(),
-        new ByteArraySerializer());
+    return KafkaClients.writer(bootstrap, Map.of());
   }
 
   private static List<ConsumerRecord<String, byte[]>> readAll(String topic) {
-    try (KafkaConsumer<String, byte[]> consumer =
-        new KafkaConsumer<>(
-            Map.of("bootstrap.servers", bootstrap, "max.partition.fetch.bytes", Topic.LARGE_RECORD),
-            new StringDeserializer(),
-            new ByteArrayDeserializer())) {
+    try (KafkaConsumer<String, byte[]> consumer = KafkaClients.reader(bootstrap)) {
       List<TopicPartition> parts =
           consumer.partitionsFor(topic).stream()
               .map(p -> new TopicPartition(topic, p.partition()))

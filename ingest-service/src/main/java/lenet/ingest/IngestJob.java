@@ -22,18 +22,13 @@ import lenet.contract.dataset.DatasetReader;
 import lenet.contract.dataset.DatasetWriter;
 import lenet.contract.mnist.MnistFiles;
 import lenet.contract.mnist.MnistSet;
-import lenet.contract.topics.Topic;
+import lenet.contract.topics.KafkaClients;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.DatasetBatch.Split;
 import lenet.contract.wire.DatasetManifest;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
@@ -246,15 +241,7 @@ public class IngestJob {
   }
 
   private Optional<DatasetManifest> latestManifest() {
-    try (KafkaConsumer<String, byte[]> consumer =
-        new KafkaConsumer<>(
-            Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                bootstrap,
-                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
-                Topic.LARGE_RECORD),
-            new StringDeserializer(),
-            new ByteArrayDeserializer())) {
+    try (KafkaConsumer<String, byte[]> consumer = KafkaClients.reader(bootstrap)) {
       return new DatasetReader(consumer, topics).latestManifest(DatasetWriter.DATASET_NAME);
     }
   }
@@ -265,10 +252,9 @@ public class IngestJob {
    * so a retry never duplicates a batch.
    */
   private KafkaProducer<String, byte[]> producer() {
-    return new KafkaProducer<>(
+    return KafkaClients.writer(
+        bootstrap,
         Map.of(
-            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-            bootstrap,
             ProducerConfig.ACKS_CONFIG,
             "all",
             ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
@@ -279,12 +265,8 @@ public class IngestJob {
             10,
             ProducerConfig.BATCH_SIZE_CONFIG,
             2 * 1024 * 1024,
-            ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
-            Topic.LARGE_RECORD,
             ProducerConfig.BUFFER_MEMORY_CONFIG,
-            128L * 1024 * 1024),
-        new StringSerializer(),
-        new ByteArraySerializer());
+            128L * 1024 * 1024));
   }
 
   private static void logFacts(DatasetFacts f) {

@@ -21,13 +21,12 @@ import java.util.Map;
 import java.util.Optional;
 import lenet.contract.dataset.DatasetReader;
 import lenet.contract.mnist.MnistFiles;
+import lenet.contract.topics.KafkaClients;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.DatasetManifest;
 import lenet.kafka.SharedKafka;
 import lenet.kafka.SharedKafkaResource;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 
 /** A corrupt file fails the ingest with its reason and publishes no manifest. */
@@ -84,10 +83,7 @@ class CorruptFilesTest {
 
   private static Optional<DatasetManifest> manifest() {
     try (KafkaConsumer<String, byte[]> consumer =
-        new KafkaConsumer<>(
-            Map.of("bootstrap.servers", SharedKafka.bootstrapServers()),
-            new StringDeserializer(),
-            new ByteArrayDeserializer())) {
+        KafkaClients.reader(SharedKafka.bootstrapServers())) {
       Topics.defaults().ensureAll(SharedKafka.bootstrapServers());
       return new DatasetReader(consumer, Topics.defaults()).latestManifest("mnist");
     }

@@ -10,18 +10,16 @@ import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import lenet.contract.dataset.DatasetReader;
 import lenet.contract.mnist.MnistFiles;
 import lenet.contract.mnist.MnistSet;
+import lenet.contract.topics.KafkaClients;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.DatasetBatch.Split;
 import lenet.contract.wire.DatasetManifest;
 import lenet.kafka.SharedKafka;
 import lenet.kafka.SharedKafkaResource;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -58,14 +56,7 @@ class IngestTest {
     MnistSet train = files.train();
     MnistSet test = files.test();
     try (KafkaConsumer<String, byte[]> consumer =
-        new KafkaConsumer<>(
-            Map.of(
-                "bootstrap.servers",
-                SharedKafka.bootstrapServers(),
-                "max.partition.fetch.bytes",
-                4 << 20),
-            new StringDeserializer(),
-            new ByteArrayDeserializer())) {
+        KafkaClients.reader(SharedKafka.bootstrapServers())) {
       DatasetReader reader = new DatasetReader(consumer, Topics.defaults());
       DatasetManifest manifest = reader.latestManifest("mnist").orElseThrow();
       assertThat(manifest.split(Split.TRAIN).images()).isEqualTo(48_000);

@@ -13,16 +13,13 @@ import lenet.contract.dataset.DatasetWriter;
 import lenet.contract.mnist.MnistFiles;
 import lenet.contract.mnist.MnistFormatException;
 import lenet.contract.mnist.MnistSet;
+import lenet.contract.topics.KafkaClients;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.DatasetBatch.Split;
 import lenet.contract.wire.DatasetManifest;
 import lenet.kafka.SharedKafka;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -106,11 +103,7 @@ class MnistDatasetTest {
     MnistSet train = files.train().head(1000);
     MnistSet test = files.test().head(300);
     DatasetManifest manifest;
-    try (KafkaProducer<String, byte[]> producer =
-        new KafkaProducer<>(
-            Map.of("bootstrap.servers", bootstrap, "max.request.size", 4 << 20, "linger.ms", 5),
-            new StringSerializer(),
-            new ByteArraySerializer())) {
+    try (KafkaProducer<String, byte[]> producer = KafkaClients.writer(bootstrap, Map.of())) {
       manifest =
           new DatasetWriter(producer, topics).publish("subset-1", train, test, 0.2, 128, null);
     }
@@ -119,11 +112,7 @@ class MnistDatasetTest {
     assertThat(manifest.split(Split.TEST).images()).isEqualTo(300);
     assertThat(manifest.split(Split.TRAIN).batches()).isEqualTo(7);
 
-    try (KafkaConsumer<String, byte[]> consumer =
-        new KafkaConsumer<>(
-            Map.of("bootstrap.servers", bootstrap, "max.partition.fetch.bytes", 4 << 20),
-            new StringDeserializer(),
-            new ByteArrayDeserializer())) {
+    try (KafkaConsumer<String, byte[]> consumer = KafkaClients.reader(bootstrap)) {
       DatasetReader reader = new DatasetReader(consumer, topics);
       assertThat(reader.latestManifest("mnist")).contains(manifest);
       DatasetReader.SplitData dev = reader.read(manifest, Split.DEV);

@@ -19,6 +19,7 @@ import java.util.Map;
 import lenet.contract.dataset.DatasetWriter;
 import lenet.contract.mnist.MnistFiles;
 import lenet.contract.model.LeNet5;
+import lenet.contract.topics.KafkaClients;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.Checkpoint;
@@ -30,10 +31,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -58,14 +55,7 @@ class TrainerServiceTest {
   }
 
   static KafkaProducer<String, byte[]> producer() {
-    return new KafkaProducer<>(
-        Map.of(
-            "bootstrap.servers",
-            SharedKafka.bootstrapServers(),
-            "max.request.size",
-            Topic.LARGE_RECORD),
-        new StringSerializer(),
-        new ByteArraySerializer());
+    return KafkaClients.writer(SharedKafka.bootstrapServers(), Map.of());
   }
 
   @Test
@@ -215,14 +205,7 @@ class TrainerServiceTest {
 
   static List<ConsumerRecord<String, byte[]>> readAll(String topic) {
     try (KafkaConsumer<String, byte[]> consumer =
-        new KafkaConsumer<>(
-            Map.of(
-                "bootstrap.servers",
-                SharedKafka.bootstrapServers(),
-                "max.partition.fetch.bytes",
-                Topic.LARGE_RECORD),
-            new StringDeserializer(),
-            new ByteArrayDeserializer())) {
+        KafkaClients.reader(SharedKafka.bootstrapServers())) {
       TopicPartition tp = new TopicPartition(topic, 0);
       consumer.assign(List.of(tp));
       consumer.seekToBeginning(List.of(tp));

@@ -2,19 +2,15 @@ package lenet.trainer.kafka;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Optional;
 import lenet.contract.dataset.DatasetReader;
 import lenet.contract.dataset.DatasetWriter;
-import lenet.contract.topics.Topic;
+import lenet.contract.topics.KafkaClients;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.DatasetBatch.Split;
 import lenet.contract.wire.DatasetManifest;
 import lenet.trainer.training.TrainingData;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
@@ -40,17 +36,7 @@ public class DatasetSource {
 
   public synchronized TrainingData load(Duration wait) {
     long deadline = System.nanoTime() + wait.toNanos();
-    try (KafkaConsumer<String, byte[]> consumer =
-        new KafkaConsumer<>(
-            Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                bootstrap,
-                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
-                Topic.LARGE_RECORD,
-                ConsumerConfig.FETCH_MAX_BYTES_CONFIG,
-                64 * 1024 * 1024),
-            new StringDeserializer(),
-            new ByteArrayDeserializer())) {
+    try (KafkaConsumer<String, byte[]> consumer = KafkaClients.reader(bootstrap)) {
       DatasetReader reader = new DatasetReader(consumer, topics);
       Optional<DatasetManifest> manifest = reader.latestManifest(DatasetWriter.DATASET_NAME);
       long lastLog = 0;

@@ -5,8 +5,8 @@ import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import lenet.contract.model.LeNet5;
+import lenet.contract.topics.KafkaClients;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.Checkpoint;
@@ -14,12 +14,9 @@ import lenet.contract.wire.TrainingCommand;
 import lenet.contract.wire.TrainingEvent;
 import lenet.contract.wire.TrainingEvent.EpochMetrics;
 import lenet.trainer.training.Training.Evaluation;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.reactive.messaging.Channel;
@@ -109,15 +106,7 @@ public class TrainingPublisher {
 
   private long newestVersionOnKafka() {
     TopicPartition tp = new TopicPartition(topics.name(Topic.MODEL_CHECKPOINTS), 0);
-    try (KafkaConsumer<String, byte[]> consumer =
-        new KafkaConsumer<>(
-            Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                bootstrap,
-                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
-                Topic.LARGE_RECORD),
-            new StringDeserializer(),
-            new ByteArrayDeserializer())) {
+    try (KafkaConsumer<String, byte[]> consumer = KafkaClients.reader(bootstrap)) {
       consumer.assign(List.of(tp));
       consumer.seekToBeginning(List.of(tp));
       long end = consumer.endOffsets(List.of(tp)).get(tp);

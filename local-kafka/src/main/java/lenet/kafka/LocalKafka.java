@@ -15,10 +15,6 @@ public final class LocalKafka {
   private LocalKafka() {}
 
   public static void main(String[] args) throws InterruptedException {
-    // The broker logs every config at INFO; warnings and errors are what a person needs here.
-    if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
-      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
-    }
     int port = 9092;
     int controllerPort = -1;
     Path dataDir = Path.of("data", "kafka");

@@ -42,6 +42,7 @@ function lineChart(canvas, yTitle) {
       maintainAspectRatio: false,
       animation: false,
       interaction: {mode: 'index', intersect: false},
+      plugins: {legend: {labels: {usePointStyle: true}}},
       scales: {x: {title: {display: true, text: 'epoch'}}, y: {title: {display: true, text: yTitle}}},
     },
   });

@@ -71,15 +71,19 @@ class TrainerPageTest {
     browser.driver.get(page.toString());
     var wait = browser.waitUpTo(Duration.ofSeconds(20));
     wait.until(ExpectedConditions.textToBe(By.id("live"), "live"));
-    assertThat(browser.driver.findElement(By.id("model")).getText()).contains("62,698 parameters");
+    // The network summary (the engine's first start can take a few seconds).
+    browser
+        .waitUpTo(Duration.ofSeconds(60))
+        .until(
+            ExpectedConditions.textToBePresentInElementLocated(
+                By.id("model"), "62,698 parameters"));
     // Marks this page load: still there at the end means no reload happened.
     browser.js("window.loadedOnce = true");
 
     // Bad input: the server's reason, on the page; nothing is published.
     fill(Map.of("epochs", "0"));
     wait.until(
-        ExpectedConditions.textToBe(
-            By.id("start-error"), "training command: 'epochs' must be in 1..1000, got 0"));
+        ExpectedConditions.textToBe(By.id("start-error"), "'epochs' must be in 1..1000, got 0"));
     fill(Map.of("epochs", "two"));
     wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("start-error"), "epochs"));
     fill(Map.of("epochs", "2", "learningRate", "-1"));
@@ -107,14 +111,12 @@ class TrainerPageTest {
     assertThat(points("accuracy-chart")).isEqualTo(2);
     @SuppressWarnings("unchecked")
     List<Number> devAccuracy =
-        (List<Number>)
-            browser.js("return Chart.getChart('accuracy-chart').data.datasets[1].data");
+        (List<Number>) browser.js("return Chart.getChart('accuracy-chart').data.datasets[1].data");
     assertThat(devAccuracy).allSatisfy(a -> assertThat(a.doubleValue()).isBetween(0.0, 1.0));
     assertThat(browser.driver.findElements(By.cssSelector("#history tbody tr"))).hasSize(2);
     WebElement count = browser.driver.findElement(By.cssSelector("#describe tbody tr"));
     assertThat(count.getText()).startsWith("count 2 2 2 2");
-    assertThat(browser.driver.findElement(By.id("run-result")).getText())
-        .contains("test accuracy");
+    assertThat(browser.driver.findElement(By.id("run-result")).getText()).contains("test accuracy");
     assertThat(browser.driver.findElement(By.cssSelector("#runs tr[data-run='" + runId + "']")))
         .extracting(WebElement::getText)
         .asString()
@@ -131,7 +133,8 @@ class TrainerPageTest {
   private static void fill(Map<String, String> fields) {
     fields.forEach(
         (name, value) -> {
-          WebElement input = browser.driver.findElement(By.cssSelector("#start [name=" + name + "]"));
+          WebElement input =
+              browser.driver.findElement(By.cssSelector("#start [name=" + name + "]"));
           input.clear();
           input.sendKeys(value);
         });
@@ -147,7 +150,6 @@ class TrainerPageTest {
   @SuppressWarnings("unchecked")
   private static List<String> datasetLabels(String chart) {
     return (List<String>)
-        browser.js(
-            "return Chart.getChart(arguments[0]).data.datasets.map(d => d.label)", chart);
+        browser.js("return Chart.getChart(arguments[0]).data.datasets.map(d => d.label)", chart);
   }
 }

@@ -118,6 +118,20 @@ class IngestPageTest {
         .isEqualTo("Ingest started.");
     assertThat(job.status().state()).isEqualTo(IngestJob.State.SKIPPED);
 
+    // Forced: another complete copy is written, its progress shown as it goes.
+    browser.driver.findElement(By.id("force")).click();
+    browser.driver.findElement(By.id("ingest")).click();
+    wait.until(
+        ExpectedConditions.textToBe(By.id("ingest-ok"), "Ingest started: writing another copy."));
+    browser
+        .waitUpTo(Duration.ofMinutes(3))
+        .until(ExpectedConditions.textToBe(By.id("state"), "DONE"));
+    assertThat(browser.driver.findElement(By.id("message")).getText())
+        .startsWith("wrote 70,000 images in");
+    assertThat(browser.driver.findElement(By.id("progress")).getText())
+        .contains("48,000\ntrain images written");
+    assertThat(job.status().state()).isEqualTo(IngestJob.State.DONE);
+
     // Only the two refused requests, nothing else, went wrong in the page.
     assertThat(browser.consoleErrors())
         .hasSize(2)

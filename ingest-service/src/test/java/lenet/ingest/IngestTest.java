@@ -35,10 +35,15 @@ class IngestTest {
 
   @Test
   void ingestsTheRealMnistOnceAndReadsBackExactly() {
-    // Another test class may have ingested this copy already (the broker is shared): force a fresh one.
-    await().atMost(Duration.ofMinutes(3)).until(() -> job.status().state() != IngestJob.State.RUNNING);
+    // Another test class may have ingested this copy already (the broker is shared): force a fresh
+    // one.
+    await()
+        .atMost(Duration.ofMinutes(3))
+        .until(() -> job.status().state() != IngestJob.State.RUNNING);
     given().post("/api/datasets/mnist/ingest?force=true").then().statusCode(202);
-    await().atMost(Duration.ofMinutes(3)).until(() -> job.status().state() != IngestJob.State.RUNNING);
+    await()
+        .atMost(Duration.ofMinutes(3))
+        .until(() -> job.status().state() != IngestJob.State.RUNNING);
     assertThat(job.status().state()).as(job.status().message()).isEqualTo(IngestJob.State.DONE);
 
     given()

@@ -21,6 +21,7 @@ import lenet.contract.mnist.MnistSet;
 import lenet.contract.topics.Topic;
 import lenet.inference.model.ModelManager;
 import lenet.kafka.SharedKafkaResource;
+import lenet.webtest.Browser;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;

@@ -14,6 +14,7 @@ import java.util.List;
 import lenet.contract.mnist.MnistFiles;
 import lenet.contract.mnist.MnistSet;
 import lenet.kafka.SharedKafkaResource;
+import lenet.webtest.Browser;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

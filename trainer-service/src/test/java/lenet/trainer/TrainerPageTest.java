@@ -16,6 +16,7 @@ import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.kafka.SharedKafka;
 import lenet.kafka.SharedKafkaResource;
+import lenet.webtest.Browser;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;

@@ -142,13 +142,13 @@ public class RunService {
 
   private static String describe(RunSpec s) {
     return String.format(
-        "epochs=%d batchSize=%d optimizer=%s learningRate=%s schedule=%s seed=%d augmentShift=%d",
+        "epochs=%d batchSize=%d optimizer=%s learningRate=%s schedule=%s seed=%d augmentation=%s",
         s.epochs(),
         s.batchSize(),
         s.optimizer(),
         s.learningRate(),
         s.schedule(),
         s.seed(),
-        s.augmentShift());
+        s.augmentation());
   }
 }

@@ -13,7 +13,7 @@ public record RunSpec(
     String optimizer,
     long seed,
     String schedule,
-    int augmentShift) {
+    Augmentation augmentation) {
 
   public static RunSpec of(String runId, TrainingCommand cmd, TrainerConfig defaults) {
     return new RunSpec(
@@ -24,6 +24,7 @@ public record RunSpec(
         (cmd.optimizer() != null ? cmd.optimizer() : defaults.optimizer()).toLowerCase(Locale.ROOT),
         cmd.seed() != null ? cmd.seed() : defaults.seed(),
         defaults.schedule(),
-        defaults.augmentShift());
+        new Augmentation(
+            defaults.augmentShift(), defaults.augmentRotation(), defaults.augmentZoom()));
   }
 }

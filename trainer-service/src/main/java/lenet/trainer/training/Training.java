@@ -147,13 +147,13 @@ public final class Training {
       int size = Math.min(spec.batchSize(), n - start);
       for (int i = 0; i < size; i++) {
         int src = order[start + i];
-        copyShifted(
-            split.pixels(),
-            src * DatasetBatch.IMAGE_SIZE,
-            x,
-            i * DatasetBatch.IMAGE_SIZE,
-            spec.augmentShift(),
-            random);
+        spec.augmentation()
+            .apply(
+                split.pixels(),
+                src * DatasetBatch.IMAGE_SIZE,
+                x,
+                i * DatasetBatch.IMAGE_SIZE,
+                random);
         y[i] = split.labels()[src];
       }
       try (NDManager batch = trainer.getManager().newSubManager()) {
@@ -206,29 +206,6 @@ public final class Training {
       }
     }
     return new Evaluation(lossSum / n, correct / n);
-  }
-
-  /**
-   * Copies one 28x28 image, translated by a random (dx, dy) in [-shift, shift] with zeros (black)
-   * filling in; a plain copy when {@code shift} is 0.
-   */
-  static void copyShifted(
-      float[] from, int fromOffset, float[] to, int toOffset, int shift, Random random) {
-    if (shift == 0) {
-      System.arraycopy(from, fromOffset, to, toOffset, DatasetBatch.IMAGE_SIZE);
-      return;
-    }
-    int dx = random.nextInt(2 * shift + 1) - shift;
-    int dy = random.nextInt(2 * shift + 1) - shift;
-    int side = DatasetBatch.COLS;
-    for (int r = 0; r < side; r++) {
-      int sr = r - dy;
-      for (int c = 0; c < side; c++) {
-        int sc = c - dx;
-        boolean inside = sr >= 0 && sr < side && sc >= 0 && sc < side;
-        to[toOffset + r * side + c] = inside ? from[fromOffset + sr * side + sc] : 0f;
-      }
-    }
   }
 
   private static long correctCount(NDArray logits, NDArray labels) {

@@ -8,6 +8,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import lenet.contract.dataset.DatasetReader.SplitData;
 import lenet.contract.mnist.MnistFiles;
 import lenet.contract.mnist.MnistSet;
@@ -53,15 +54,15 @@ class TrainingTest {
   }
 
   @Test
-  void shiftAugmentationMovesTheDigitAndKeepsItWhole() {
+  void wholePixelShiftsMoveTheDigitAndKeepItWhole() {
     float[] image = new float[784];
     image[14 * 28 + 14] = 1f;
     image[10 * 28 + 12] = 0.5f;
     float[] out = new float[784];
-    java.util.Random random = new java.util.Random(1);
+    Random random = new Random(1);
     java.util.Set<Integer> positions = new java.util.HashSet<>();
     for (int k = 0; k < 50; k++) {
-      Training.copyShifted(image, 0, out, 0, 2, random);
+      new Augmentation(2, 0, 0).apply(image, 0, out, 0, random);
       float sum = 0;
       int at = -1;
       for (int p = 0; p < 784; p++) {
@@ -76,13 +77,37 @@ class TrainingTest {
       positions.add(at);
     }
     assertThat(positions.size()).isGreaterThan(10);
-    Training.copyShifted(image, 0, out, 0, 0, random);
+    Augmentation.NONE.apply(image, 0, out, 0, random);
     assertThat(out).containsExactly(image);
+  }
+
+  @Test
+  void rotationAndZoomDistortARealDigitButKeepItsInk() {
+    float[] digit = new float[784];
+    System.arraycopy(data.train().pixels(), 0, digit, 0, 784);
+    double ink = 0;
+    for (float v : digit) {
+      ink += v;
+    }
+    Augmentation augmentation = new Augmentation(2, 10, 0.1);
+    float[] a = new float[784];
+    float[] b = new float[784];
+    augmentation.apply(digit, 0, a, 0, new Random(5));
+    augmentation.apply(digit, 0, b, 0, new Random(5));
+    assertThat(a).containsExactly(b);
+    assertThat(a).isNotEqualTo(digit);
+    double distorted = 0;
+    for (float v : a) {
+      assertThat(v).isBetween(0f, 1f);
+      distorted += v;
+    }
+    // A zoom of at most ±10% changes the area by at most ~21%.
+    assertThat(distorted).isBetween(ink * 0.75, ink * 1.3);
   }
 
   private static List<EpochMetrics> train(
       long seed, List<byte[]> params, Training.Evaluation[] test) {
-    RunSpec spec = new RunSpec("t", 3, 32, 0.001, "adam", seed, "cosine", 0);
+    RunSpec spec = new RunSpec("t", 3, 32, 0.001, "adam", seed, "cosine", Augmentation.NONE);
     List<EpochMetrics> epochs = new ArrayList<>();
     Training.Result r =
         Training.run(

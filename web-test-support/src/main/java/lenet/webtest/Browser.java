@@ -1,4 +1,4 @@
-package lenet.inference;
+package lenet.webtest;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -25,16 +25,17 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * chromium-driver}; {@code .ci/run} installs them). Both paths are given, so Selenium Manager never
  * tries to download a browser or driver. A fresh profile per browser, deleted on close.
  */
-final class Browser implements AutoCloseable {
+public final class Browser implements AutoCloseable {
 
-  static final Path CHROMIUM = Path.of(System.getProperty("chromium.binary", "/usr/bin/chromium"));
-  static final Path DRIVER =
+  public static final Path CHROMIUM =
+      Path.of(System.getProperty("chromium.binary", "/usr/bin/chromium"));
+  public static final Path DRIVER =
       Path.of(System.getProperty("webdriver.chrome.driver", "/usr/bin/chromedriver"));
 
-  final ChromeDriver driver;
+  public final ChromeDriver driver;
   private final Path profile;
 
-  Browser() {
+  public Browser() {
     if (!Files.isExecutable(CHROMIUM) || !Files.isExecutable(DRIVER)) {
       throw new IllegalStateException(
           "The browser tests need Debian's Chromium and its driver at "
@@ -76,17 +77,17 @@ final class Browser implements AutoCloseable {
     driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(30));
   }
 
-  WebDriverWait waitUpTo(Duration timeout) {
+  public WebDriverWait waitUpTo(Duration timeout) {
     WebDriverWait wait = new WebDriverWait(driver, timeout, Duration.ofMillis(100));
     return wait;
   }
 
-  Object js(String script, Object... args) {
+  public Object js(String script, Object... args) {
     return ((JavascriptExecutor) driver).executeScript(script, args);
   }
 
   /** The page's console errors so far (failed requests, uncaught exceptions). */
-  List<String> consoleErrors() {
+  public List<String> consoleErrors() {
     return driver.manage().logs().get(LogType.BROWSER).getAll().stream()
         .filter(e -> e.getLevel().intValue() >= Level.SEVERE.intValue())
         .map(LogEntry::getMessage)
@@ -94,7 +95,7 @@ final class Browser implements AutoCloseable {
   }
 
   /** Saves the whole page, beyond the window's height, as {@code target/screenshots/<name>.png}. */
-  Path screenshot(String name) {
+  public Path screenshot(String name) {
     Number width = (Number) js("return document.documentElement.scrollWidth");
     Number height = (Number) js("return document.documentElement.scrollHeight");
     Map<String, Object> shot =

@@ -25,8 +25,10 @@ public record Augmentation(int shift, double rotationDegrees, double zoom) {
       System.arraycopy(from, fromOffset, to, toOffset, DatasetBatch.IMAGE_SIZE);
       return;
     }
-    double angle = Math.toRadians((random.nextDouble() * 2 - 1) * rotationDegrees);
-    double scale = 1 + (random.nextDouble() * 2 - 1) * zoom;
+    // Draw only for the distortions in use, so a shift-only run repeats exactly across versions.
+    double angle =
+        rotationDegrees == 0 ? 0 : Math.toRadians((random.nextDouble() * 2 - 1) * rotationDegrees);
+    double scale = zoom == 0 ? 1 : 1 + (random.nextDouble() * 2 - 1) * zoom;
     int dx = shift == 0 ? 0 : random.nextInt(2 * shift + 1) - shift;
     int dy = shift == 0 ? 0 : random.nextInt(2 * shift + 1) - shift;
     // Inverse mapping: for each output pixel, where in the source it comes from.

@@ -1,22 +1,5 @@
 // The inference page: draw or upload a digit and see the prediction; model versions, pin and follow; live counts.
-const $ = (id) => document.getElementById(id);
-const fmt = new Intl.NumberFormat('en');
-
-/** JSON from the service; a failure throws the server's own {"error"} message. */
-async function api(url, options) {
-  const response = await fetch(url, options);
-  const text = await response.text();
-  let body = null;
-  try {
-    body = text ? JSON.parse(text) : null;
-  } catch {
-    body = null;
-  }
-  if (!response.ok) {
-    throw new Error((body && body.error) || `${response.status} ${response.statusText}`);
-  }
-  return body;
-}
+import { $, api, fmt } from '/common/page.js';
 
 const pct = (v) => (typeof v === 'number' ? (v * 100).toFixed(2) + '%' : '–');
 const escape = (s) => String(s ?? '').replace(/[&<>"]/g, (c) => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;'})[c]);

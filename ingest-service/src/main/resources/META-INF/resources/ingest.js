@@ -1,22 +1,5 @@
 // The ingest page: dataset statistics, images per class, sample digits, re-ingest.
-const $ = (id) => document.getElementById(id);
-const fmt = new Intl.NumberFormat('en');
-
-/** JSON from the service; a failure throws the server's own {"error"} message. */
-async function api(url, options) {
-  const response = await fetch(url, options);
-  const text = await response.text();
-  let body = null;
-  try {
-    body = text ? JSON.parse(text) : null;
-  } catch {
-    body = null;
-  }
-  if (!response.ok) {
-    throw new Error((body && body.error) || `${response.status} ${response.statusText}`);
-  }
-  return body;
-}
+import { $, api, fmt } from '/common/page.js';
 
 let labelChart;
 let pollTimer;

@@ -1,0 +1,143 @@
+import ai.djl.Device;
+import ai.djl.Model;
+import ai.djl.inference.Predictor;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.translate.Batchifier;
+import ai.djl.translate.Translator;
+import ai.djl.translate.TranslatorContext;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicLong;
+import lenet.contract.mnist.MnistFiles;
+import lenet.contract.mnist.MnistSet;
+import lenet.contract.model.ModelIO;
+import lenet.contract.wire.Checkpoint;
+
+/**
+ * B4 peer: the same checkpoint, the same DJL predictor and translator the inference service uses
+ * (rows of 784 floats -> one [N,1,28,28] forward pass -> softmax), called in process: no HTTP, no
+ * JSON. Single-image latency on one thread, and 256-image batches on {@code threads} threads with
+ * one predictor each (the service has inference.predictors=2). Prints one JSON line.
+ *
+ * <p>{@code java -Dai.djl.pytorch.num_threads=1 -cp ... PredictInProcess <checkpoint file> <mnist
+ * dir> <seconds> <threads>}
+ */
+public class PredictInProcess {
+
+  /** The service's ProbabilitiesTranslator, line for line (it is package-private there). */
+  static final class Probabilities implements Translator<float[][], float[][]> {
+    @Override
+    public NDList processInput(TranslatorContext ctx, float[][] rows) {
+      float[] flat = new float[rows.length * 784];
+      for (int i = 0; i < rows.length; i++) {
+        System.arraycopy(rows[i], 0, flat, i * 784, 784);
+      }
+      NDArray x = ctx.getNDManager().create(flat, new Shape(rows.length, 1, 28, 28));
+      return new NDList(x);
+    }
+
+    @Override
+    public float[][] processOutput(TranslatorContext ctx, NDList output) {
+      float[] flat = output.singletonOrThrow().softmax(1).toFloatArray();
+      float[][] rows = new float[flat.length / 10][10];
+      for (int i = 0; i < rows.length; i++) {
+        System.arraycopy(flat, i * 10, rows[i], 0, 10);
+      }
+      return rows;
+    }
+
+    @Override
+    public Batchifier getBatchifier() {
+      return null;
+    }
+  }
+
+  public static void main(String[] args) throws Exception {
+    Checkpoint checkpoint = Checkpoint.decode(Files.readAllBytes(Path.of(args[0])));
+    MnistSet test = new MnistFiles(Path.of(args[1]), true).test();
+    double seconds = Double.parseDouble(args[2]);
+    int threads = Integer.parseInt(args[3]);
+    float[][] images = new float[256][784];
+    for (int i = 0; i < 256; i++) {
+      for (int p = 0; p < 784; p++) {
+        images[i][p] = test.pixel(i, p) / 255f;
+      }
+    }
+    try (Model model = ModelIO.load(checkpoint, Device.cpu())) {
+      // Single image, one thread: latency of the forward pass alone.
+      double[] single;
+      try (Predictor<float[][], float[][]> p = model.newPredictor(new Probabilities())) {
+        float[][] one = {images[0]};
+        long warmUntil = System.nanoTime() + (long) (1e9 * Math.min(2, seconds / 4));
+        while (System.nanoTime() < warmUntil) {
+          p.predict(one);
+        }
+        double[] lat = new double[1_000_000];
+        int n = 0;
+        long end = System.nanoTime() + (long) (1e9 * seconds);
+        while (System.nanoTime() < end && n < lat.length) {
+          long t = System.nanoTime();
+          p.predict(one);
+          lat[n++] = (System.nanoTime() - t) / 1e6;
+        }
+        single = Arrays.copyOf(lat, n);
+        Arrays.sort(single);
+      }
+      // 256-image batches on `threads` threads, a predictor each.
+      AtomicLong batches = new AtomicLong();
+      Thread[] workers = new Thread[threads];
+      long[] window = new long[2];
+      for (int t = 0; t < threads; t++) {
+        workers[t] =
+            new Thread(
+                () -> {
+                  try (Predictor<float[][], float[][]> p = model.newPredictor(new Probabilities())) {
+                    for (int i = 0; i < 5; i++) {
+                      p.predict(images);
+                    }
+                    synchronized (window) {
+                      if (window[0] == 0) {
+                        window[0] = System.nanoTime();
+                        window[1] = window[0] + (long) (1e9 * seconds);
+                      }
+                    }
+                    while (System.nanoTime() < window[1]) {
+                      p.predict(images);
+                      batches.incrementAndGet();
+                    }
+                  } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                  }
+                });
+        workers[t].start();
+      }
+      for (Thread w : workers) {
+        w.join();
+      }
+      double batchSeconds = (System.nanoTime() - window[0]) / 1e9;
+      System.out.printf(
+          Locale.ROOT,
+          "{\"singleCount\":%d,\"singleP50Ms\":%.4f,\"singleP99Ms\":%.4f,\"singlePerSecond\":%.1f,"
+              + "\"batch256ImagesPerSecond\":%.1f,\"threads\":%d}%n",
+          single.length,
+          pct(single, 50),
+          pct(single, 99),
+          single.length / seconds,
+          batches.get() * 256 / batchSeconds,
+          threads);
+    }
+    System.exit(0);
+  }
+
+  static double pct(double[] sorted, double p) {
+    if (sorted.length == 0) {
+      return Double.NaN;
+    }
+    int i = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
+    return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
+  }
+}

@@ -1,0 +1,262 @@
+#!/usr/bin/python3
+"""Helpers for bench/run (standard library only).
+
+  report.py get FILE FIELD...          fields of the last JSON line of FILE ('a.b' for nested, 'a[0]' for lists)
+  report.py mean FILE FIELD            mean of a JSON list field
+  report.py hey FILE                   hey's text summary -> JSON (p50/p99 ms, requests, non-200, errors, rate)
+  report.py wrk FILE                   wrk's text summary -> JSON (requests/s, p50/p99 ms, errors)
+  report.py rec RESULTS BENCH KEY REP VALUE   appends one measurement
+  report.py table RESULTS META [--accuracy]   the Markdown table of a run
+"""
+import json
+import math
+import re
+import statistics
+import sys
+
+
+def last_json(path):
+    with open(path) as f:
+        lines = [l for l in f.read().splitlines() if l.strip().startswith("{")]
+    if not lines:
+        raise SystemExit(f"no JSON line in {path}")
+    return json.loads(lines[-1])
+
+
+def field(obj, path):
+    for part in re.findall(r"[^.\[\]]+|\[-?\d+\]", path):
+        if part.startswith("["):
+            obj = obj[int(part[1:-1])]
+        else:
+            obj = obj.get(part) if isinstance(obj, dict) else None
+        if obj is None:
+            return None
+    return obj
+
+
+def seconds(text):
+    m = re.match(r"([\d.]+)(us|ms|s|m)", text)
+    if not m:
+        return float("nan")
+    v, unit = float(m.group(1)), m.group(2)
+    return v * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[unit]
+
+
+def parse_hey(path):
+    text = open(path).read()
+    out = {"p50Ms": None, "p99Ms": None, "requests": 0, "non200": 0, "errors": 0, "rps": None}
+    m = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    if m:
+        out["rps"] = float(m.group(1))
+    for pct, key in (("50", "p50Ms"), ("90", "p90Ms"), ("99", "p99Ms")):
+        m = re.search(r"\s" + pct + r"%+ in ([\d.]+) secs", text)
+        if m:
+            out[key] = round(float(m.group(1)) * 1000, 3)
+    for code, n in re.findall(r"\[(\d+)\]\s+(\d+) responses", text):
+        out["requests"] += int(n)
+        if code != "200":
+            out["non200"] += int(n)
+    err = text.split("Error distribution:", 1)
+    if len(err) > 1:
+        out["errors"] = sum(int(n) for n in re.findall(r"\[(\d+)\]\s", err[1]))
+    return out
+
+
+def parse_wrk(path):
+    text = open(path).read()
+    out = {"rps": None, "p50Ms": None, "p99Ms": None, "errors": 0, "non2xx": 0}
+    m = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    if m:
+        out["rps"] = float(m.group(1))
+    for pct, key in (("50", "p50Ms"), ("99", "p99Ms")):
+        m = re.search(r"^\s+" + pct + r"%\s+(\S+)", text, re.M)
+        if m:
+            out[key] = seconds(m.group(1)) * 1000
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    if m:
+        out["errors"] = sum(int(x) for x in m.groups())
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    if m:
+        out["non2xx"] = int(m.group(1))
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ the table
+
+def load(path):
+    data = {}
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            r = json.loads(line)
+            v = r["value"]
+            if v is None or (isinstance(v, float) and math.isnan(v)):
+                continue
+            data.setdefault((r["bench"], r["key"]), []).append(float(v))
+    return data
+
+
+def summary(vals, fmt):
+    """Median, then (min-max) over the repetitions; a single value stands alone."""
+    if not vals:
+        return "n/a"
+    med = statistics.median(vals)
+    if len(vals) == 1:
+        return fmt % med
+    return f"{fmt % med} ({fmt % min(vals)}-{fmt % max(vals)})"
+
+
+def verdict(value, op, target):
+    if value is None:
+        return "not run"
+    ok = value <= target if op == "<=" else value >= target
+    return "**pass**" if ok else "**MISS**"
+
+
+def table(results_path, meta_path, accuracy):
+    d = load(results_path)
+    meta = json.load(open(meta_path))
+
+    def g(b, k):
+        return d.get((b, k), [])
+
+    def med(b, k):
+        v = g(b, k)
+        return statistics.median(v) if v else None
+
+    rows = []
+
+    def row(bench, what, target, measured, peer, ratio, status):
+        rows.append(f"| {bench} | {what} | {target} | {measured} | {peer} | {ratio} | {status} |")
+
+    # B1
+    if g("B1", "kafka_epoch_s"):
+        row("B1", "training, s/epoch (img/s), Kafka-fed trainer vs DJL in memory", "<= 1.10x in-memory",
+            summary(g("B1", "kafka_epoch_s"), "%.2f s") + f" ({summary(g('B1', 'kafka_ips'), '%.0f')} img/s; "
+            f"Kafka read {summary(g('B1', 'kafka_read_s'), '%.1f s')} per run, amortized)",
+            "DJL in memory " + summary(g("B1", "mem_epoch_s"), "%.2f s") + f" ({summary(g('B1', 'mem_ips'), '%.0f')} img/s)",
+            summary(g("B1", "ratio_kafka_mem"), "%.3fx"), verdict(med("B1", "ratio_kafka_mem"), "<=", 1.10))
+        row("B1", "training, DJL in memory vs plain PyTorch (Python)", "DJL >= 1.5x faster",
+            "DJL " + summary(g("B1", "mem_epoch_s"), "%.2f s"),
+            f"PyTorch {meta.get('torch', '')} " + summary(g("B1", "py_epoch_s"), "%.2f s")
+            + f" ({summary(g('B1', 'py_ips'), '%.0f')} img/s)",
+            summary(g("B1", "ratio_py_mem"), "%.2fx") + " (Kafka-fed: " + summary(g("B1", "ratio_py_kafka"), "%.2fx") + ")",
+            verdict(med("B1", "ratio_py_mem"), ">=", 1.5))
+        row("B1", "peak RSS while training", "(reported)",
+            "Kafka-fed trainer " + summary(g("B1", "kafka_rss_mb"), "%.0f MB") + "; DJL in memory "
+            + summary(g("B1", "mem_rss_mb"), "%.0f MB"),
+            "PyTorch " + summary(g("B1", "py_rss_mb"), "%.0f MB"),
+            summary(g("B1", "ratio_rss_mem_py"), "%.2fx") + " (in-memory/PyTorch)", "-")
+    # B2, B3
+    if accuracy and g("B2", "seconds"):
+        row("B2", "cold `./pipeline up` to a served model with >= 99.0% test accuracy", "<= 120 s",
+            summary(g("B2", "seconds"), "%.0f s") + " (accuracy " + summary(g("B2", "accuracy"), "%.4f") + ")",
+            "-", "-", verdict(med("B2", "seconds"), "<=", 120))
+    else:
+        row("B2", "cold `./pipeline up` to a served model with >= 99.0% test accuracy", "<= 120 s",
+            "not run (bench/run --accuracy)", "-", "-", "not run")
+    if accuracy and g("B3", "test_accuracy"):
+        vals = g("B3", "test_accuracy")
+        mean = statistics.mean(vals)
+        spread = f"{min(vals) * 100:.2f}-{max(vals) * 100:.2f}%" + (f", sd {statistics.stdev(vals) * 100:.2f}" if len(vals) > 1 else "")
+        row("B3", f"final test accuracy, defaults, {meta.get('b3_epochs', 20)} epochs, seeds {meta.get('b3_seeds', '1 2 3')}",
+            ">= 99.3%", f"mean {mean * 100:.2f}% ({spread}, n={len(vals)})", "Keras tutorial 99.26% (100 epochs)",
+            f"{mean * 100 - 99.26:+.2f} pt", verdict(mean * 100, ">=", 99.3))
+    else:
+        row("B3", "final test accuracy, defaults, 20 epochs, 3 seeds", ">= 99.3%",
+            "not run (bench/run --accuracy)", "Keras tutorial 99.26% (100 epochs)", "-", "not run")
+    # B4
+    for rate in (100, 500, 1000):
+        if g("B4", f"p99_ms_{rate}"):
+            target = "p99 <= 5 ms" if rate == 500 else "(reported)"
+            row("B4", f"POST /api/predict, one image, {rate} req/s (hey)", target,
+                "p50 " + summary(g("B4", f"p50_ms_{rate}"), "%.1f ms") + "; p99 "
+                + summary(g("B4", f"p99_ms_{rate}"), "%.1f ms") + "; achieved "
+                + summary(g("B4", f"rps_{rate}"), "%.0f req/s") + "; failed " + summary(g("B4", f"failed_{rate}"), "%.0f"),
+                "in-process DJL forward pass, one image: p50 " + summary(g("B4", "peer_p50_ms"), "%.2f ms") + ", p99 "
+                + summary(g("B4", "peer_p99_ms"), "%.1f ms"),
+                "p99/peer p99 " + summary(g("B4", f"ratio_p99_{rate}"), "%.1fx"),
+                verdict(med("B4", f"p99_ms_{rate}"), "<=", 5.0) if rate == 500 else "-")
+    if g("B4", "max_rps"):
+        row("B4", "POST /api/predict, maximum rate (wrk, 16 connections)", "(reported)",
+            summary(g("B4", "max_rps"), "%.0f req/s") + " (p99 " + summary(g("B4", "max_p99_ms"), "%.0f ms") + ")",
+            "same server, GET /v2/health/live " + summary(g("B4", "floor_rps"), "%.0f req/s"),
+            summary(g("B4", "ratio_max_floor"), "%.2fx") + " of the HTTP floor", "-")
+    if g("B4", "oip_ips"):
+        row("B4", "Open Inference Protocol, batches of 256 (wrk, 2 connections)", ">= 20,000 img/s",
+            summary(g("B4", "oip_ips"), "%.0f img/s"),
+            "in-process DJL, 256-batches on 2 predictors " + summary(g("B4", "peer_batch_ips"), "%.0f img/s"),
+            summary(g("B4", "ratio_oip_peer"), "%.2fx") + " of in-process",
+            verdict(med("B4", "oip_ips"), ">=", 20000))
+    # B5
+    if g("B5", "batched_ips"):
+        row("B5", "Kafka scoring, produce to prediction, micro-batched (max.poll.records=256)", ">= 20,000 img/s",
+            summary(g("B5", "batched_ips"), "%.0f img/s") + f" ({int(meta.get('b5_n', 0)):,} events per rep)",
+            "one record per poll (max.poll.records=1) " + summary(g("B5", "single_ips"), "%.0f img/s")
+            + f" ({int(meta.get('b5_single_n', 0)):,} events per rep)",
+            summary(g("B5", "ratio_batched_single"), "%.1fx") + " micro-batched/one-at-a-time",
+            verdict(med("B5", "batched_ips"), ">=", 20000))
+    # B6
+    if g("B6", "swap_p99_ms"):
+        failed = g("B6", "failed")
+        row("B6", "hot swap: 20 swaps during 500 req/s, failed requests", "0 failed",
+            "failed " + summary(failed, "%.0f") + "; swaps served " + summary(g("B6", "swaps"), "%.0f") + " of 20",
+            "-", "-", verdict(max(failed) if failed else None, "<=", 0))
+        row("B6", "hot swap: p99 during swaps vs steady 500 req/s", "<= 2x steady",
+            "p99 " + summary(g("B6", "swap_p99_ms"), "%.1f ms") + " (p50 " + summary(g("B6", "swap_p50_ms"), "%.1f ms") + ")",
+            "same load, no swaps: p99 " + summary(g("B6", "steady_p99_ms"), "%.1f ms") + " (p50 " + summary(g("B6", "steady_p50_ms"), "%.1f ms") + ")",
+            summary(g("B6", "ratio_p99"), "%.2fx"), verdict(med("B6", "ratio_p99"), "<=", 2.0))
+    # B7: the verdict uses RSS after a full GC (jcmd GC.run) at both points, so Java heap that is merely not yet
+    # collected does not count as growth; the raw RSS is shown beside it.
+    if g("B7", "rss_200_mb"):
+        n = int(meta.get("b7_reloads", 200))
+        row("B7", f"inference RSS after {n} reloads vs after 10 (after a full GC; raw RSS in brackets)", "<= +10%",
+            f"after {n}: " + summary(g("B7", "rssgc_200_mb"), "%.0f MB") + " (raw " + summary(g("B7", "rss_200_mb"), "%.0f MB") + ")",
+            "after 10: " + summary(g("B7", "rssgc_10_mb"), "%.0f MB") + " (raw " + summary(g("B7", "rss_10_mb"), "%.0f MB") + ")",
+            summary(g("B7", "growthgc_pct"), "%+.1f%%") + " (raw " + summary(g("B7", "growth_pct"), "%+.1f%%") + ")",
+            verdict(med("B7", "growthgc_pct"), "<=", 10.0))
+    # B8
+    if g("B8", "log_s"):
+        row("B8", "ingest 70,000 images onto Kafka", "<= 10 s",
+            summary(g("B8", "log_s"), "%.1f s") + " (the service's \"Ingested ... in X s\"; POST to DONE, "
+            "file reading and checks included: " + summary(g("B8", "wall_s"), "%.1f s") + ")",
+            "plain producer, same bytes and settings " + summary(g("B8", "peer_s"), "%.1f s"),
+            summary(g("B8", "ratio_peer"), "%.2fx") + " of the plain producer",
+            verdict(med("B8", "log_s"), "<=", 10.0))
+
+    head = [f"Medians over {meta.get('reps', '?')} repetitions, (min-max) beside them; ratios are per repetition, then the median.", "",
+            "| | Benchmark | Target | Measured | Peer, same run | Ratio | |",
+            "|---|---|---|---|---|---|---|"]
+    return "\n".join(head + rows)
+
+
+def main():
+    cmd = sys.argv[1]
+    if cmd == "get":
+        obj = last_json(sys.argv[2])
+        print(" ".join("" if field(obj, p) is None else str(field(obj, p)) for p in sys.argv[3:]))
+    elif cmd == "mean":
+        vals = field(last_json(sys.argv[2]), sys.argv[3])
+        print(statistics.mean(vals) if vals else "")
+    elif cmd == "hey":
+        print(json.dumps(parse_hey(sys.argv[2])))
+    elif cmd == "wrk":
+        print(json.dumps(parse_wrk(sys.argv[2])))
+    elif cmd == "rec":
+        _, _, path, bench, key, rep, value = sys.argv
+        try:
+            v = float(value)
+        except ValueError:
+            v = None
+        with open(path, "a") as f:
+            f.write(json.dumps({"bench": bench, "key": key, "rep": int(rep), "value": v}) + "\n")
+    elif cmd == "table":
+        print(table(sys.argv[2], sys.argv[3], "--accuracy" in sys.argv))
+    else:
+        raise SystemExit(__doc__)
+
+
+if __name__ == "__main__":
+    main()

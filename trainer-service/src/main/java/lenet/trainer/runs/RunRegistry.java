@@ -102,80 +102,59 @@ public class RunRegistry {
     if (e.runId() == null) {
       return;
     }
-    runs.compute(
-        e.runId(),
-        (id, run) ->
-            switch (e.type()) {
-              case STARTED ->
-                  new Run(
-                      id,
-                      "RUNNING",
-                      e.epochs(),
-                      e.device(),
-                      e.message(),
-                      e.timestamp(),
-                      null,
-                      List.of(),
-                      null,
-                      null,
-                      null,
-                      null);
-              case EPOCH -> {
-                Run r = run != null ? run : placeholder(id, e);
-                List<EpochRow> rows = new ArrayList<>(r.history());
-                rows.removeIf(row -> row.epoch() >= e.epoch());
-                rows.add(
-                    new EpochRow(
-                        e.epoch(),
-                        e.loss(),
-                        e.accuracy(),
-                        e.devLoss(),
-                        e.devAccuracy(),
-                        e.seconds(),
-                        e.imagesPerSecond(),
-                        e.modelVersion()));
-                yield r.with(
-                    "RUNNING", null, List.copyOf(rows), null, null, e.modelVersion(), null);
-              }
-              case COMPLETED -> {
-                Run r = run != null ? run : placeholder(id, e);
-                yield r.with(
-                    "COMPLETED",
-                    e.timestamp(),
-                    r.history(),
-                    e.testLoss(),
-                    e.testAccuracy(),
-                    e.modelVersion(),
-                    null);
-              }
-              case FAILED -> {
-                Run r = run != null ? run : placeholder(id, e);
-                yield r.with(
-                    "FAILED",
-                    e.timestamp(),
-                    r.history(),
-                    null,
-                    null,
-                    r.modelVersion(),
-                    e.message());
-              }
-            });
+    runs.compute(e.runId(), (id, run) -> next(run, e));
   }
 
-  private static Run placeholder(String id, TrainingEvent e) {
-    return new Run(
-        id,
-        "RUNNING",
-        e.epochs(),
-        null,
-        null,
-        e.timestamp(),
-        null,
-        List.of(),
-        null,
-        null,
-        null,
-        null);
+  /**
+   * The run after event {@code e}; a run seen first mid-way (e.g. its STARTED was before a restart)
+   * is created.
+   */
+  private static Run next(Run run, TrainingEvent e) {
+    Run r =
+        e.type() == TrainingEvent.Type.STARTED || run == null
+            ? new Run(
+                e.runId(),
+                "RUNNING",
+                e.epochs(),
+                e.device(),
+                e.type() == TrainingEvent.Type.STARTED ? e.message() : null,
+                e.timestamp(),
+                null,
+                List.of(),
+                null,
+                null,
+                null,
+                null)
+            : run;
+    return switch (e.type()) {
+      case STARTED -> r;
+      case EPOCH -> {
+        List<EpochRow> rows = new ArrayList<>(r.history());
+        rows.removeIf(row -> row.epoch() >= e.epoch());
+        rows.add(
+            new EpochRow(
+                e.epoch(),
+                e.loss(),
+                e.accuracy(),
+                e.devLoss(),
+                e.devAccuracy(),
+                e.seconds(),
+                e.imagesPerSecond(),
+                e.modelVersion()));
+        yield r.with("RUNNING", null, List.copyOf(rows), null, null, e.modelVersion(), null);
+      }
+      case COMPLETED ->
+          r.with(
+              "COMPLETED",
+              e.timestamp(),
+              r.history(),
+              e.testLoss(),
+              e.testAccuracy(),
+              e.modelVersion(),
+              null);
+      case FAILED ->
+          r.with("FAILED", e.timestamp(), r.history(), null, null, r.modelVersion(), e.message());
+    };
   }
 
   /** Newest first. */

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 
@@ -114,14 +115,23 @@ class TrainerPageTest {
     List<Number> devAccuracy =
         (List<Number>) browser.js("return Chart.getChart('accuracy-chart').data.datasets[1].data");
     assertThat(devAccuracy).allSatisfy(a -> assertThat(a.doubleValue()).isBetween(0.0, 1.0));
-    assertThat(browser.driver.findElements(By.cssSelector("#history tbody tr"))).hasSize(2);
-    WebElement count = browser.driver.findElement(By.cssSelector("#describe tbody tr"));
-    assertThat(count.getText()).startsWith("count 2 2 2 2");
-    assertThat(browser.driver.findElement(By.id("run-result")).getText()).contains("test accuracy");
-    assertThat(browser.driver.findElement(By.cssSelector("#runs tr[data-run='" + runId + "']")))
-        .extracting(WebElement::getText)
-        .asString()
-        .contains("COMPLETED");
+    // The page re-renders its tables as events and refreshes arrive: read them inside waits that
+    // re-find the
+    // elements, so a re-render between find and read is retried, not a failure.
+    var settled =
+        browser.waitUpTo(Duration.ofSeconds(30)).ignoring(StaleElementReferenceException.class);
+    settled.until(d -> d.findElements(By.cssSelector("#history tbody tr")).size() == 2);
+    settled.until(
+        d ->
+            d.findElement(By.cssSelector("#describe tbody tr"))
+                .getText()
+                .startsWith("count 2 2 2 2"));
+    settled.until(d -> d.findElement(By.id("run-result")).getText().contains("test accuracy"));
+    settled.until(
+        d ->
+            d.findElement(By.cssSelector("#runs tr[data-run='" + runId + "']"))
+                .getText()
+                .contains("COMPLETED"));
     assertThat(browser.js("return window.loadedOnce === true")).isEqualTo(true);
 
     browser.screenshot("trainer");

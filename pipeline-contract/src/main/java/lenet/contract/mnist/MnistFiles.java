@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
@@ -48,6 +49,8 @@ public final class MnistFiles {
 
   private final Path dir;
   private final boolean verifyChecksums;
+  // One instance reads one set of files: create a new one to see files that changed on disk.
+  private final Map<String, String> hashes = new ConcurrentHashMap<>();
 
   public MnistFiles(Path dir, boolean verifyChecksums) {
     this.dir = dir.toAbsolutePath().normalize();
@@ -144,7 +147,7 @@ public final class MnistFiles {
   public String datasetId() {
     StringBuilder all = new StringBuilder();
     for (String name : NAMES) {
-      all.append(sha256Hex(load(name)));
+      all.append(hashes.containsKey(name) ? hashes.get(name) : hash(name, load(name)));
     }
     return Checkpoint.sha256(all.toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII))
         .substring(0, 16);
@@ -257,8 +260,15 @@ public final class MnistFiles {
     return n;
   }
 
+  /**
+   * The file's SHA-256, remembered, so that checking it and naming the dataset hash each file once.
+   */
+  private String hash(String name, byte[] contents) {
+    return hashes.computeIfAbsent(name, n -> sha256Hex(contents));
+  }
+
   private void checkSha(String name, byte[] contents) {
-    String sha = sha256Hex(contents);
+    String sha = hash(name, contents);
     if (!sha.equals(SHA256.get(name))) {
       throw new MnistFormatException(
           find(name).getFileName()

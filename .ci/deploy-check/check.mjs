@@ -28,8 +28,9 @@ const TOPICS = {
   "training.events": { partitions: 1, config: {} },
   "model.checkpoints": {
     partitions: 1,
-    config: { "cleanup.policy": "compact", "min.compaction.lag.ms": "604800000", "max.message.bytes": LARGE },
+    config: { "cleanup.policy": "compact", "max.message.bytes": LARGE },
   },
+  "model.control": { partitions: 1, config: { "cleanup.policy": "compact" } },
   "digits.images": { partitions: 3, config: { "max.message.bytes": LARGE } },
   "digits.predictions": { partitions: 3, config: {} },
   "digits.images.dlq": { partitions: 1, config: { "max.message.bytes": LARGE } },

@@ -3,17 +3,35 @@ package lenet.inference.config;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
+import java.util.Optional;
+import lenet.contract.wire.DatasetBatch.Split;
 
 /** How the service picks, runs and feeds its model; every key is {@code inference.*}. */
 @ConfigMapping(prefix = "inference")
 public interface InferenceConfig {
 
   /**
-   * Which checkpoint serves: {@code latest} (each valid new one) or {@code best} (only when dev
-   * accuracy >= serving).
+   * Which checkpoint serves: {@code gated} (the champion: a completed run's candidate promoted by
+   * the gate, fleet-wide through the control topic), or, without gate or promotion, {@code latest}
+   * (every valid new checkpoint, each epoch as it comes) or {@code best} (only when its claimed dev
+   * accuracy >= the serving one's).
    */
-  @WithDefault("latest")
+  @WithDefault("gated")
   Policy policy();
+
+  /** The promotion gate (policy {@code gated}). */
+  Gate gate();
+
+  /** Which checkpoints stay on the checkpoint topic. */
+  Retention retention();
+
+  /** Shadow scoring of a candidate that passed its gate, on live traffic, before promotion. */
+  Shadow shadow();
+
+  /**
+   * Names this replica in the control history ({@code by}); default {@code <hostname>/<pid>}.
+   */
+  Optional<String> replicaId();
 
   /**
    * Where the model runs: {@code auto} (a GPU when PyTorch sees one), {@code cpu} or {@code gpu}.
@@ -76,8 +94,81 @@ public interface InferenceConfig {
 
   /** Promotion policy of new checkpoints. */
   enum Policy {
+    GATED,
     LATEST,
     BEST
+  }
+
+  /** Which checkpoint of a completed run is its candidate. */
+  enum CandidateChoice {
+    /** The run's last epoch. */
+    FINAL,
+    /** The run's epoch with the highest dev accuracy (as the trainer measured it). */
+    BEST_EPOCH
+  }
+
+  /** {@code inference.gate.*} */
+  interface Gate {
+    /** {@code final} (the run's last epoch) or {@code best-epoch} (its best by dev accuracy). */
+    @WithDefault("final")
+    CandidateChoice candidate();
+
+    /**
+     * How far (a fraction: 0.001 = 0.1 point) the candidate's measured accuracy may fall below the
+     * champion's on the same images and still be promoted.
+     */
+    @WithDefault("0.001")
+    double tolerance();
+
+    /**
+     * The dataset split the gate scores on, read from Kafka: {@code dev} (held out from training);
+     * {@code test} stays untouched for reporting.
+     */
+    @WithDefault("dev")
+    Split split();
+
+    /** Score only the first N images of the split (0 = all: 12,000 for MNIST's dev split). */
+    @WithDefault("0")
+    int maxImages();
+
+    /** How often a candidate waiting for a gate set (no dataset on Kafka yet) is tried again. */
+    @WithDefault("10s")
+    Duration retry();
+  }
+
+  /** {@code inference.retention.*} */
+  interface Retention {
+    /**
+     * Checkpoint versions kept on the topic, newest first; older ones are deleted (tombstoned)
+     * unless they are the champion, pinned, or among the last {@code keep-promoted} champions.
+     */
+    @WithDefault("50")
+    int keepVersions();
+
+    /** Earlier champions kept beyond {@code keep-versions}, for rollback. */
+    @WithDefault("10")
+    int keepPromoted();
+  }
+
+  /** {@code inference.shadow.*} */
+  interface Shadow {
+    /**
+     * Fraction of live requests (Kafka batches and HTTP) that a gated candidate also scores, without
+     * answering, before it is promoted; 0 = no shadow phase (promote on the gate alone).
+     */
+    @WithDefault("0")
+    double fraction();
+
+    /** Images the candidate must shadow before its promotion is decided. */
+    @WithDefault("1000")
+    int minImages();
+
+    /**
+     * Least share of shadowed images on which the candidate must predict the champion's digit to be
+     * promoted (0 = any).
+     */
+    @WithDefault("0")
+    double minAgreement();
   }
 
   /** Device selection. */

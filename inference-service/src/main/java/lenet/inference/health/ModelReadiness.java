@@ -8,8 +8,9 @@ import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 import org.eclipse.microprofile.health.Readiness;
 
 /**
- * Ready only while a model serves: before the first checkpoint arrives, traffic belongs to other
- * replicas.
+ * Ready only once this replica has caught up with the model topics and a model serves: before
+ * that, traffic belongs to other replicas. Its data says whether it has caught up, so a script can
+ * tell "no model yet" from "not read yet".
  */
 @Readiness
 @ApplicationScoped
@@ -24,6 +25,16 @@ public class ModelReadiness implements HealthCheck {
   @Override
   public HealthCheckResponse call() {
     HealthCheckResponseBuilder r = HealthCheckResponse.named("lenet5-model");
+    r.withData("caughtUp", models.isCaughtUp());
+    models.champion().ifPresent(v -> r.withData("champion", v));
+    models.pinnedVersion().ifPresent(v -> r.withData("pinned", v));
+    if (!models.isCaughtUp()) {
+      return r.down()
+          .withData(
+              "message",
+              "reading the checkpoint and control topics from Kafka to find the model to serve")
+          .build();
+    }
     return models
         .serving()
         .map(
@@ -36,10 +47,9 @@ public class ModelReadiness implements HealthCheck {
                 r.down()
                     .withData(
                         "message",
-                        "no model loaded yet: waiting for a checkpoint on '"
+                        "no model serves yet: waiting for a promoted checkpoint on '"
                             + models.settings().checkpointTopic()
                             + "'; run a training (trainer-service) or check the trainer can reach Kafka"))
-        .withData("mode", models.view().mode().name())
         .build();
   }
 }

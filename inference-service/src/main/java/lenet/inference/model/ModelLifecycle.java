@@ -10,7 +10,6 @@ import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
-import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.inference.config.InferenceConfig;
 import org.eclipse.microprofile.config.Config;
@@ -28,7 +27,7 @@ public class ModelLifecycle {
 
   private final Topics topics;
   private final String bootstrap;
-  private CheckpointFollower follower;
+  private ModelStateFollower follower;
 
   ModelLifecycle(
       Config mpConfig, @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap) {
@@ -46,8 +45,22 @@ public class ModelLifecycle {
     }
     Device device = device(config.device());
     LOG.infof(
-        "Models run on %s with %d predictors each; policy '%s'",
-        device, config.predictors(), config.policy().name().toLowerCase());
+        "Models run on %s with %d predictors each; policy '%s'%s",
+        device,
+        config.predictors(),
+        config.policy().name().toLowerCase(),
+        config.policy() == InferenceConfig.Policy.GATED
+            ? String.format(
+                " (candidate: %s epoch of a completed run; gate on the %s split, tolerance %.4f%s)",
+                config.gate().candidate().name().toLowerCase().replace('_', '-'),
+                config.gate().split().name().toLowerCase(),
+                config.gate().tolerance(),
+                config.shadow().fraction() > 0
+                    ? String.format(
+                        "; shadow %.1f%% of traffic for %d images",
+                        config.shadow().fraction() * 100, config.shadow().minImages())
+                    : "")
+            : "");
     return new ModelManager(
         new ModelManager.Settings(
             config.policy(),
@@ -56,8 +69,31 @@ public class ModelLifecycle {
             config.warmUpPasses(),
             config.warmUpBatch(),
             config.keepVersions(),
-            topics.name(Topic.MODEL_CHECKPOINTS)),
-        registry);
+            topics,
+            config.gate().candidate(),
+            config.gate().tolerance(),
+            config.gate().split(),
+            config.gate().maxImages(),
+            config.gate().retry(),
+            config.retention().keepVersions(),
+            config.retention().keepPromoted(),
+            config.shadow().fraction(),
+            config.shadow().minImages(),
+            config.shadow().minAgreement(),
+            config.replicaId().orElseGet(ModelLifecycle::defaultReplicaId)),
+        registry,
+        bootstrap);
+  }
+
+  /** {@code <hostname>/<pid>}: which replica wrote a control record. */
+  static String defaultReplicaId() {
+    String host;
+    try {
+      host = java.net.InetAddress.getLocalHost().getHostName();
+    } catch (java.net.UnknownHostException e) {
+      host = "localhost";
+    }
+    return host + "/" + ProcessHandle.current().pid();
   }
 
   void close(@Disposes ModelManager manager) {
@@ -82,8 +118,7 @@ public class ModelLifecycle {
 
   void onStart(@Observes StartupEvent event, ModelManager manager) {
     topics.ensureAll(bootstrap);
-    follower =
-        new CheckpointFollower(bootstrap, topics.name(Topic.MODEL_CHECKPOINTS), manager).start();
+    follower = new ModelStateFollower(bootstrap, manager).start();
   }
 
   void onStop(@Observes ShutdownEvent event) {

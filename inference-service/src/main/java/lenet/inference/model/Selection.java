@@ -6,7 +6,7 @@ import lenet.contract.wire.Checkpoint;
 import lenet.inference.config.InferenceConfig.Policy;
 
 /**
- * The promotion policy as a fold over the checkpoints in the order they arrived: the result is what
+ * The ungated policies ({@code latest}, {@code best}) as a fold over the checkpoints in the order they arrived: the result is what
  * a replica that had applied the policy to each checkpoint as it came would serve. Folding lets a
  * cold replica replay the whole topic and then load exactly one model.
  */
@@ -31,7 +31,7 @@ final class Selection {
   /** Whether {@code next} takes over from {@code current} under {@code policy}. */
   static boolean replaces(Policy policy, Checkpoint.Header next, Checkpoint.Header current) {
     return switch (policy) {
-      case LATEST -> next.modelVersion() > current.modelVersion();
+      case LATEST, GATED -> next.modelVersion() > current.modelVersion();
       case BEST -> next.devAccuracy() >= current.devAccuracy();
     };
   }

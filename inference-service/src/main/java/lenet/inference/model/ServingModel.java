@@ -103,7 +103,7 @@ final class ServingModel {
     }
   }
 
-  private void checkProbabilities(float[][] out, int rows) {
+  void checkProbabilities(float[][] out, int rows) {
     if (out.length != rows) {
       throw new WireFormatException(
           Reason.INVALID_VALUE,

@@ -8,12 +8,14 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import lenet.inference.config.InferenceConfig;
 import lenet.inference.model.ModelManager;
+import lenet.inference.model.ModelView;
 
 /**
- * The model versions this replica knows and the one that serves. {@code POST
- * /api/models/{v}/activate} pins a version (rollback); {@code POST /api/models/follow} drops the
- * pin and serves what the policy selects again. Both answer once the model serves, with the new
- * state. A pin lives in this replica's memory only.
+ * The model versions this replica knows, the champion, the pin and the one that serves. {@code
+ * POST /api/models/{v}/activate} pins a version (rollback or roll-forward); {@code POST
+ * /api/models/follow} drops the pin and serves the champion again. Both are written to the control
+ * topic, so every replica (and every later one) applies them; they answer once this replica serves
+ * the result, with the new state.
  */
 @Path("/api/models")
 @Produces(MediaType.APPLICATION_JSON)
@@ -28,20 +30,20 @@ public class ModelsResource {
   }
 
   @GET
-  public ModelManager.View list() {
+  public ModelView list() {
     return models.view();
   }
 
   @POST
   @Path("/{version}/activate")
-  public ModelManager.View activate(@PathParam("version") long version) {
+  public ModelView activate(@PathParam("version") long version) {
     models.activate(version, config.activateTimeout());
     return models.view();
   }
 
   @POST
   @Path("/follow")
-  public ModelManager.View follow() {
+  public ModelView follow() {
     models.follow(config.activateTimeout());
     return models.view();
   }

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import lenet.contract.wire.Prediction;
+import lenet.inference.model.ModelLease;
 import lenet.inference.model.ModelManager;
 import lenet.inference.model.UnknownVersionException;
 
@@ -49,7 +50,7 @@ public class Scorer {
    */
   public Scored score(float[][] rows, Source source, OptionalLong version) {
     Timer.Sample sample = Timer.start(registry);
-    try (ModelManager.Lease lease = models.lease()) {
+    try (ModelLease lease = models.lease()) {
       if (version.isPresent() && version.getAsLong() != lease.version()) {
         throw new UnknownVersionException(
             "model version "
@@ -62,6 +63,7 @@ public class Scorer {
       }
       float[][] out = lease.predict(rows);
       counter(source).increment(rows.length);
+      models.shadow(rows, out);
       return new Scored(lease.version(), out);
     } finally {
       sample.stop(timer(source));

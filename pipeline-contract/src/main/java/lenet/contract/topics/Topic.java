@@ -18,16 +18,22 @@ public enum Topic {
   TRAINING_COMMANDS("training.commands", 1, Map.of()),
   TRAINING_EVENTS("training.events", 1, Map.of()),
   /**
-   * Checkpoints, key = model name. Compacted to the latest per name, but only after a week, so
-   * recent versions stay available for rollback.
+   * Checkpoints, key = {@code <model>/v<version>} ({@link lenet.contract.wire.Checkpoint#key}):
+   * compaction keeps every version until the inference service's retention writes a tombstone for
+   * an old candidate (never the champion or a pinned version).
    */
   MODEL_CHECKPOINTS(
       "model.checkpoints",
       1,
       Map.of(
           TopicConfig.CLEANUP_POLICY_CONFIG, "compact",
-          TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG, String.valueOf(7L * 24 * 3600 * 1000),
           TopicConfig.MAX_MESSAGE_BYTES_CONFIG, String.valueOf(Topic.LARGE_RECORD))),
+  /**
+   * Fleet-wide decisions on which model serves ({@link lenet.contract.wire.ModelControl}):
+   * promotions and rejections per candidate, the pin. Compacted: the latest record per key is the
+   * state a new replica starts from.
+   */
+  MODEL_CONTROL("model.control", 1, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, "compact")),
   DIGITS_IMAGES(
       "digits.images",
       3,

@@ -47,6 +47,37 @@ public record Checkpoint(Header header, byte[] parameters) {
       Double testLoss,
       Double testAccuracy) {}
 
+  /**
+   * The record key of a checkpoint, {@code <model>/v<version>}: one key per version, so compaction
+   * never drops a version for a newer one.
+   */
+  public static String key(String modelName, long version) {
+    return modelName + "/v" + version;
+  }
+
+  /**
+   * Whether a checkpoint record key belongs to {@code modelName}: its per-version key, or the bare
+   * model name that builds before per-version keys used.
+   */
+  public static boolean keyBelongsTo(String key, String modelName) {
+    return key == null || key.equals(modelName) || key.startsWith(modelName + "/v");
+  }
+
+  /**
+   * The version in a per-version key, or -1 for the bare model name (or anything else).
+   */
+  public static long versionOfKey(String key) {
+    int at = key == null ? -1 : key.lastIndexOf("/v");
+    if (at < 0) {
+      return -1;
+    }
+    try {
+      return Long.parseLong(key.substring(at + 2));
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
   public static String sha256(byte[] bytes) {
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));

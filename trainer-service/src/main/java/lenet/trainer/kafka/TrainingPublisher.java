@@ -85,7 +85,9 @@ public class TrainingPublisher {
             test == null ? null : test.loss(),
             test == null ? null : test.accuracy());
     checkpoints.sendMessageAndAwait(
-        keyed(LeNet5.MODEL_NAME, new Checkpoint(header, parameters).encode()));
+        keyed(
+            Checkpoint.key(LeNet5.MODEL_NAME, version),
+            new Checkpoint(header, parameters).encode()));
     lastVersion = version;
     return version;
   }

@@ -1,6 +1,7 @@
 package lenet.inference.model;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -15,38 +16,41 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.jboss.logging.Logger;
 
 /**
- * Reads the checkpoint topic from the beginning on every start, with no consumer group: each
- * replica sees every checkpoint, so a cold replica finds the current model from Kafka alone. The
- * replay up to the end offsets seen at start is registered first and converged once, so forty old
- * checkpoints cost one model load, not forty.
+ * Reads the checkpoint and control topics from the beginning on every start, with no consumer
+ * group: each replica sees every checkpoint and every decision, so a cold replica finds the model
+ * to serve from Kafka alone. The replay up to the end offsets seen at start is registered first and
+ * converged once, so forty old checkpoints cost one model load, not forty; only then does the
+ * replica report that it has caught up.
  */
-public final class CheckpointFollower implements AutoCloseable {
+public final class ModelStateFollower implements AutoCloseable {
 
-  private static final Logger LOG = Logger.getLogger(CheckpointFollower.class);
+  private static final Logger LOG = Logger.getLogger(ModelStateFollower.class);
   private static final Duration RETRY = Duration.ofSeconds(5);
 
   private final String bootstrap;
   private final String topic;
+  private final String controlTopic;
   private final ModelManager manager;
   private final Thread thread;
   private final CompletableFuture<Void> replayed = new CompletableFuture<>();
   private volatile boolean running = true;
   private volatile KafkaConsumer<byte[], byte[]> consumer;
 
-  public CheckpointFollower(String bootstrap, String topic, ModelManager manager) {
+  public ModelStateFollower(String bootstrap, ModelManager manager) {
     this.bootstrap = bootstrap;
-    this.topic = topic;
+    this.topic = manager.settings().checkpointTopic();
+    this.controlTopic = manager.settings().controlTopic();
     this.manager = manager;
-    this.thread = new Thread(this::run, "checkpoint-follower");
+    this.thread = new Thread(this::run, "model-state-follower");
     this.thread.setDaemon(true);
   }
 
-  public CheckpointFollower start() {
+  public ModelStateFollower start() {
     thread.start();
     return this;
   }
 
-  /** Completes once the records present at start have been read. */
+  /** Completes once the records present at start have been read and applied. */
   public CompletableFuture<Void> replayed() {
     return replayed;
   }
@@ -66,39 +70,45 @@ public final class CheckpointFollower implements AutoCloseable {
           return;
         }
         LOG.errorf(
-            "Reading checkpoints from '%s' on %s failed (%s); retrying in %d s. The serving model is unchanged; "
+            "Reading '%s' and '%s' on %s failed (%s); retrying in %d s. The serving model is unchanged; "
                 + "check that the broker is reachable.",
-            topic, bootstrap, e.toString(), RETRY.toSeconds());
+            topic, controlTopic, bootstrap, e.toString(), RETRY.toSeconds());
         sleep(RETRY);
       }
     }
   }
 
   private void follow(KafkaConsumer<byte[], byte[]> c) {
-    List<TopicPartition> partitions = awaitPartitions(c);
+    List<TopicPartition> partitions = new ArrayList<>(awaitPartitions(c, topic));
+    partitions.addAll(awaitPartitions(c, controlTopic));
     c.assign(partitions);
     c.seekToBeginning(partitions);
     Map<TopicPartition, Long> end = c.endOffsets(partitions);
     long present = end.values().stream().mapToLong(Long::longValue).sum();
     LOG.infof(
-        "Replaying checkpoint topic '%s' from the beginning (%d records) to find the model to serve",
-        topic, present);
+        "Replaying '%s' and '%s' from the beginning (%d records) to find the model to serve",
+        topic, controlTopic, present);
     boolean replaying = true;
     long read = 0;
     long t0 = System.nanoTime();
     while (running) {
       ConsumerRecords<byte[], byte[]> records = c.poll(Duration.ofMillis(500));
       for (ConsumerRecord<byte[], byte[]> r : records) {
-        manager.offer(r.key(), r.value(), r.topic() + "-" + r.partition() + "@" + r.offset());
+        String source = r.topic() + "-" + r.partition() + "@" + r.offset();
+        if (r.topic().equals(controlTopic)) {
+          manager.control(r.key(), r.value(), source);
+        } else {
+          manager.offer(r.key(), r.value(), source);
+        }
         read++;
       }
       if (replaying) {
         if (caughtUp(c, end)) {
           replaying = false;
           LOG.infof(
-              "Replayed %d checkpoint records in %d ms; selecting the model to serve",
+              "Replayed %d model records in %d ms; selecting the model to serve",
               read, (System.nanoTime() - t0) / 1_000_000);
-          manager.converge();
+          manager.caughtUp();
           replayed.complete(null);
           if (present == 0) {
             LOG.infof(
@@ -121,14 +131,14 @@ public final class CheckpointFollower implements AutoCloseable {
     return true;
   }
 
-  private List<TopicPartition> awaitPartitions(KafkaConsumer<byte[], byte[]> c) {
+  private List<TopicPartition> awaitPartitions(KafkaConsumer<byte[], byte[]> c, String topic) {
     while (running) {
       var infos = c.partitionsFor(topic, Duration.ofSeconds(10));
       if (infos != null && !infos.isEmpty()) {
         return infos.stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
       }
       LOG.warnf(
-          "Checkpoint topic '%s' does not exist yet; waiting for it (the trainer or ensureAll creates it)",
+          "Topic '%s' does not exist yet; waiting for it (every service creates it at start)",
           topic);
       sleep(RETRY);
     }
@@ -141,7 +151,7 @@ public final class CheckpointFollower implements AutoCloseable {
             ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
             bootstrap,
             ConsumerConfig.CLIENT_ID_CONFIG,
-            "inference-checkpoints",
+            "inference-model-state",
             // No group: every replica reads everything and nothing needs committing.
             ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
             false,

@@ -5,10 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 
-import ai.djl.Device;
-import ai.djl.Model;
-import ai.djl.nn.Parameter;
-import ai.djl.util.Pair;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -18,11 +14,10 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import lenet.contract.model.LeNet5;
-import lenet.contract.model.ModelIO;
 import lenet.contract.topics.Topic;
 import lenet.contract.wire.Checkpoint;
 import lenet.inference.model.ModelManager;
-import lenet.kafka.SharedKafkaResource;
+import lenet.inference.model.ModelView;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,7 +25,7 @@ import org.junit.jupiter.api.Test;
  * counter, while the serving model goes on answering.
  */
 @QuarkusTest
-@QuarkusTestResource(SharedKafkaResource.class)
+@QuarkusTestResource(GateSetResource.class)
 class CheckpointRejectionTest {
 
   @Inject ModelManager models;
@@ -59,7 +54,8 @@ class CheckpointRejectionTest {
             withHeader(other.header(), LeNet5.ARCHITECTURE_ID, 1000), other.parameters()));
     // Well-formed and the right shape, but its weights are NaN: only the warm-up pass can tell.
     long nanVersion = TestModels.nextVersion();
-    TestModels.publishCheckpoint(TestModels.checkpoint(nanVersion, 0.99, nanParameters()));
+    TestModels.publishCheckpoint(
+        TestModels.checkpoint(nanVersion, 0.99, TestModels.nanParameters()));
 
     await("six rejections").atMost(Duration.ofSeconds(60)).until(() -> rejected() >= before + 6);
     assertThat(rejected()).isEqualTo(before + 6);
@@ -73,16 +69,16 @@ class CheckpointRejectionTest {
         .body("modelVersion", equalTo(serving))
         .body("digit", equalTo(TestModels.label(0)));
 
-    ModelManager.View view = models.view();
+    ModelView view = models.view();
     assertThat(view.serving()).isEqualTo(serving);
-    ModelManager.VersionInfo nan =
+    ModelView.Version nan =
         view.versions().stream().filter(v -> v.version() == nanVersion).findFirst().orElseThrow();
     assertThat(nan.activatable()).isFalse();
     assertThat(nan.failure()).contains("non-finite");
     List<String> reasons =
-        view.rejected().stream().limit(6).map(ModelManager.Rejection::reason).toList();
+        view.rejected().stream().limit(6).map(ModelView.Rejection::reason).toList();
     assertThat(reasons).contains("BAD_BINARY_FORMAT", "INVALID_VALUE");
-    assertThat(view.rejected().stream().limit(6).map(ModelManager.Rejection::message))
+    assertThat(view.rejected().stream().limit(6).map(ModelView.Rejection::message))
         .anyMatch(m -> m.contains("fails its SHA-256 check"))
         .anyMatch(m -> m.contains("'resnet-18'"))
         .anyMatch(m -> m.contains("declares 1000 parameters"));
@@ -115,13 +111,5 @@ class CheckpointRejectionTest {
         h.devAccuracy(),
         h.testLoss(),
         h.testAccuracy());
-  }
-
-  private static byte[] nanParameters() {
-    try (Model model = ModelIO.load(TestModels.checkpoint(0, 0), Device.cpu())) {
-      List<Pair<String, Parameter>> params = model.getBlock().getParameters().stream().toList();
-      params.get(params.size() - 1).getValue().getArray().muli(Float.NaN);
-      return ModelIO.parameters(model.getBlock());
-    }
   }
 }

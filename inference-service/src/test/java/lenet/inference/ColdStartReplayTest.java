@@ -3,62 +3,49 @@ package lenet.inference;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import ai.djl.Device;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import lenet.contract.topics.Topic;
+import lenet.contract.topics.Topics;
 import lenet.contract.wire.Checkpoint;
 import lenet.inference.config.InferenceConfig.Policy;
-import lenet.inference.model.CheckpointFollower;
 import lenet.inference.model.ModelManager;
+import lenet.inference.model.ModelStateFollower;
 import lenet.kafka.SharedKafka;
-import lenet.kafka.SharedKafkaResource;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.junit.jupiter.api.Test;
 
 /**
- * A cold replica against a checkpoint topic that already holds a history: it finds the model from
- * Kafka alone, loads only the one its policy selects (one load, not one per checkpoint), and then
- * applies the policy to new ones. Runs extra replicas (manager + follower) inside the test, on a
- * topic of their own.
+ * A cold replica under the ungated policies ({@code latest}, {@code best}) against a checkpoint
+ * topic that already holds a history: it finds the model from Kafka alone, loads only the one its
+ * policy selects (one load, not one per checkpoint), and then applies the policy to new ones. Runs
+ * extra replicas (manager + follower) inside the test, on a topic of their own.
  */
 @QuarkusTest
-@QuarkusTestResource(SharedKafkaResource.class)
+@QuarkusTestResource(GateSetResource.class)
 class ColdStartReplayTest {
 
   @Test
   void aColdReplicaLoadsOnlyThePolicysChoiceFromTheReplayedHistory() throws Exception {
-    String topic = "replay-" + UUID.randomUUID();
-    try (Admin admin = Admin.create(Map.of("bootstrap.servers", SharedKafka.bootstrapServers()))) {
-      admin
-          .createTopics(List.of(new NewTopic(topic, Optional.of(1), Optional.empty())))
-          .all()
-          .get(30, TimeUnit.SECONDS);
-    }
+    Topics topics = Replicas.ownTopics("replay");
+    String topic = topics.name(Topic.MODEL_CHECKPOINTS);
     double[] devAccuracy = {0.90, 0.95, 0.97, 0.93, 0.97, 0.96, 0.91, 0.92};
     long[] versions = new long[devAccuracy.length];
     for (int i = 0; i < devAccuracy.length; i++) {
       versions[i] = TestModels.nextVersion();
-      TestModels.publishCheckpoint(
-          topic, TestModels.checkpoint(versions[i], devAccuracy[i]).encode());
+      TestModels.publishCheckpoint(topic, TestModels.checkpoint(versions[i], devAccuracy[i]));
       if (i == 3) {
         TestModels.publishCheckpoint(topic, "corrupt".getBytes());
       }
     }
 
-    try (ModelManager latest = manager(Policy.LATEST, topic);
-        ModelManager best = manager(Policy.BEST, topic);
-        CheckpointFollower latestFollower =
-            new CheckpointFollower(SharedKafka.bootstrapServers(), topic, latest);
-        CheckpointFollower bestFollower =
-            new CheckpointFollower(SharedKafka.bootstrapServers(), topic, best)) {
+    try (ModelManager latest = Replicas.manager(Policy.LATEST, topics, "latest");
+        ModelManager best = Replicas.manager(Policy.BEST, topics, "best");
+        ModelStateFollower latestFollower =
+            new ModelStateFollower(SharedKafka.bootstrapServers(), latest);
+        ModelStateFollower bestFollower =
+            new ModelStateFollower(SharedKafka.bootstrapServers(), best)) {
       latestFollower.start().replayed().get(60, TimeUnit.SECONDS);
       bestFollower.start().replayed().get(60, TimeUnit.SECONDS);
       TestModels.awaitServing(latest, versions[7]);
@@ -72,7 +59,7 @@ class ColdStartReplayTest {
       // Live: a worse checkpoint serves under 'latest' but not under 'best'; a better one serves
       // under both.
       long worse = TestModels.nextVersion();
-      TestModels.publishCheckpoint(topic, TestModels.checkpoint(worse, 0.94).encode());
+      TestModels.publishCheckpoint(topic, TestModels.checkpoint(worse, 0.94));
       TestModels.awaitServing(latest, worse);
       await()
           .atMost(Duration.ofSeconds(30))
@@ -81,7 +68,7 @@ class ColdStartReplayTest {
       assertThat(best.serving().map(Checkpoint.Header::modelVersion)).contains(versions[4]);
 
       long better = TestModels.nextVersion();
-      TestModels.publishCheckpoint(topic, TestModels.checkpoint(better, 0.99).encode());
+      TestModels.publishCheckpoint(topic, TestModels.checkpoint(better, 0.99));
       TestModels.awaitServing(best, better);
       TestModels.awaitServing(latest, better);
       assertThat(best.loadAttempts()).isEqualTo(2);
@@ -95,11 +82,5 @@ class ColdStartReplayTest {
       assertThat(latest.liveModels()).as("models open after close").isZero();
       assertThat(best.liveModels()).isZero();
     }
-  }
-
-  private static ModelManager manager(Policy policy, String topic) {
-    return new ModelManager(
-        new ModelManager.Settings(policy, Device.cpu(), 1, 1, 4, 64, topic),
-        new SimpleMeterRegistry());
   }
 }

@@ -27,7 +27,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import lenet.contract.topics.Topic;
 import lenet.contract.wire.Prediction;
 import lenet.inference.model.ModelManager;
-import lenet.kafka.SharedKafkaResource;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -39,7 +38,7 @@ import org.junit.jupiter.api.Test;
  * prediction, and the replaced models are closed once drained (one live model at rest).
  */
 @QuarkusTest
-@QuarkusTestResource(SharedKafkaResource.class)
+@QuarkusTestResource(GateSetResource.class)
 class HotSwapTest {
 
   @Inject ModelManager models;

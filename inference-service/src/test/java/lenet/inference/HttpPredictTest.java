@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import javax.imageio.ImageIO;
 import lenet.inference.model.ModelManager;
-import lenet.kafka.SharedKafkaResource;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -25,7 +24,7 @@ import org.junit.jupiter.api.Test;
  * input.
  */
 @QuarkusTest
-@QuarkusTestResource(SharedKafkaResource.class)
+@QuarkusTestResource(GateSetResource.class)
 class HttpPredictTest {
 
   @Inject ModelManager models;

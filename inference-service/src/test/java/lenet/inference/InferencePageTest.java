@@ -20,7 +20,6 @@ import java.util.concurrent.TimeUnit;
 import lenet.contract.mnist.MnistSet;
 import lenet.contract.topics.Topic;
 import lenet.inference.model.ModelManager;
-import lenet.kafka.SharedKafkaResource;
 import lenet.webtest.Browser;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -38,7 +37,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * pointer events and uploaded as images, the live counts, and pinning an older model version.
  */
 @QuarkusTest
-@QuarkusTestResource(SharedKafkaResource.class)
+@QuarkusTestResource(GateSetResource.class)
 class InferencePageTest {
 
   /** The canvas is 280x280: one MNIST pixel is 10x10 canvas pixels. */

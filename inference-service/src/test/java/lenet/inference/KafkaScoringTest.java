@@ -26,7 +26,6 @@ import lenet.contract.wire.Prediction;
 import lenet.inference.kafka.ScoringOutputs;
 import lenet.inference.model.ModelManager;
 import lenet.kafka.SharedKafka;
-import lenet.kafka.SharedKafkaResource;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -45,7 +44,7 @@ import org.junit.jupiter.api.Test;
  * original with the reason added.
  */
 @QuarkusTest
-@QuarkusTestResource(SharedKafkaResource.class)
+@QuarkusTestResource(GateSetResource.class)
 class KafkaScoringTest {
 
   @Inject ModelManager models;

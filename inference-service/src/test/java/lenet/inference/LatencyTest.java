@@ -14,7 +14,6 @@ import java.util.Arrays;
 import java.util.OptionalLong;
 import lenet.inference.model.ModelManager;
 import lenet.inference.scoring.Scorer;
-import lenet.kafka.SharedKafkaResource;
 import org.jboss.logging.Logger;
 import org.junit.jupiter.api.Test;
 
@@ -24,7 +23,7 @@ import org.junit.jupiter.api.Test;
  * numbers are logged for the record.
  */
 @QuarkusTest
-@QuarkusTestResource(SharedKafkaResource.class)
+@QuarkusTestResource(GateSetResource.class)
 class LatencyTest {
 
   private static final Logger LOG = Logger.getLogger(LatencyTest.class);

@@ -11,7 +11,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import lenet.inference.model.ModelManager;
-import lenet.kafka.SharedKafkaResource;
+import lenet.inference.model.ModelView;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
  * back to following.
  */
 @QuarkusTest
-@QuarkusTestResource(SharedKafkaResource.class)
+@QuarkusTestResource(GateSetResource.class)
 class ModelPinTest {
 
   @Inject ModelManager models;
@@ -37,30 +37,28 @@ class ModelPinTest {
         .body("mode", equalTo("PINNED"))
         .body("pinned", equalTo(older))
         .body("serving", equalTo(older))
-        .body("policy", equalTo("latest"));
+        .body("policy", equalTo("gated"));
     predictsWith(older);
 
     long newest = TestModels.nextVersion();
     TestModels.publishCheckpoint(TestModels.checkpoint(newest, 0.99));
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .until(() -> models.view().versions().stream().anyMatch(v -> v.version() == newest));
+    await("the gate promotes v" + newest + " while the pin holds")
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> models.champion().filter(v -> v == newest).isPresent());
     models.converge().get();
     assertThat(models.serving().orElseThrow().modelVersion())
-        .as("pinned: the new checkpoint must not serve")
+        .as("pinned: the new champion must not serve")
         .isEqualTo(older);
-    ModelManager.View view = models.view();
+    ModelView view = models.view();
     assertThat(view.versions())
-        .filteredOn(ModelManager.VersionInfo::serving)
-        .extracting(ModelManager.VersionInfo::version)
+        .filteredOn(ModelView.Version::serving)
+        .extracting(ModelView.Version::version)
         .containsExactly(older);
     assertThat(view.versions())
-        .filteredOn(ModelManager.VersionInfo::selectedByPolicy)
-        .extracting(ModelManager.VersionInfo::version)
+        .filteredOn(ModelView.Version::selectedByPolicy)
+        .extracting(ModelView.Version::version)
         .containsExactly(newest);
-    assertThat(view.versions())
-        .extracting(ModelManager.VersionInfo::version)
-        .contains(newer, newest);
+    assertThat(view.versions()).extracting(ModelView.Version::version).contains(newer, newest);
     given()
         .get("/api/models")
         .then()

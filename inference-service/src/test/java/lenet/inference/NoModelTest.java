@@ -16,7 +16,6 @@ import java.util.concurrent.TimeUnit;
 import lenet.contract.topics.Topic;
 import lenet.contract.wire.Prediction;
 import lenet.inference.model.ModelManager;
-import lenet.kafka.SharedKafkaResource;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -29,7 +28,7 @@ import org.junit.jupiter.api.Test;
  * gets its prediction. Runs first.
  */
 @QuarkusTest
-@QuarkusTestResource(SharedKafkaResource.class)
+@QuarkusTestResource(GateSetResource.class)
 @Order(1)
 class NoModelTest {
 

@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import lenet.inference.model.ModelManager;
-import lenet.kafka.SharedKafkaResource;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -23,7 +22,7 @@ import org.junit.jupiter.api.Test;
  * errors.
  */
 @QuarkusTest
-@QuarkusTestResource(SharedKafkaResource.class)
+@QuarkusTestResource(GateSetResource.class)
 class OpenInferenceProtocolTest {
 
   @Inject ModelManager models;

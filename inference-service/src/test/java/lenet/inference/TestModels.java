@@ -32,11 +32,14 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 import javax.imageio.ImageIO;
+import lenet.contract.dataset.DatasetWriter;
 import lenet.contract.mnist.MnistFiles;
 import lenet.contract.mnist.MnistSet;
 import lenet.contract.model.LeNet5;
 import lenet.contract.model.ModelIO;
+import lenet.contract.topics.KafkaClients;
 import lenet.contract.topics.Topic;
+import lenet.contract.topics.Topics;
 import lenet.contract.wire.Checkpoint;
 import lenet.inference.model.ModelManager;
 import lenet.kafka.SharedKafka;
@@ -64,7 +67,11 @@ public final class TestModels {
   private static final AtomicLong VERSIONS =
       new AtomicLong(System.currentTimeMillis() / 1000 * 1000);
 
+  /** Training images of the gate set's copy: the last 20% (400) are its dev split. */
+  static final int GATE_TRAIN_IMAGES = 2000;
+
   private static byte[] parameters;
+  private static boolean gateSet;
   private static double accuracy;
   private static MnistSet testSet;
 
@@ -79,6 +86,35 @@ public final class TestModels {
       testSet = files().test();
     }
     return testSet;
+  }
+
+  /**
+   * Publishes a small real MNIST copy (2,000 training images: dev = the last 400; 200 test images)
+   * to the shared broker, once per JVM, as ingest-service would.
+   */
+  public static synchronized void ensureGateSet() {
+    if (gateSet) {
+      return;
+    }
+    String bootstrap = SharedKafka.bootstrapServers();
+    Topics topics = Topics.defaults();
+    topics.ensureAll(bootstrap);
+    MnistFiles files = files();
+    try (KafkaProducer<String, byte[]> producer =
+        KafkaClients.writer(bootstrap, Map.of(ProducerConfig.ACKS_CONFIG, "all"))) {
+      new DatasetWriter(producer, topics)
+          .publish(
+              "test-gate-set",
+              files.train().head(GATE_TRAIN_IMAGES),
+              files.test().head(200),
+              0.2,
+              100,
+              (split, done, total) -> {});
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+    gateSet = true;
   }
 
   private static MnistFiles files() {
@@ -162,6 +198,29 @@ public final class TestModels {
     return x;
   }
 
+  /** A freshly initialized LeNet-5 (seed 1): loads and gives probabilities, ~10% accuracy. */
+  public static byte[] untrainedParameters() {
+    Engine.getEngine("PyTorch").setRandomSeed(1);
+    try (Model model = Model.newInstance(LeNet5.MODEL_NAME, Device.cpu(), "PyTorch")) {
+      model.setBlock(LeNet5.newBlock());
+      model
+          .getBlock()
+          .initialize(
+              model.getNDManager(), ai.djl.ndarray.types.DataType.FLOAT32, new Shape(1, 1, 28, 28));
+      return ModelIO.parameters(model.getBlock());
+    }
+  }
+
+  /** The trained network with its last layer's weights made NaN: only a forward pass can tell. */
+  public static byte[] nanParameters() {
+    try (Model model = ModelIO.load(checkpoint(0, 0), Device.cpu())) {
+      List<ai.djl.util.Pair<String, ai.djl.nn.Parameter>> params =
+          model.getBlock().getParameters().stream().toList();
+      params.get(params.size() - 1).getValue().getArray().muli(Float.NaN);
+      return ModelIO.parameters(model.getBlock());
+    }
+  }
+
   public static double trainedAccuracy() {
     trainedParameters();
     return accuracy;
@@ -173,13 +232,19 @@ public final class TestModels {
   }
 
   public static Checkpoint checkpoint(long version, double devAccuracy, byte[] params) {
+    return checkpoint(version, devAccuracy, params, "test-run-" + version, 1, 1);
+  }
+
+  /** Epoch {@code epoch} of {@code epochs} of run {@code runId}: the last epoch is a candidate. */
+  public static Checkpoint checkpoint(
+      long version, double devAccuracy, byte[] params, String runId, int epoch, int epochs) {
     return new Checkpoint(
         new Checkpoint.Header(
             LeNet5.MODEL_NAME,
             version,
-            "test-run",
-            1,
-            1,
+            runId,
+            epoch,
+            epochs,
             LeNet5.ARCHITECTURE_ID,
             LeNet5.TOTAL_PARAMETERS,
             Checkpoint.sha256(params),
@@ -266,22 +331,34 @@ public final class TestModels {
   }
 
   /**
-   * Publishes a checkpoint record (key = model name) and waits for the broker's acknowledgement.
+   * Publishes raw bytes as a checkpoint record under the bare model name (as builds before
+   * per-version keys did) and waits for the broker's acknowledgement.
    */
   public static void publishCheckpoint(String topic, byte[] value) {
-    try (KafkaProducer<byte[], byte[]> producer = producer()) {
-      producer
-          .send(
-              new ProducerRecord<>(
-                  topic, LeNet5.MODEL_NAME.getBytes(StandardCharsets.UTF_8), value))
-          .get(30, TimeUnit.SECONDS);
-    } catch (InterruptedException | ExecutionException | TimeoutException e) {
-      throw new IllegalStateException("could not publish a checkpoint to " + topic, e);
-    }
+    publish(topic, LeNet5.MODEL_NAME, value);
+  }
+
+  /** Publishes a checkpoint under its per-version key, as the trainer does. */
+  public static void publishCheckpoint(String topic, Checkpoint checkpoint) {
+    publish(
+        topic,
+        Checkpoint.key(LeNet5.MODEL_NAME, checkpoint.header().modelVersion()),
+        checkpoint.encode());
   }
 
   public static void publishCheckpoint(Checkpoint checkpoint) {
-    publishCheckpoint(Topic.MODEL_CHECKPOINTS.defaultName(), checkpoint.encode());
+    publishCheckpoint(Topic.MODEL_CHECKPOINTS.defaultName(), checkpoint);
+  }
+
+  /** Writes one record and waits for the broker's acknowledgement. */
+  public static void publish(String topic, String key, byte[] value) {
+    try (KafkaProducer<byte[], byte[]> producer = producer()) {
+      producer
+          .send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value))
+          .get(30, TimeUnit.SECONDS);
+    } catch (InterruptedException | ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("could not publish to " + topic, e);
+    }
   }
 
   /** Publishes a new version and waits until {@code models} serves it. */

@@ -28,9 +28,7 @@ public interface InferenceConfig {
   /** Shadow scoring of a candidate that passed its gate, on live traffic, before promotion. */
   Shadow shadow();
 
-  /**
-   * Names this replica in the control history ({@code by}); default {@code <hostname>/<pid>}.
-   */
+  /** Names this replica in the control history ({@code by}); default {@code <hostname>/<pid>}. */
   Optional<String> replicaId();
 
   /**
@@ -153,8 +151,8 @@ public interface InferenceConfig {
   /** {@code inference.shadow.*} */
   interface Shadow {
     /**
-     * Fraction of live requests (Kafka batches and HTTP) that a gated candidate also scores, without
-     * answering, before it is promoted; 0 = no shadow phase (promote on the gate alone).
+     * Fraction of live requests (Kafka batches and HTTP) that a gated candidate also scores,
+     * without answering, before it is promoted; 0 = no shadow phase (promote on the gate alone).
      */
     @WithDefault("0")
     double fraction();

@@ -8,9 +8,9 @@ import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 import org.eclipse.microprofile.health.Readiness;
 
 /**
- * Ready only once this replica has caught up with the model topics and a model serves: before
- * that, traffic belongs to other replicas. Its data says whether it has caught up, so a script can
- * tell "no model yet" from "not read yet".
+ * Ready only once this replica has caught up with the model topics and a model serves: before that,
+ * traffic belongs to other replicas. Its data says whether it has caught up, so a script can tell
+ * "no model yet" from "not read yet".
  */
 @Readiness
 @ApplicationScoped

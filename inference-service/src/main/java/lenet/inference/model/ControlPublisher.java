@@ -65,9 +65,7 @@ final class ControlPublisher implements AutoCloseable {
                   "inference-model-control"));
     }
     try {
-      producer
-          .send(new ProducerRecord<>(topic, key, value))
-          .get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      producer.send(new ProducerRecord<>(topic, key, value)).get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while writing to " + topic, e);

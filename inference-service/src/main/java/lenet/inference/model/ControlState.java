@@ -94,7 +94,9 @@ final class ControlState {
     return Optional.ofNullable(pin);
   }
 
-  /** The verdict on {@code version}: PROMOTE when any promotion names it, else REJECT, else none. */
+  /**
+   * The verdict on {@code version}: PROMOTE when any promotion names it, else REJECT, else none.
+   */
   Optional<ModelControl> verdict(long version) {
     ModelControl p = promoted.get(version);
     return p != null ? Optional.of(p) : Optional.ofNullable(rejected.get(version));

@@ -23,7 +23,9 @@ public final class ModelLease implements AutoCloseable {
     return model.header();
   }
 
-  /** Softmax probabilities, one row of 10 per input row of 784 values in [0,1]; one forward pass. */
+  /**
+   * Softmax probabilities, one row of 10 per input row of 784 values in [0,1]; one forward pass.
+   */
   public float[][] predict(float[][] rows) {
     try {
       return model.predict(rows);

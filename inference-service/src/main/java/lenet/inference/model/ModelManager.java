@@ -42,8 +42,8 @@ import org.jboss.logging.Logger;
  * it; pin and follow are written there too.
  *
  * <p>Threads: the follower thread feeds records in; the loader thread swaps models; the gate thread
- * gates candidates, runs retention and decides shadows. One lock guards the catalog and the
- * control state.
+ * gates candidates, runs retention and decides shadows. One lock guards the catalog and the control
+ * state.
  */
 public final class ModelManager implements AutoCloseable {
 
@@ -305,10 +305,7 @@ public final class ModelManager implements AutoCloseable {
       return Optional.empty();
     }
     List<Checkpoint.Header> loadable =
-        catalog.entries().stream()
-            .filter(ModelCatalog.Entry::loadable)
-            .map(e -> e.header)
-            .toList();
+        catalog.entries().stream().filter(ModelCatalog.Entry::loadable).map(e -> e.header).toList();
     return Selection.select(settings.policy(), loadable)
         .flatMap(h -> catalog.get(h.modelVersion()));
   }
@@ -483,9 +480,7 @@ public final class ModelManager implements AutoCloseable {
               .filter(ModelCatalog.Entry::loadable)
               .map(e -> e.checkpoint);
       championGate =
-          Optional.ofNullable(championVersion)
-              .flatMap(control::verdict)
-              .map(ModelControl::gate);
+          Optional.ofNullable(championVersion).flatMap(control::verdict).map(ModelControl::gate);
     }
     long version = candidate.header().modelVersion();
     LOG.infof(
@@ -519,8 +514,7 @@ public final class ModelManager implements AutoCloseable {
 
   private void decide(long version, PromotionGate.Outcome o, ModelControl.Shadow figures) {
     boolean promote =
-        o.passed()
-            && (figures == null || figures.agreement() >= settings.shadowMinAgreement());
+        o.passed() && (figures == null || figures.agreement() >= settings.shadowMinAgreement());
     String reason =
         o.reason()
             + (figures == null
@@ -549,8 +543,7 @@ public final class ModelManager implements AutoCloseable {
     long version = candidate.header().modelVersion();
     ServingModel model;
     try {
-      model =
-          slot.load(candidate, 1, settings.warmUpPasses(), settings.warmUpBatch());
+      model = slot.load(candidate, 1, settings.warmUpPasses(), settings.warmUpBatch());
     } catch (RuntimeException e) {
       markFailed(version, e);
       return;
@@ -592,8 +585,8 @@ public final class ModelManager implements AutoCloseable {
   }
 
   /**
-   * After a scored batch: a sample of the traffic is also scored by the candidate in shadow, if
-   * one runs. Never blocks.
+   * After a scored batch: a sample of the traffic is also scored by the candidate in shadow, if one
+   * runs. Never blocks.
    */
   public void shadow(float[][] rows, float[][] championOutput) {
     ShadowRun s = shadow;
@@ -603,10 +596,10 @@ public final class ModelManager implements AutoCloseable {
   }
 
   /**
-   * Deletes old checkpoints from the checkpoint topic (tombstones, removed at the next
-   * compaction): all but the newest {@code retainVersions}, the champion, the pin and the last
-   * {@code retainPromoted} champions. Checkpoints written under the bare model name (older builds)
-   * are left to compaction.
+   * Deletes old checkpoints from the checkpoint topic (tombstones, removed at the next compaction):
+   * all but the newest {@code retainVersions}, the champion, the pin and the last {@code
+   * retainPromoted} champions. Checkpoints written under the bare model name (older builds) are
+   * left to compaction.
    */
   private void applyRetention(long newChampion) {
     List<ModelCatalog.Entry> doomed = new ArrayList<>();
@@ -762,7 +755,9 @@ public final class ModelManager implements AutoCloseable {
   public void follow(Duration timeout) {
     write(
         ModelControl.follow(
-            LeNet5.MODEL_NAME, settings.replicaId(), "follow over HTTP on " + settings.replicaId()));
+            LeNet5.MODEL_NAME,
+            settings.replicaId(),
+            "follow over HTTP on " + settings.replicaId()));
     awaitCondition(
         timeout,
         () -> {
@@ -817,8 +812,7 @@ public final class ModelManager implements AutoCloseable {
       Map<Long, ModelCatalog.Entry> candidates = catalog.candidates(settings.candidate());
       Set<Long> candidateVersions = new HashSet<>();
       candidates.values().forEach(e -> candidateVersions.add(e.version()));
-      long newestCandidate =
-          candidateVersions.stream().mapToLong(Long::longValue).max().orElse(-1);
+      long newestCandidate = candidateVersions.stream().mapToLong(Long::longValue).max().orElse(-1);
       ShadowRun s = shadow;
       List<ModelView.Version> versions = new ArrayList<>();
       for (ModelCatalog.Entry k : catalog.newestFirst()) {
@@ -862,7 +856,9 @@ public final class ModelManager implements AutoCloseable {
                 selected != null && selected == v,
                 k.loadable(),
                 k.failure,
-                verdict.map(ModelControl::gate).orElse(s != null && s.version() == v ? s.gate().gate() : null),
+                verdict
+                    .map(ModelControl::gate)
+                    .orElse(s != null && s.version() == v ? s.gate().gate() : null),
                 verdict.map(ModelControl::reason).orElse(null),
                 s != null && s.version() == v
                     ? s.figures()

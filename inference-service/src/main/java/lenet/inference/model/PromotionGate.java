@@ -12,8 +12,8 @@ import org.jboss.logging.Logger;
 /**
  * Decides whether a candidate may become champion, from what this service measures itself: the
  * candidate must load and warm up, give finite probabilities, and score on the gate set no more
- * than {@code tolerance} below the champion on the same images. The checkpoint's own claims are
- * not trusted.
+ * than {@code tolerance} below the champion on the same images. The checkpoint's own claims are not
+ * trusted.
  */
 final class PromotionGate {
 
@@ -74,7 +74,11 @@ final class PromotionGate {
               tolerance,
               millisSince(t0));
       return Optional.of(
-          new Outcome(false, gate, "v" + version + " fails to load or warm up: " + e.getMessage(), e.reason().name() + ": " + e.getMessage()));
+          new Outcome(
+              false,
+              gate,
+              "v" + version + " fails to load or warm up: " + e.getMessage(),
+              e.reason().name() + ": " + e.getMessage()));
     }
     Double championAccuracy = null;
     if (championVersion != null) {
@@ -113,16 +117,22 @@ final class PromotionGate {
                     : "; champion v" + championVersion + " could not be measured here")
                 : String.format(
                     " vs champion v%d %.4f (tolerance %.4f): %s",
-                    championVersion,
-                    championAccuracy,
-                    tolerance,
-                    passed ? "not worse" : "worse"));
+                    championVersion, championAccuracy, tolerance, passed ? "not worse" : "worse"));
     return Optional.of(new Outcome(passed, gate, reason, null));
   }
 
   /** Accuracy of a checkpoint on the gate set, loaded on one predictor of its own. */
   private double measure(Checkpoint checkpoint, GateSet.Data data) {
-    String key = checkpoint.header().modelVersion() + "@" + checkpoint.header().sha256() + "/" + data.datasetId() + "/" + data.split() + "/" + data.count();
+    String key =
+        checkpoint.header().modelVersion()
+            + "@"
+            + checkpoint.header().sha256()
+            + "/"
+            + data.datasetId()
+            + "/"
+            + data.split()
+            + "/"
+            + data.count();
     Double known = measured.get(key);
     if (known != null) {
       return known;
@@ -131,7 +141,8 @@ final class PromotionGate {
     try {
       int right = 0;
       for (int start = 0; start < data.count(); start += BATCH) {
-        float[][] rows = Arrays.copyOfRange(data.rows(), start, Math.min(start + BATCH, data.count()));
+        float[][] rows =
+            Arrays.copyOfRange(data.rows(), start, Math.min(start + BATCH, data.count()));
         float[][] out = model.predict(rows);
         model.checkProbabilities(out, rows.length);
         for (int i = 0; i < out.length; i++) {
@@ -140,12 +151,17 @@ final class PromotionGate {
       }
       double accuracy = right / (double) data.count();
       measured.put(key, accuracy);
-      LOG.debugf("Gate measured v%d: %.4f", (Object) checkpoint.header().modelVersion(), (Object) accuracy);
+      LOG.debugf(
+          "Gate measured v%d: %.4f",
+          (Object) checkpoint.header().modelVersion(), (Object) accuracy);
       return accuracy;
     } catch (ai.djl.translate.TranslateException e) {
       throw new WireFormatException(
           WireFormatException.Reason.INVALID_VALUE,
-          "checkpoint v" + checkpoint.header().modelVersion() + " fails on the gate set: " + e.getMessage(),
+          "checkpoint v"
+              + checkpoint.header().modelVersion()
+              + " fails on the gate set: "
+              + e.getMessage(),
           e);
     } finally {
       model.discard();

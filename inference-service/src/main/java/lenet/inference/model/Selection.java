@@ -6,9 +6,10 @@ import lenet.contract.wire.Checkpoint;
 import lenet.inference.config.InferenceConfig.Policy;
 
 /**
- * The ungated policies ({@code latest}, {@code best}) as a fold over the checkpoints in the order they arrived: the result is what
- * a replica that had applied the policy to each checkpoint as it came would serve. Folding lets a
- * cold replica replay the whole topic and then load exactly one model.
+ * The ungated policies ({@code latest}, {@code best}) as a fold over the checkpoints in the order
+ * they arrived: the result is what a replica that had applied the policy to each checkpoint as it
+ * came would serve. Folding lets a cold replica replay the whole topic and then load exactly one
+ * model.
  */
 final class Selection {
 

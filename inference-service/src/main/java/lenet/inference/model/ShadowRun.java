@@ -77,8 +77,7 @@ final class ShadowRun implements AutoCloseable {
       batches.increment();
       int same = 0;
       for (int i = 0; i < out.length; i++) {
-        same +=
-            PromotionGate.argMax(out[i]) == PromotionGate.argMax(championOutput[i]) ? 1 : 0;
+        same += PromotionGate.argMax(out[i]) == PromotionGate.argMax(championOutput[i]) ? 1 : 0;
       }
       agreed.add(same);
       images.add(out.length);

@@ -11,8 +11,8 @@ import lenet.inference.model.ModelManager;
 import lenet.inference.model.ModelView;
 
 /**
- * The model versions this replica knows, the champion, the pin and the one that serves. {@code
- * POST /api/models/{v}/activate} pins a version (rollback or roll-forward); {@code POST
+ * The model versions this replica knows, the champion, the pin and the one that serves. {@code POST
+ * /api/models/{v}/activate} pins a version (rollback or roll-forward); {@code POST
  * /api/models/follow} drops the pin and serves the champion again. Both are written to the control
  * topic, so every replica (and every later one) applies them; they answer once this replica serves
  * the result, with the new state.

@@ -26,8 +26,10 @@ public enum Topic {
       "model.checkpoints",
       1,
       Map.of(
-          TopicConfig.CLEANUP_POLICY_CONFIG, "compact",
-          TopicConfig.MAX_MESSAGE_BYTES_CONFIG, String.valueOf(Topic.LARGE_RECORD))),
+          TopicConfig.CLEANUP_POLICY_CONFIG,
+          "compact",
+          TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
+          String.valueOf(Topic.LARGE_RECORD))),
   /**
    * Fleet-wide decisions on which model serves ({@link lenet.contract.wire.ModelControl}):
    * promotions and rejections per candidate, the pin. Compacted: the latest record per key is the

@@ -63,9 +63,7 @@ public record Checkpoint(Header header, byte[] parameters) {
     return key == null || key.equals(modelName) || key.startsWith(modelName + "/v");
   }
 
-  /**
-   * The version in a per-version key, or -1 for the bare model name (or anything else).
-   */
+  /** The version in a per-version key, or -1 for the bare model name (or anything else). */
   public static long versionOfKey(String key) {
     int at = key == null ? -1 : key.lastIndexOf("/v");
     if (at < 0) {

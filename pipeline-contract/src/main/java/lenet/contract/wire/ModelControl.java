@@ -4,15 +4,15 @@ import lenet.contract.wire.WireFormatException.Reason;
 
 /**
  * One fleet-wide decision about which model serves, on the compacted {@code model.control} topic.
- * Every inference replica applies these in order; one that starts later replays them and serves
- * the same model.
+ * Every inference replica applies these in order; one that starts later replays them and serves the
+ * same model.
  *
  * <ul>
- *   <li>{@code PROMOTE} / {@code REJECT}: the gate's verdict on candidate {@code version}, with what
- *       it measured. Key {@code <model>/v<version>/promote} or {@code .../reject}: a version with
- *       any PROMOTE record is promoted, whatever else was written about it, so two replicas that
- *       gate the same candidate at once decide once, in any order, before or after compaction. The
- *       champion is the newest promoted version.
+ *   <li>{@code PROMOTE} / {@code REJECT}: the gate's verdict on candidate {@code version}, with
+ *       what it measured. Key {@code <model>/v<version>/promote} or {@code .../reject}: a version
+ *       with any PROMOTE record is promoted, whatever else was written about it, so two replicas
+ *       that gate the same candidate at once decide once, in any order, before or after compaction.
+ *       The champion is the newest promoted version.
  *   <li>{@code PIN} (rollback or roll-forward to {@code version}) and {@code FOLLOW} (serve the
  *       champion again): key {@code <model>/pin}; the last one written holds.
  * </ul>

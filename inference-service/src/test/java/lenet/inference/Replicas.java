@@ -30,6 +30,11 @@ final class Replicas {
    * settings.
    */
   static Topics ownTopics(String prefix) {
+    return ownTopics(prefix, Map.of());
+  }
+
+  /** As {@link #ownTopics(String)}, with {@code extra} settings on the checkpoint topic. */
+  static Topics ownTopics(String prefix, Map<String, String> extra) {
     String id = prefix + "-" + UUID.randomUUID();
     Map<Topic, String> names = new EnumMap<>(Topic.class);
     for (Topic t : Topic.values()) {
@@ -42,7 +47,7 @@ final class Replicas {
           .createTopics(
               List.of(
                   new NewTopic(names.get(Topic.MODEL_CHECKPOINTS), Optional.of(1), Optional.empty())
-                      .configs(Topic.MODEL_CHECKPOINTS.configs()),
+                      .configs(merged(Topic.MODEL_CHECKPOINTS.configs(), extra)),
                   new NewTopic(names.get(Topic.MODEL_CONTROL), Optional.of(1), Optional.empty())
                       .configs(Topic.MODEL_CONTROL.configs())))
           .all()
@@ -51,6 +56,12 @@ final class Replicas {
       throw new IllegalStateException("could not create the test's model topics", e);
     }
     return new Topics(names);
+  }
+
+  private static Map<String, String> merged(Map<String, String> a, Map<String, String> b) {
+    Map<String, String> out = new java.util.HashMap<>(a);
+    out.putAll(b);
+    return out;
   }
 
   static ModelManager manager(Policy policy, Topics topics, String name) {

@@ -164,20 +164,40 @@ $('upload').addEventListener('change', async () => {
 
 // ---- model versions ----
 
+const STATUS_BADGE = {
+  CHAMPION: 'good', PROMOTED: 'info', REJECTED: 'bad', SHADOW: 'run', CANDIDATE: 'run', SUPERSEDED: '', EPOCH: '',
+  FAILED: 'bad',
+};
+
+function gateCell(v) {
+  if (!v.gate) return '–';
+  const g = v.gate;
+  const vs = g.championAccuracy != null ? ` vs ${pct(g.championAccuracy)} (v${g.championVersion})` : '';
+  return `<span title="${escape(v.verdict || '')}">${pct(g.accuracy)}${vs} on ${fmt.format(g.images)} ${escape(g.split)}</span>`;
+}
+
+function shadowCell(v) {
+  if (!v.shadow) return '–';
+  return `${pct(v.shadow.agreement)} of ${fmt.format(v.shadow.images)} · ${v.shadow.meanMillis.toFixed(2)} ms`;
+}
+
 function renderModels(view) {
   const serving = view.serving != null ? `v${view.serving}` : 'none';
-  $('serving').textContent = `serving ${serving} · ${view.mode === 'PINNED' ? 'pinned' : 'following the newest'}` +
+  const champion = view.champion != null ? `v${view.champion}` : 'none';
+  $('serving').textContent = `serving ${serving} · champion ${champion} · ${view.mode === 'PINNED' ? 'pinned' : 'following'}` +
     ` · policy ${view.policy} · ${fmt.format(view.reloads)} reloads`;
-  $('mode').textContent = view.mode === 'PINNED'
-    ? `Pinned to v${view.pinned}: new checkpoints are listed but do not serve.`
-    : `Following the newest (policy "${view.policy}").`;
+  $('mode').textContent = !view.caughtUp
+    ? 'Reading the model topics from Kafka…'
+    : view.mode === 'PINNED'
+      ? `Pinned to v${view.pinned} on every replica: new champions are listed but do not serve.`
+      : `Following the champion (policy "${view.policy}").`;
   $('mode').dataset.mode = view.mode;
   $('follow').disabled = view.mode !== 'PINNED';
   document.querySelector('#versions tbody').innerHTML = view.versions.map((v) => {
     const status = [
+      `<span class="badge ${STATUS_BADGE[v.status] ?? ''}">${escape((v.status || '').toLowerCase())}</span>`,
       v.serving ? '<span class="badge good">serving</span>' : '',
       v.version === view.pinned ? '<span class="badge info">pinned</span>' : '',
-      v.selectedByPolicy && !v.serving ? '<span class="badge run">newest</span>' : '',
       v.failure ? `<span class="badge bad">${escape(v.failure)}</span>` : '',
     ].join(' ');
     const pinnable = v.activatable && !(v.serving && v.version === view.pinned);
@@ -185,6 +205,7 @@ function renderModels(view) {
       <td>v${v.version}</td><td>${escape(v.runId)}</td><td>${v.epoch} / ${v.epochs}</td>
       <td>${new Date(v.createdAt).toLocaleString()}</td><td>${pct(v.accuracy)}</td><td>${pct(v.devAccuracy)}</td>
       <td>${typeof v.devLoss === 'number' ? v.devLoss.toFixed(4) : '–'}</td><td>${pct(v.testAccuracy)}</td>
+      <td class="text">${gateCell(v)}</td><td class="text">${shadowCell(v)}</td>
       <td class="text">${status}</td>
       <td><button type="button" class="secondary" data-pin="${v.version}"${pinnable ? '' : ' disabled'}>Serve this</button></td>
     </tr>`;
@@ -192,6 +213,11 @@ function renderModels(view) {
   $('rejected').innerHTML = view.rejected.length
     ? `<h3>Rejected checkpoints</h3><ul class="small">${view.rejected.map((r) =>
       `<li>${escape(r.source)}: ${escape(r.reason)}: ${escape(r.message)}</li>`).join('')}</ul>`
+    : '';
+  $('history').innerHTML = (view.history || []).length
+    ? `<h3>Control history (model.control, every replica)</h3><ul class="small">${view.history.map((h) =>
+      `<li>${new Date(h.at).toLocaleString()} · <b>${escape(h.type)}</b>${h.version != null ? ` v${h.version}` : ''}` +
+      ` by ${escape(h.by)}: ${escape(h.reason)}</li>`).join('')}</ul>`
     : '';
 }
 

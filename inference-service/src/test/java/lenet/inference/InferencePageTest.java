@@ -151,12 +151,23 @@ class InferencePageTest {
                 .getText())
         .contains("serving")
         .contains("pinned");
+    assertThat(
+            browser
+                .driver
+                .findElement(By.cssSelector("#versions tr[data-version='" + newer + "']"))
+                .getText())
+        .as("the newer version is the champion, its gate measured on the dev split")
+        .contains("champion")
+        .contains("dev");
+    assertThat(browser.driver.findElement(By.id("history")).getText())
+        .as("the control history names the pin")
+        .contains("PIN v" + older);
     assertThat(browser.driver.findElement(By.id("follow")).isEnabled()).isTrue();
     browser.screenshot("inference");
 
     browser.driver.findElement(By.id("follow")).click();
     wait.until(
-        ExpectedConditions.textToBePresentInElementLocated(By.id("mode"), "Following the newest"));
+        ExpectedConditions.textToBePresentInElementLocated(By.id("mode"), "Following the champion"));
     given()
         .get("/api/models")
         .then()

@@ -48,7 +48,7 @@ class NoModelTest {
         .then()
         .statusCode(503)
         .header("Retry-After", "5")
-        .body("error", containsString("no model is loaded yet"));
+        .body("error", containsString("no model serves yet"));
     given().get("/v2/health/live").then().statusCode(200).body("live", equalTo(true));
     given().get("/v2/health/ready").then().statusCode(400).body("ready", equalTo(false));
     given().get("/v2/models/lenet5/ready").then().statusCode(400).body("ready", equalTo(false));

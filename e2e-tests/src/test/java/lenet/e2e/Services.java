@@ -1,0 +1,177 @@
+package lenet.e2e;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import lenet.contract.topics.KafkaClients;
+import lenet.contract.topics.Topic;
+import lenet.contract.topics.Topics;
+import lenet.contract.wire.TrainingEvent;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * The packaged services as processes a test starts ({@code java -jar .../quarkus-run.jar}, as a
+ * user runs them), with their logs in {@code target/e2e-logs/<name>.log}, and the HTTP and Kafka
+ * helpers the end-to-end tests share. Closing stops every process it started.
+ */
+final class Services implements AutoCloseable {
+
+  static final Path REPO = Path.of(System.getProperty("repo.dir", ".."));
+  static final Path LOGS = Path.of("target", "e2e-logs");
+  static final Topics TOPICS = Topics.defaults();
+  static final HttpClient HTTP = HttpClient.newHttpClient();
+  private static final Pattern SERVING = Pattern.compile("\"serving\"\\s*:\\s*(\\d+)");
+
+  final String bootstrap;
+  private final Map<String, Process> processes = new LinkedHashMap<>();
+
+  Services(String bootstrap) throws IOException {
+    this.bootstrap = bootstrap;
+    Files.createDirectories(LOGS);
+  }
+
+  static String mnistDir() {
+    return System.getProperty("mnist.dir", REPO.resolve("data/mnist").toString());
+  }
+
+  /**
+   * Starts {@code service} ({@code ingest}, {@code trainer}, {@code inference}) as process {@code
+   * name} on {@code port}.
+   */
+  Process start(String name, String service, int port, String... props) throws IOException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("-Xmx1g");
+    cmd.add("-Dai.djl.pytorch.num_threads=1");
+    cmd.add("-Dquarkus.http.port=" + port);
+    cmd.add("-Dkafka.bootstrap.servers=" + bootstrap);
+    cmd.addAll(List.of(props));
+    cmd.add("-jar");
+    cmd.add(REPO.resolve(service + "-service/target/quarkus-app/quarkus-run.jar").toString());
+    Process p =
+        new ProcessBuilder(cmd)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(LOGS.resolve(name + ".log").toFile()))
+            .start();
+    processes.put(name, p);
+    return p;
+  }
+
+  Process process(String name) {
+    return processes.get(name);
+  }
+
+  /** kill -9: the process gets no chance to clean up. */
+  void kill(String name) throws InterruptedException {
+    Process p = processes.remove(name);
+    p.destroyForcibly();
+    p.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    for (Process p : processes.values()) {
+      p.destroy();
+    }
+    for (Process p : processes.values()) {
+      if (!p.waitFor(30, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+      }
+    }
+    processes.clear();
+  }
+
+  static HttpResponse<String> get(int port, String path) throws Exception {
+    return HTTP.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .timeout(Duration.ofSeconds(10))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  static HttpResponse<String> post(int port, String path, String contentType, String body)
+      throws Exception {
+    return HTTP.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .timeout(Duration.ofSeconds(90))
+            .header("Content-Type", contentType)
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** The version an inference replica serves, -1 for none (or no answer). */
+  static long servingVersion(int port) {
+    try {
+      Matcher m = SERVING.matcher(get(port, "/api/models").body());
+      return m.find() ? Long.parseLong(m.group(1)) : -1;
+    } catch (Exception e) {
+      return -1;
+    }
+  }
+
+  void send(Topic topic, String key, String value) throws Exception {
+    try (KafkaProducer<String, byte[]> producer = KafkaClients.writer(bootstrap, Map.of())) {
+      producer
+          .send(
+              new ProducerRecord<>(TOPICS.name(topic), key, value.getBytes(StandardCharsets.UTF_8)))
+          .get();
+    }
+  }
+
+  /** The run's COMPLETED event, or null while it runs; a FAILED one fails the test. */
+  TrainingEvent completed(String runId) {
+    TrainingEvent done = null;
+    for (ConsumerRecord<String, byte[]> r : readAll(TOPICS.name(Topic.TRAINING_EVENTS))) {
+      TrainingEvent e = TrainingEvent.decode(r.value());
+      if (runId.equals(e.runId()) && e.type() == TrainingEvent.Type.FAILED) {
+        throw new AssertionError("run " + runId + " failed: " + e.message());
+      }
+      if (runId.equals(e.runId()) && e.type() == TrainingEvent.Type.COMPLETED) {
+        done = e;
+      }
+    }
+    return done;
+  }
+
+  List<ConsumerRecord<String, byte[]>> readAll(String topic) {
+    try (KafkaConsumer<String, byte[]> consumer = KafkaClients.reader(bootstrap)) {
+      List<TopicPartition> parts =
+          consumer.partitionsFor(topic).stream()
+              .map(p -> new TopicPartition(topic, p.partition()))
+              .toList();
+      consumer.assign(parts);
+      consumer.seekToBeginning(parts);
+      Map<TopicPartition, Long> end = consumer.endOffsets(parts);
+      List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
+      while (parts.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+        consumer.poll(Duration.ofMillis(200)).forEach(out::add);
+      }
+      return out;
+    }
+  }
+
+  static int freePort() throws IOException {
+    try (java.net.ServerSocket s =
+        new java.net.ServerSocket(0, 0, java.net.InetAddress.getByName("127.0.0.1"))) {
+      return s.getLocalPort();
+    }
+  }
+}

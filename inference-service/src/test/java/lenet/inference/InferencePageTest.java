@@ -167,7 +167,8 @@ class InferencePageTest {
 
     browser.driver.findElement(By.id("follow")).click();
     wait.until(
-        ExpectedConditions.textToBePresentInElementLocated(By.id("mode"), "Following the champion"));
+        ExpectedConditions.textToBePresentInElementLocated(
+            By.id("mode"), "Following the champion"));
     given()
         .get("/api/models")
         .then()

@@ -87,7 +87,13 @@ public final class LocalKafkaBroker implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot create the Kafka data directory " + dataDir, e);
     }
-    KafkaConfig config = KafkaConfig.fromProps(properties(), false);
+    Properties props = properties();
+    if (deleteDataOnClose) {
+      // Test brokers: the log cleaner looks for work every second instead of every 15 s, so a
+      // test that forces compaction (as operators can with topic settings) sees it promptly.
+      props.put("log.cleaner.backoff.ms", "1000");
+    }
+    KafkaConfig config = KafkaConfig.fromProps(props, false);
     format(config);
     server = new KafkaRaftServer(config, Time.SYSTEM);
     server.startup();

@@ -6,19 +6,11 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import lenet.contract.model.LeNet5;
@@ -106,20 +98,13 @@ public final class ModelManager implements AutoCloseable {
   private final MeterRegistry registry;
   private final ServingSlot slot;
   private final ControlPublisher publisher;
-  private final PromotionGate gate;
-  private final Object lock = new Object();
-  private final ModelCatalog catalog = new ModelCatalog();
-  private final ControlState control = new ControlState(LeNet5.MODEL_NAME);
-  private final Set<Long> gatedHere = new HashSet<>();
+  private final ModelState state;
+  private final CheckpointRejections rejections;
+  private final Promotions promotions;
   private CompletableFuture<Void> pendingConvergence;
-  private boolean gatePending;
-  private boolean caughtUp;
-  private volatile ShadowRun shadow;
 
   private final ExecutorService loader =
       Executors.newSingleThreadExecutor(r -> new Thread(r, "model-loader"));
-  private final ScheduledExecutorService gater =
-      Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "model-gate"));
   private final Counter reloads;
 
   public ModelManager(Settings settings, MeterRegistry registry, String bootstrap) {
@@ -128,14 +113,23 @@ public final class ModelManager implements AutoCloseable {
     this.slot = new ServingSlot(settings.device(), settings.predictors());
     this.publisher =
         new ControlPublisher(bootstrap, settings.controlTopic(), settings.checkpointTopic());
-    this.gate =
-        new PromotionGate(
+    this.state = new ModelState(settings.policy(), settings.candidate());
+    this.rejections = new CheckpointRejections(registry, state, slot);
+    this.promotions =
+        new Promotions(
+            settings,
+            state,
             slot,
-            new GateSet(
-                bootstrap, settings.topics(), settings.gateSplit(), settings.gateMaxImages()),
-            settings.tolerance(),
-            settings.warmUpPasses(),
-            settings.warmUpBatch());
+            publisher,
+            new PromotionGate(
+                slot,
+                new GateSet(
+                    bootstrap, settings.topics(), settings.gateSplit(), settings.gateMaxImages()),
+                settings.tolerance(),
+                settings.warmUpPasses(),
+                settings.warmUpBatch()),
+            rejections,
+            registry);
     this.reloads =
         Counter.builder("inference.model.reloads")
             .description("Models swapped in (loaded, warmed up and serving)")
@@ -180,9 +174,9 @@ public final class ModelManager implements AutoCloseable {
     }
     if (value == null) {
       long version = Checkpoint.versionOfKey(k);
-      synchronized (lock) {
+      synchronized (state) {
         if (version >= 0 && !slot.servingVersion().filter(v -> v == version).isPresent()) {
-          catalog.remove(version);
+          state.catalog.remove(version);
         }
       }
       return;
@@ -192,7 +186,7 @@ public final class ModelManager implements AutoCloseable {
       checkpoint = Checkpoint.decode(value);
       ModelIO.checkCompatible(checkpoint.header());
     } catch (WireFormatException e) {
-      reject(source, e.reason().name(), e.getMessage());
+      rejections.reject(source, e.reason().name(), e.getMessage());
       return;
     }
     Checkpoint.Header h = checkpoint.header();
@@ -200,9 +194,10 @@ public final class ModelManager implements AutoCloseable {
       LOG.debugf("Skipping checkpoint %s for model '%s'", source, h.modelName());
       return;
     }
-    synchronized (lock) {
-      catalog.add(checkpoint, k);
-      catalog.evictParameters(settings.keepVersions(), protectedLocked());
+    synchronized (state) {
+      state.catalog.add(checkpoint, k);
+      state.catalog.evictParameters(
+          settings.keepVersions(), state.protectedVersions(slot.servingVersion()));
     }
     LOG.infof(
         "Checkpoint v%d is available (run %s, epoch %d/%d, dev accuracy %.4f, from %s)",
@@ -225,18 +220,10 @@ public final class ModelManager implements AutoCloseable {
         return;
       }
     }
-    ShadowRun decidedShadow = null;
-    synchronized (lock) {
-      control.apply(k, record, source);
-      ShadowRun s = shadow;
-      if (s != null && control.decided(s.version())) {
-        decidedShadow = s;
-        shadow = null;
-      }
+    synchronized (state) {
+      state.control.apply(k, record, source);
     }
-    if (decidedShadow != null) {
-      decidedShadow.close();
-    }
+    promotions.dropShadowIfDecided();
     if (record != null) {
       LOG.infof(
           "Model control %s%s by %s: %s (%s)",
@@ -250,71 +237,19 @@ public final class ModelManager implements AutoCloseable {
 
   /** The follower read both topics up to where they ended at start: decide and serve now. */
   public void caughtUp() {
-    synchronized (lock) {
-      caughtUp = true;
+    synchronized (state) {
+      state.caughtUp = true;
     }
     converge();
   }
 
   public boolean isCaughtUp() {
-    synchronized (lock) {
-      return caughtUp;
+    synchronized (state) {
+      return state.caughtUp;
     }
-  }
-
-  private void reject(String source, String reason, String message) {
-    Counter.builder("inference.checkpoints.rejected")
-        .description("Checkpoints refused (corrupt, incompatible or failing to load)")
-        .tag("reason", reason)
-        .register(registry)
-        .increment();
-    synchronized (lock) {
-      catalog.reject(new ModelView.Rejection(Instant.now(), source, reason, message));
-    }
-    LOG.warnf(
-        "Rejected checkpoint %s: %s: %s. %s",
-        source,
-        reason,
-        message,
-        slot.servingVersion()
-            .map(v -> "Model v" + v + " keeps serving.")
-            .orElse("No model serves yet."));
   }
 
   // ---------------------------------------------------------------- what serves (loader thread)
-
-  private Set<Long> protectedLocked() {
-    Set<Long> keep = new HashSet<>();
-    slot.servingVersion().ifPresent(keep::add);
-    control.pinned().ifPresent(keep::add);
-    keep.addAll(control.promotedNewestFirst());
-    wantedLocked().ifPresent(e -> keep.add(e.version()));
-    catalog.candidates(settings.candidate()).values().forEach(e -> keep.add(e.version()));
-    return keep;
-  }
-
-  /** What the policy serves when nothing is pinned. */
-  private Optional<ModelCatalog.Entry> selectedLocked() {
-    if (settings.policy() == Policy.GATED) {
-      for (long v : control.promotedNewestFirst()) {
-        Optional<ModelCatalog.Entry> e = catalog.get(v).filter(ModelCatalog.Entry::loadable);
-        if (e.isPresent()) {
-          return e;
-        }
-      }
-      return Optional.empty();
-    }
-    List<Checkpoint.Header> loadable =
-        catalog.entries().stream().filter(ModelCatalog.Entry::loadable).map(e -> e.header).toList();
-    return Selection.select(settings.policy(), loadable)
-        .flatMap(h -> catalog.get(h.modelVersion()));
-  }
-
-  private Optional<ModelCatalog.Entry> wantedLocked() {
-    Optional<ModelCatalog.Entry> pinned =
-        control.pinned().flatMap(catalog::get).filter(ModelCatalog.Entry::loadable);
-    return pinned.isPresent() ? pinned : selectedLocked();
-  }
 
   /**
    * Brings the serving model to the wanted one on the loader thread, then lets the gate look for a
@@ -322,7 +257,7 @@ public final class ModelManager implements AutoCloseable {
    * records into one load.
    */
   public CompletableFuture<Void> converge() {
-    synchronized (lock) {
+    synchronized (state) {
       if (pendingConvergence != null) {
         return pendingConvergence;
       }
@@ -331,7 +266,7 @@ public final class ModelManager implements AutoCloseable {
       try {
         loader.execute(
             () -> {
-              synchronized (lock) {
+              synchronized (state) {
                 pendingConvergence = null;
               }
               try {
@@ -342,7 +277,7 @@ public final class ModelManager implements AutoCloseable {
                     e, "Model selection failed unexpectedly; the serving model is unchanged");
                 done.completeExceptionally(e);
               }
-              scheduleGate(Duration.ZERO);
+              promotions.schedule(Duration.ZERO);
             });
       } catch (RejectedExecutionException e) {
         pendingConvergence = null;
@@ -356,11 +291,11 @@ public final class ModelManager implements AutoCloseable {
     // Each failed load marks its version failed, so this ends after at most one try per version.
     while (true) {
       Checkpoint wanted;
-      synchronized (lock) {
-        if (!caughtUp) {
+      synchronized (state) {
+        if (!state.caughtUp) {
           return; // decide only on the whole history, never on half of it
         }
-        wanted = wantedLocked().map(e -> e.checkpoint).orElse(null);
+        wanted = state.wanted().map(e -> e.checkpoint).orElse(null);
       }
       if (wanted == null
           || slot.servingVersion().filter(v -> v == wanted.header().modelVersion()).isPresent()) {
@@ -370,17 +305,9 @@ public final class ModelManager implements AutoCloseable {
         swapIn(wanted);
         return;
       } catch (RuntimeException e) {
-        markFailed(wanted.header().modelVersion(), e);
+        rejections.failed(wanted.header().modelVersion(), e);
       }
     }
-  }
-
-  private void markFailed(long version, RuntimeException e) {
-    String reason = e instanceof WireFormatException w ? w.reason().name() : "LOAD_FAILED";
-    synchronized (lock) {
-      catalog.get(version).ifPresent(k -> k.failure = reason + ": " + e.getMessage());
-    }
-    reject("v" + version, reason, e.getMessage());
   }
 
   private void swapIn(Checkpoint checkpoint) {
@@ -389,12 +316,12 @@ public final class ModelManager implements AutoCloseable {
     reloads.increment();
     Checkpoint.Header h = checkpoint.header();
     String why;
-    synchronized (lock) {
+    synchronized (state) {
       why =
-          control.pinned().filter(v -> v == h.modelVersion()).isPresent()
+          state.control.pinned().filter(v -> v == h.modelVersion()).isPresent()
               ? "pinned"
               : settings.policy() == Policy.GATED
-                  ? (control.champion().filter(v -> v == h.modelVersion()).isPresent()
+                  ? (state.control.champion().filter(v -> v == h.modelVersion()).isPresent()
                       ? "champion"
                       : "an earlier champion (the newer ones cannot load here)")
                   : "policy " + settings.policy().name().toLowerCase();
@@ -408,227 +335,6 @@ public final class ModelManager implements AutoCloseable {
         why,
         (System.nanoTime() - t0) / 1_000_000,
         old.map(v -> "; v" + v + " closes once its requests in flight finish").orElse(""));
-  }
-
-  // ---------------------------------------------------------------- the gate (gate thread)
-
-  private void scheduleGate(Duration delay) {
-    if (settings.policy() != Policy.GATED) {
-      return;
-    }
-    synchronized (lock) {
-      if (gatePending || !caughtUp) {
-        return;
-      }
-      gatePending = true;
-    }
-    try {
-      gater.schedule(
-          () -> {
-            synchronized (lock) {
-              gatePending = false;
-            }
-            try {
-              gateNext();
-            } catch (RuntimeException e) {
-              LOG.errorf(
-                  e,
-                  "The promotion gate failed (%s); the champion is unchanged, retrying in %d s",
-                  e.getMessage(),
-                  settings.gateRetry().toSeconds());
-              scheduleGate(settings.gateRetry());
-            }
-          },
-          delay.toMillis(),
-          TimeUnit.MILLISECONDS);
-    } catch (RejectedExecutionException e) {
-      // Closing.
-    }
-  }
-
-  /**
-   * The newest undecided candidate of a completed run that is newer than the champion, not being
-   * shadowed and not already judged here.
-   */
-  private Optional<ModelCatalog.Entry> nextCandidateLocked() {
-    long champion = control.champion().orElse(-1L);
-    ShadowRun s = shadow;
-    return catalog.candidates(settings.candidate()).values().stream()
-        .filter(e -> e.version() > champion)
-        .filter(e -> !control.decided(e.version()))
-        .filter(e -> !gatedHere.contains(e.version()))
-        .filter(e -> s == null || s.version() != e.version())
-        .filter(e -> e.checkpoint != null)
-        .max((a, b) -> Long.compare(a.version(), b.version()));
-  }
-
-  private void gateNext() {
-    Checkpoint candidate;
-    Long championVersion;
-    Optional<Checkpoint> champion;
-    Optional<ModelControl.Gate> championGate;
-    synchronized (lock) {
-      Optional<ModelCatalog.Entry> next = nextCandidateLocked();
-      if (next.isEmpty()) {
-        return;
-      }
-      candidate = next.get().checkpoint;
-      championVersion = control.champion().orElse(null);
-      champion =
-          Optional.ofNullable(championVersion)
-              .flatMap(catalog::get)
-              .filter(ModelCatalog.Entry::loadable)
-              .map(e -> e.checkpoint);
-      championGate =
-          Optional.ofNullable(championVersion).flatMap(control::verdict).map(ModelControl::gate);
-    }
-    long version = candidate.header().modelVersion();
-    LOG.infof(
-        "Gating candidate v%d (run %s) against %s",
-        version,
-        candidate.header().runId(),
-        championVersion == null ? "no champion" : "champion v" + championVersion);
-    Optional<PromotionGate.Outcome> outcome =
-        gate.evaluate(candidate, championVersion, champion, championGate);
-    if (outcome.isEmpty()) {
-      LOG.infof(
-          "No dataset on Kafka to gate v%d on yet (ingest-service publishes it); retrying in %d s",
-          version, settings.gateRetry().toSeconds());
-      scheduleGate(settings.gateRetry());
-      return;
-    }
-    PromotionGate.Outcome o = outcome.get();
-    if (o.failure() != null) {
-      synchronized (lock) {
-        catalog.get(version).ifPresent(e -> e.failure = o.failure());
-      }
-      reject("v" + version, o.failure().substring(0, o.failure().indexOf(':')), o.reason());
-    }
-    if (o.passed() && settings.shadowFraction() > 0) {
-      startShadow(candidate, o);
-    } else {
-      decide(version, o, null);
-    }
-    scheduleGate(Duration.ZERO); // a newer candidate may have come meanwhile
-  }
-
-  private void decide(long version, PromotionGate.Outcome o, ModelControl.Shadow figures) {
-    boolean promote =
-        o.passed() && (figures == null || figures.agreement() >= settings.shadowMinAgreement());
-    String reason =
-        o.reason()
-            + (figures == null
-                ? ""
-                : String.format(
-                    "; shadowed %,d live images, agreement %.4f (minimum %.4f)",
-                    figures.images(), figures.agreement(), settings.shadowMinAgreement()));
-    publisher.publish(
-        ModelControl.verdict(
-            promote, LeNet5.MODEL_NAME, version, o.gate(), figures, settings.replicaId(), reason));
-    synchronized (lock) {
-      gatedHere.add(version);
-    }
-    Counter.builder("inference.gate.verdicts")
-        .description("Candidates judged by this replica's gate")
-        .tag("verdict", promote ? "promote" : "reject")
-        .register(registry)
-        .increment();
-    LOG.infof("%s v%d: %s", promote ? "Promoted" : "Rejected", version, reason);
-    if (promote) {
-      applyRetention(version);
-    }
-  }
-
-  private void startShadow(Checkpoint candidate, PromotionGate.Outcome o) {
-    long version = candidate.header().modelVersion();
-    ServingModel model;
-    try {
-      model = slot.load(candidate, 1, settings.warmUpPasses(), settings.warmUpBatch());
-    } catch (RuntimeException e) {
-      markFailed(version, e);
-      return;
-    }
-    ShadowRun run =
-        new ShadowRun(model, o, settings.shadowMinImages(), () -> finishShadow(version));
-    ShadowRun previous;
-    synchronized (lock) {
-      previous = shadow;
-      shadow = run;
-    }
-    if (previous != null) {
-      previous.close();
-    }
-    LOG.infof(
-        "v%d passed its gate; shadowing the champion on %.1f%% of live requests until %,d images",
-        version, settings.shadowFraction() * 100, settings.shadowMinImages());
-  }
-
-  private void finishShadow(long version) {
-    try {
-      gater.execute(
-          () -> {
-            ShadowRun s;
-            synchronized (lock) {
-              s = shadow;
-              if (s == null || s.version() != version) {
-                return;
-              }
-              shadow = null;
-            }
-            ModelControl.Shadow figures = s.figures();
-            s.close();
-            decide(version, s.gate(), figures);
-          });
-    } catch (RejectedExecutionException e) {
-      // Closing.
-    }
-  }
-
-  /**
-   * After a scored batch: a sample of the traffic is also scored by the candidate in shadow, if one
-   * runs. Never blocks.
-   */
-  public void shadow(float[][] rows, float[][] championOutput) {
-    ShadowRun s = shadow;
-    if (s != null && ThreadLocalRandom.current().nextDouble() < settings.shadowFraction()) {
-      s.offer(rows, championOutput);
-    }
-  }
-
-  /**
-   * Deletes old checkpoints from the checkpoint topic (tombstones, removed at the next compaction):
-   * all but the newest {@code retainVersions}, the champion, the pin and the last {@code
-   * retainPromoted} champions. Checkpoints written under the bare model name (older builds) are
-   * left to compaction.
-   */
-  private void applyRetention(long newChampion) {
-    List<ModelCatalog.Entry> doomed = new ArrayList<>();
-    synchronized (lock) {
-      Set<Long> keep = new HashSet<>();
-      keep.add(newChampion);
-      control.pinned().ifPresent(keep::add);
-      slot.servingVersion().ifPresent(keep::add);
-      control.promotedNewestFirst().stream().limit(settings.retainPromoted()).forEach(keep::add);
-      List<ModelCatalog.Entry> newest = catalog.newestFirst();
-      for (int i = 0; i < newest.size(); i++) {
-        ModelCatalog.Entry e = newest.get(i);
-        boolean ownKey = Checkpoint.versionOfKey(e.key) == e.version();
-        if (ownKey && i >= settings.retainVersions() && !keep.contains(e.version())) {
-          doomed.add(e);
-        }
-      }
-    }
-    for (ModelCatalog.Entry e : doomed) {
-      publisher.deleteCheckpoint(e.key);
-      for (ModelControl.Type t : List.of(ModelControl.Type.PROMOTE, ModelControl.Type.REJECT)) {
-        publisher.deleteControl(ModelControl.verdictKey(LeNet5.MODEL_NAME, e.version(), t));
-      }
-    }
-    if (!doomed.isEmpty()) {
-      LOG.infof(
-          "Retention: deleted %d old checkpoint versions (keeping the newest %d, the champion, the pin and %d earlier champions)",
-          doomed.size(), settings.retainVersions(), settings.retainPromoted());
-    }
   }
 
   // ---------------------------------------------------------------- requests and operators
@@ -661,14 +367,14 @@ public final class ModelManager implements AutoCloseable {
   }
 
   public Optional<Long> pinnedVersion() {
-    synchronized (lock) {
-      return control.pinned();
+    synchronized (state) {
+      return state.control.pinned();
     }
   }
 
   public Optional<Long> champion() {
-    synchronized (lock) {
-      return control.champion();
+    synchronized (state) {
+      return state.control.champion();
     }
   }
 
@@ -692,9 +398,10 @@ public final class ModelManager implements AutoCloseable {
    */
   public void activate(long version, Duration timeout) {
     Optional<ModelControl> previous;
-    synchronized (lock) {
+    synchronized (state) {
       ModelCatalog.Entry k =
-          catalog
+          state
+              .catalog
               .get(version)
               .orElseThrow(
                   () ->
@@ -713,7 +420,7 @@ public final class ModelManager implements AutoCloseable {
                 + settings.keepVersions()
                 + " versions kept in memory (inference.keep-versions); restart the service to re-read it");
       }
-      previous = control.pinRecord();
+      previous = state.control.pinRecord();
     }
     write(
         ModelControl.pin(
@@ -725,16 +432,18 @@ public final class ModelManager implements AutoCloseable {
         awaitCondition(
             timeout,
             () -> {
-              synchronized (lock) {
-                boolean failed = catalog.get(version).map(e -> e.failure != null).orElse(true);
-                boolean applied = control.pinned().filter(v -> v == version).isPresent();
+              synchronized (state) {
+                boolean failed =
+                    state.catalog.get(version).map(e -> e.failure != null).orElse(true);
+                boolean applied = state.control.pinned().filter(v -> v == version).isPresent();
                 return failed || (applied && isServing(version));
               }
             });
     if (!isServing(version)) {
       String failure;
-      synchronized (lock) {
-        failure = catalog.get(version).map(e -> String.valueOf(e.failure)).orElse("it vanished");
+      synchronized (state) {
+        failure =
+            state.catalog.get(version).map(e -> String.valueOf(e.failure)).orElse("it vanished");
       }
       write(
           previous.orElseGet(
@@ -761,11 +470,11 @@ public final class ModelManager implements AutoCloseable {
     awaitCondition(
         timeout,
         () -> {
-          synchronized (lock) {
-            if (control.pinned().isPresent()) {
+          synchronized (state) {
+            if (state.control.pinned().isPresent()) {
               return false;
             }
-            Optional<Long> wanted = wantedLocked().map(ModelCatalog.Entry::version);
+            Optional<Long> wanted = state.wanted().map(ModelCatalog.Entry::version);
             return wanted.isEmpty() || wanted.equals(slot.servingVersion());
           }
         });
@@ -802,97 +511,28 @@ public final class ModelManager implements AutoCloseable {
     return true;
   }
 
+  /**
+   * After a scored batch: a sample of the traffic is also scored by the candidate in shadow, if one
+   * runs. Never blocks.
+   */
+  public void shadow(float[][] rows, float[][] championOutput) {
+    promotions.shadow(rows, championOutput);
+  }
+
   /** A snapshot for {@code GET /api/models}, newest version first. */
   public ModelView view() {
-    synchronized (lock) {
-      Long servingVersion = slot.servingVersion().orElse(null);
-      Long selected = selectedLocked().map(ModelCatalog.Entry::version).orElse(null);
-      Long champion = control.champion().orElse(null);
-      Long pinned = control.pinned().orElse(null);
-      Map<Long, ModelCatalog.Entry> candidates = catalog.candidates(settings.candidate());
-      Set<Long> candidateVersions = new HashSet<>();
-      candidates.values().forEach(e -> candidateVersions.add(e.version()));
-      long newestCandidate = candidateVersions.stream().mapToLong(Long::longValue).max().orElse(-1);
-      ShadowRun s = shadow;
-      List<ModelView.Version> versions = new ArrayList<>();
-      for (ModelCatalog.Entry k : catalog.newestFirst()) {
-        Checkpoint.Header h = k.header;
-        long v = h.modelVersion();
-        Optional<ModelControl> verdict = control.verdict(v);
-        ModelView.Status status;
-        if (k.failure != null) {
-          status = ModelView.Status.FAILED;
-        } else if (champion != null && champion == v) {
-          status = ModelView.Status.CHAMPION;
-        } else if (control.promoted(v)) {
-          status = ModelView.Status.PROMOTED;
-        } else if (verdict.isPresent()) {
-          status = ModelView.Status.REJECTED;
-        } else if (s != null && s.version() == v) {
-          status = ModelView.Status.SHADOW;
-        } else if (candidateVersions.contains(v)) {
-          status =
-              v == newestCandidate && (champion == null || v > champion)
-                  ? ModelView.Status.CANDIDATE
-                  : ModelView.Status.SUPERSEDED;
-        } else {
-          status = ModelView.Status.EPOCH;
-        }
-        versions.add(
-            new ModelView.Version(
-                v,
-                h.runId(),
-                h.epoch(),
-                h.epochs(),
-                Instant.ofEpochMilli(h.createdAt()),
-                h.loss(),
-                h.accuracy(),
-                h.devLoss(),
-                h.devAccuracy(),
-                h.testLoss(),
-                h.testAccuracy(),
-                status,
-                servingVersion != null && servingVersion == v,
-                selected != null && selected == v,
-                k.loadable(),
-                k.failure,
-                verdict
-                    .map(ModelControl::gate)
-                    .orElse(s != null && s.version() == v ? s.gate().gate() : null),
-                verdict.map(ModelControl::reason).orElse(null),
-                s != null && s.version() == v
-                    ? s.figures()
-                    : verdict.map(ModelControl::shadow).orElse(null)));
-      }
-      return new ModelView(
-          settings.policy().name().toLowerCase(),
-          pinned == null ? ModelView.Mode.FOLLOWING : ModelView.Mode.PINNED,
-          servingVersion,
-          pinned,
-          champion,
-          caughtUp,
-          settings.replicaId(),
-          slot.swaps(),
-          List.copyOf(versions),
-          catalog.rejections(),
-          control.history());
-    }
+    return ModelViews.of(
+        settings, state, slot.servingVersion(), slot.swaps(), promotions.shadowRun());
   }
 
   @Override
   public void close() {
-    gater.shutdownNow();
+    promotions.close();
     loader.shutdownNow();
     try {
-      gater.awaitTermination(10, TimeUnit.SECONDS);
       loader.awaitTermination(10, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    }
-    ShadowRun s = shadow;
-    shadow = null;
-    if (s != null) {
-      s.close();
     }
     slot.close();
     publisher.close();

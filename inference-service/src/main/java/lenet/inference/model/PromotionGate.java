@@ -20,8 +20,11 @@ final class PromotionGate {
   private static final Logger LOG = Logger.getLogger(PromotionGate.class);
   private static final int BATCH = 256;
 
-  /** The gate's verdict and what it measured; {@code failure} is set when the model is broken. */
-  record Outcome(boolean passed, ModelControl.Gate gate, String reason, String failure) {}
+  /**
+   * The gate's verdict and what it measured; {@code failureReason} (a {@link
+   * WireFormatException.Reason} name) is set when the model is broken: it cannot serve at all.
+   */
+  record Outcome(boolean passed, ModelControl.Gate gate, String reason, String failureReason) {}
 
   private final ServingSlot slot;
   private final GateSet gateSet;
@@ -78,7 +81,7 @@ final class PromotionGate {
               false,
               gate,
               "v" + version + " fails to load or warm up: " + e.getMessage(),
-              e.reason().name() + ": " + e.getMessage()));
+              e.reason().name()));
     }
     Double championAccuracy = null;
     if (championVersion != null) {

@@ -115,6 +115,9 @@ public class TrainingPublisher {
       long newest = 0;
       while (consumer.position(tp) < end) {
         for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+          if (r.value() == null) {
+            continue; // a retention tombstone: that version was deleted, a newer one exists
+          }
           try {
             newest = Math.max(newest, Checkpoint.decode(r.value()).header().modelVersion());
           } catch (RuntimeException e) {

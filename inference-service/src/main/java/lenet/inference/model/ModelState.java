@@ -1,0 +1,94 @@
+package lenet.inference.model;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import lenet.contract.model.LeNet5;
+import lenet.contract.wire.Checkpoint;
+import lenet.inference.config.InferenceConfig.CandidateChoice;
+import lenet.inference.config.InferenceConfig.Policy;
+
+/**
+ * What one replica knows of the model lifecycle, and the rules that read it: the checkpoints
+ * (catalog), the fleet-wide decisions (control), which version should serve, and which candidate is
+ * next for the gate. Callers synchronize on this object; it is the one lock of the lifecycle.
+ */
+final class ModelState {
+
+  final ModelCatalog catalog = new ModelCatalog();
+  final ControlState control = new ControlState(LeNet5.MODEL_NAME);
+
+  /** Candidates this replica wrote a verdict for (until the record comes back from Kafka). */
+  final Set<Long> gatedHere = new HashSet<>();
+
+  /** Whether the follower has read both topics to where they ended at start. */
+  boolean caughtUp;
+
+  private final Policy policy;
+  private final CandidateChoice candidateChoice;
+
+  ModelState(Policy policy, CandidateChoice candidateChoice) {
+    this.policy = policy;
+    this.candidateChoice = candidateChoice;
+  }
+
+  /**
+   * What the policy serves when nothing is pinned: the newest promoted version that can load here
+   * (policy gated), else what {@link Selection} picks among the loadable checkpoints.
+   */
+  Optional<ModelCatalog.Entry> selected() {
+    if (policy == Policy.GATED) {
+      for (long v : control.promotedNewestFirst()) {
+        Optional<ModelCatalog.Entry> e = catalog.get(v).filter(ModelCatalog.Entry::loadable);
+        if (e.isPresent()) {
+          return e;
+        }
+      }
+      return Optional.empty();
+    }
+    List<Checkpoint.Header> loadable =
+        catalog.entries().stream().filter(ModelCatalog.Entry::loadable).map(e -> e.header).toList();
+    return Selection.select(policy, loadable).flatMap(h -> catalog.get(h.modelVersion()));
+  }
+
+  /** The pin when it can load here, else the policy's choice. */
+  Optional<ModelCatalog.Entry> wanted() {
+    Optional<ModelCatalog.Entry> pinned =
+        control.pinned().flatMap(catalog::get).filter(ModelCatalog.Entry::loadable);
+    return pinned.isPresent() ? pinned : selected();
+  }
+
+  /** Versions whose parameters must stay in memory. */
+  Set<Long> protectedVersions(Optional<Long> serving) {
+    Set<Long> keep = new HashSet<>();
+    serving.ifPresent(keep::add);
+    control.pinned().ifPresent(keep::add);
+    keep.addAll(control.promotedNewestFirst());
+    wanted().ifPresent(e -> keep.add(e.version()));
+    catalog.candidates(candidateChoice).values().forEach(e -> keep.add(e.version()));
+    return keep;
+  }
+
+  /**
+   * The newest undecided candidate of a completed run that is newer than the champion, not being
+   * shadowed and not already judged here.
+   */
+  Optional<ModelCatalog.Entry> nextCandidate(Optional<Long> shadowing) {
+    long champion = control.champion().orElse(-1L);
+    return catalog.candidates(candidateChoice).values().stream()
+        .filter(e -> e.version() > champion)
+        .filter(e -> !control.decided(e.version()))
+        .filter(e -> !gatedHere.contains(e.version()))
+        .filter(e -> shadowing.filter(v -> v == e.version()).isEmpty())
+        .filter(e -> e.checkpoint != null)
+        .max((a, b) -> Long.compare(a.version(), b.version()));
+  }
+
+  /** Versions that are candidates of completed runs. */
+  Set<Long> candidateVersions() {
+    Set<Long> out = new HashSet<>();
+    catalog.candidates(candidateChoice).values().forEach(e -> out.add(e.version()));
+    return out;
+  }
+}

@@ -239,10 +239,13 @@ class ModelLifecycleTest {
       }
       admin.incrementalAlterConfigs(Map.of(resource, ops)).all().get(30, TimeUnit.SECONDS);
     }
+    // Large, so that the not-yet-compacted part of the log is a fair share of it: the cleaner
+    // only takes a log whose dirty share exceeds min.cleanable.dirty.ratio, and the clean part
+    // already holds megabytes of checkpoints.
     String marker = LeNet5.MODEL_NAME + "/compaction-marker";
-    TestModels.publish(topic, marker, "x".getBytes(StandardCharsets.UTF_8));
+    TestModels.publish(topic, marker, new byte[512 * 1024]);
     Thread.sleep(200);
-    TestModels.publish(topic, marker, "y".getBytes(StandardCharsets.UTF_8));
+    TestModels.publish(topic, marker, new byte[512 * 1024]);
     await("the log cleaner compacts " + topic)
         .atMost(Duration.ofSeconds(120))
         .pollInterval(Duration.ofSeconds(1))

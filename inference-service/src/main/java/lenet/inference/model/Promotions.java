@@ -140,7 +140,8 @@ final class Promotions implements AutoCloseable {
     if (o.failureReason() != null) {
       rejections.failed(version, o.failureReason(), o.reason());
     }
-    if (o.passed() && settings.shadowFraction() > 0) {
+    // Without a champion nothing serves, so there is no traffic to shadow: the gate decides alone.
+    if (o.passed() && settings.shadowFraction() > 0 && championVersion != null) {
       startShadow(candidate, o);
     } else {
       decide(version, o, null);

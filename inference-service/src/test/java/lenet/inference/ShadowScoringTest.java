@@ -1,0 +1,125 @@
+package lenet.inference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import ai.djl.Device;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.time.Duration;
+import lenet.contract.topics.Topics;
+import lenet.contract.wire.Checkpoint;
+import lenet.inference.config.InferenceConfig.Policy;
+import lenet.inference.model.ModelLease;
+import lenet.inference.model.ModelManager;
+import lenet.inference.model.ModelStateFollower;
+import lenet.inference.model.ModelView;
+import lenet.kafka.SharedKafka;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Shadow scoring: a candidate that passed its gate scores live traffic beside the champion without
+ * answering it; only after enough images, and with enough agreement, is it promoted, and its shadow
+ * figures travel with the verdict.
+ */
+@QuarkusTest
+@QuarkusTestResource(GateSetResource.class)
+class ShadowScoringTest {
+
+  @Test
+  void aCandidateShadowsTheChampionBeforeItsVerdict() throws Exception {
+    Topics topics = Replicas.ownTopics("shadow");
+    ModelManager.Settings defaults =
+        ModelManager.Settings.of(Policy.GATED, Device.cpu(), topics, "shadowing");
+    ModelManager.Settings settings =
+        new ModelManager.Settings(
+            defaults.policy(),
+            defaults.device(),
+            defaults.predictors(),
+            defaults.warmUpPasses(),
+            defaults.warmUpBatch(),
+            defaults.keepVersions(),
+            topics,
+            defaults.candidate(),
+            defaults.tolerance(),
+            defaults.gateSplit(),
+            defaults.gateMaxImages(),
+            defaults.gateRetry(),
+            defaults.retainVersions(),
+            defaults.retainPromoted(),
+            1.0, // every scored batch is shadowed
+            64,
+            0.99,
+            defaults.replicaId());
+    try (ModelManager m =
+            new ModelManager(settings, new SimpleMeterRegistry(), SharedKafka.bootstrapServers());
+        ModelStateFollower f = new ModelStateFollower(SharedKafka.bootstrapServers(), m)) {
+      f.start();
+      String checkpoints = topics.name(lenet.contract.topics.Topic.MODEL_CHECKPOINTS);
+      long first = TestModels.nextVersion();
+      TestModels.publishCheckpoint(checkpoints, TestModels.checkpoint(first, 0.9));
+      // No champion yet: nothing serves, so there is no traffic to shadow; the gate decides.
+      long second = TestModels.nextVersion();
+      await("v" + first + " promoted on its gate alone")
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> m.champion().filter(v -> v == first).isPresent());
+      TestModels.awaitServing(m, first);
+      assertThat(version(m, first).shadow()).isNull();
+
+      // The next candidate shadows the champion on live traffic, then is promoted.
+      TestModels.publishCheckpoint(checkpoints, TestModels.checkpoint(second, 0.9));
+      await("v" + second + " shadows")
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> status(m, second) == ModelView.Status.SHADOW);
+      assertThat(m.serving().map(Checkpoint.Header::modelVersion)).contains(first);
+      score(m, 32);
+      assertThat(status(m, second))
+          .as("32 images are not enough")
+          .isEqualTo(ModelView.Status.SHADOW);
+      assertThat(version(m, second).shadow().images()).isGreaterThan(0);
+      score(m, 128);
+      await("v" + second + " promoted")
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> m.champion().filter(v -> v == second).isPresent());
+      TestModels.awaitServing(m, second);
+      ModelView.Version promoted = version(m, second);
+      assertThat(promoted.shadow().images()).isGreaterThanOrEqualTo(64);
+      assertThat(promoted.shadow().agreement())
+          .as("the same network agrees with itself")
+          .isEqualTo(1.0);
+      assertThat(promoted.shadow().meanMillis()).isPositive();
+      assertThat(promoted.verdict()).contains("shadowed").contains("agreement 1.0000");
+    }
+  }
+
+  /** Scores {@code images} test digits on the serving model, 16 at a time, as the Scorer does. */
+  private static void score(ModelManager m, int images) throws InterruptedException {
+    for (int start = 0; start < images; start += 16) {
+      float[][] rows = new float[16][];
+      for (int i = 0; i < 16; i++) {
+        int[] p = TestModels.pixels(start + i);
+        rows[i] = new float[p.length];
+        for (int k = 0; k < p.length; k++) {
+          rows[i][k] = p[k] / 255f;
+        }
+      }
+      try (ModelLease lease = m.lease()) {
+        m.shadow(rows, lease.predict(rows));
+      }
+      Thread.sleep(20); // the shadow queue is short: a burst would skip samples, by design
+    }
+  }
+
+  private static ModelView.Version version(ModelManager m, long v) {
+    return m.view().versions().stream().filter(x -> x.version() == v).findFirst().orElseThrow();
+  }
+
+  private static ModelView.Status status(ModelManager m, long v) {
+    return m.view().versions().stream()
+        .filter(x -> x.version() == v)
+        .findFirst()
+        .map(ModelView.Version::status)
+        .orElse(null);
+  }
+}

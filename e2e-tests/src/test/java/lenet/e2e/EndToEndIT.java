@@ -47,26 +47,10 @@ class EndToEndIT {
     bootstrap = SharedKafka.bootstrapServers();
     TOPICS.ensureAll(bootstrap);
     services = new Services(bootstrap);
-    String mnist = Services.mnistDir();
-    new MnistFiles(Path.of(mnist), true).ensurePresent();
     ingestPort = Services.freePort();
     trainerPort = Services.freePort();
     inferencePort = Services.freePort();
-    services.start(
-        "ingest",
-        "ingest",
-        ingestPort,
-        "-Dingest.data-dir=" + mnist,
-        "-Dingest.max-train-images=6000",
-        "-Dingest.max-test-images=1000");
-    // Small data, two epochs: plain images converge fastest (augmentation is for full-data runs).
-    services.start(
-        "trainer",
-        "trainer",
-        trainerPort,
-        "-Dtrainer.epochs=2",
-        "-Dtrainer.batch-size=64",
-        "-Dtrainer.augment-shift=0");
+    services.startIngestAndTrainer("", ingestPort, trainerPort);
     services.start("inference", "inference", inferencePort);
     for (int port : new int[] {ingestPort, trainerPort, inferencePort}) {
       await()

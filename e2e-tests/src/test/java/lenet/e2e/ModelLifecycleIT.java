@@ -42,24 +42,8 @@ class ModelLifecycleIT {
     String bootstrap = SharedKafka.bootstrapServers();
     Services.TOPICS.ensureAll(bootstrap);
     services = new Services(bootstrap);
-    String mnist = Services.mnistDir();
-    new MnistFiles(Path.of(mnist), true).ensurePresent();
     trainerPort = Services.freePort();
-    int ingestPort = Services.freePort();
-    services.start(
-        "lifecycle-ingest",
-        "ingest",
-        ingestPort,
-        "-Dingest.data-dir=" + mnist,
-        "-Dingest.max-train-images=6000",
-        "-Dingest.max-test-images=1000");
-    services.start(
-        "lifecycle-trainer",
-        "trainer",
-        trainerPort,
-        "-Dtrainer.epochs=2",
-        "-Dtrainer.batch-size=64",
-        "-Dtrainer.augment-shift=0");
+    services.startIngestAndTrainer("lifecycle-", Services.freePort(), trainerPort);
     for (String name : List.of("A", "B", "C")) {
       startReplica(name, Services.freePort());
     }

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import lenet.contract.mnist.MnistFiles;
 import lenet.contract.topics.KafkaClients;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
@@ -72,6 +73,29 @@ final class Services implements AutoCloseable {
             .start();
     processes.put(name, p);
     return p;
+  }
+
+  /**
+   * Ingest on a small real MNIST subset (6,000 training images: dev = the last 1,200; 1,000 test)
+   * and a trainer whose runs default to two epochs of plain images (fastest to converge on small
+   * data; augmentation is for full-data runs). Process names get {@code prefix}.
+   */
+  void startIngestAndTrainer(String prefix, int ingestPort, int trainerPort) throws IOException {
+    new MnistFiles(Path.of(mnistDir()), true).ensurePresent();
+    start(
+        prefix + "ingest",
+        "ingest",
+        ingestPort,
+        "-Dingest.data-dir=" + mnistDir(),
+        "-Dingest.max-train-images=6000",
+        "-Dingest.max-test-images=1000");
+    start(
+        prefix + "trainer",
+        "trainer",
+        trainerPort,
+        "-Dtrainer.epochs=2",
+        "-Dtrainer.batch-size=64",
+        "-Dtrainer.augment-shift=0");
   }
 
   Process process(String name) {

@@ -30,28 +30,10 @@ class ShadowScoringTest {
   @Test
   void aCandidateShadowsTheChampionBeforeItsVerdict() throws Exception {
     Topics topics = Replicas.ownTopics("shadow");
-    ModelManager.Settings defaults =
-        ModelManager.Settings.of(Policy.GATED, Device.cpu(), topics, "shadowing");
+    // Every scored batch is shadowed; 64 images decide; 99% agreement needed.
     ModelManager.Settings settings =
-        new ModelManager.Settings(
-            defaults.policy(),
-            defaults.device(),
-            defaults.predictors(),
-            defaults.warmUpPasses(),
-            defaults.warmUpBatch(),
-            defaults.keepVersions(),
-            topics,
-            defaults.candidate(),
-            defaults.tolerance(),
-            defaults.gateSplit(),
-            defaults.gateMaxImages(),
-            defaults.gateRetry(),
-            defaults.retainVersions(),
-            defaults.retainPromoted(),
-            1.0, // every scored batch is shadowed
-            64,
-            0.99,
-            defaults.replicaId());
+        ModelManager.Settings.of(Policy.GATED, Device.cpu(), topics, "shadowing")
+            .withShadow(1.0, 64, 0.99);
     try (ModelManager m =
             new ModelManager(settings, new SimpleMeterRegistry(), SharedKafka.bootstrapServers());
         ModelStateFollower f = new ModelStateFollower(SharedKafka.bootstrapServers(), m)) {

@@ -69,6 +69,52 @@ public final class ModelManager implements AutoCloseable {
       return topics.name(Topic.MODEL_CONTROL);
     }
 
+    /** These settings with another retention. */
+    public Settings withRetention(int versions, int promoted) {
+      return new Settings(
+          policy,
+          device,
+          predictors,
+          warmUpPasses,
+          warmUpBatch,
+          keepVersions,
+          topics,
+          candidate,
+          tolerance,
+          gateSplit,
+          gateMaxImages,
+          gateRetry,
+          versions,
+          promoted,
+          shadowFraction,
+          shadowMinImages,
+          shadowMinAgreement,
+          replicaId);
+    }
+
+    /** These settings with shadow scoring. */
+    public Settings withShadow(double fraction, int minImages, double minAgreement) {
+      return new Settings(
+          policy,
+          device,
+          predictors,
+          warmUpPasses,
+          warmUpBatch,
+          keepVersions,
+          topics,
+          candidate,
+          tolerance,
+          gateSplit,
+          gateMaxImages,
+          gateRetry,
+          retainVersions,
+          retainPromoted,
+          fraction,
+          minImages,
+          minAgreement,
+          replicaId);
+    }
+
     /** Defaults for a replica built in code (tests, tools): gated, dev split, no shadow. */
     public static Settings of(Policy policy, Device device, Topics topics, String replicaId) {
       return new Settings(

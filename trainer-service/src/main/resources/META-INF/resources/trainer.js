@@ -5,7 +5,7 @@ const num = (v, digits = 4) => (typeof v === 'number' && Number.isFinite(v) ? v.
 const pct = (v) => (typeof v === 'number' ? (v * 100).toFixed(2) + '%' : '–');
 const time = (ms) => (ms ? new Date(ms).toLocaleTimeString() : '–');
 const escape = (s) => String(s ?? '').replace(/[&<>"]/g, (c) => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;'})[c]);
-const stateClass = (s) => ({COMPLETED: 'good', FAILED: 'bad', RUNNING: 'run'})[s] || '';
+const stateClass = (s) => ({COMPLETED: 'good', FAILED: 'bad', RUNNING: 'run', QUEUED: 'info', CANCELLED: ''})[s] || '';
 
 let runs = [];
 let followNewest = true;
@@ -74,12 +74,15 @@ function renderRun() {
 function renderRuns() {
   document.querySelector('#runs tbody').innerHTML = runs.map((r) => {
     const took = r.finishedAt ? `${((r.finishedAt - r.startedAt) / 1000).toFixed(0)} s` : '';
-    const detail = r.state === 'FAILED' ? r.message : r.settings;
+    const detail = r.state === 'FAILED' || r.state === 'CANCELLED' ? r.message : r.settings;
+    const place = r.state === 'QUEUED' && r.position ? ` #${r.position}` : '';
+    const cancel = r.state === 'QUEUED' || r.state === 'RUNNING'
+      ? `<button type="button" class="secondary" data-cancel="${escape(r.runId)}">Cancel</button>` : '';
     return `<tr class="clickable${shown && shown.runId === r.runId ? ' current' : ''}" data-run="${escape(r.runId)}">
-      <td>${escape(r.runId)}</td><td><span class="badge ${stateClass(r.state)}">${r.state}</span></td>
+      <td>${escape(r.runId)}</td><td><span class="badge ${stateClass(r.state)}">${r.state}${place}</span></td>
       <td>${r.epochsDone}${r.epochs ? ' / ' + r.epochs : ''}</td><td>${pct(r.last && r.last.devAccuracy)}</td>
       <td>${pct(r.testAccuracy)}</td><td>${r.modelVersion != null ? 'v' + r.modelVersion : ''}</td>
-      <td>${time(r.startedAt)}</td><td>${took}</td><td class="text small">${escape(detail)}</td></tr>`;
+      <td>${time(r.startedAt)}</td><td>${took}</td><td class="text small">${escape(detail)}</td><td>${cancel}</td></tr>`;
   }).join('');
 }
 
@@ -196,7 +199,18 @@ async function loadModel() {
 lossChart = lineChart($('loss-chart'), 'loss');
 accuracyChart = lineChart($('accuracy-chart'), 'accuracy');
 $('start').addEventListener('submit', start);
-$('runs').addEventListener('click', (e) => {
+$('runs').addEventListener('click', async (e) => {
+  const button = e.target.closest('button[data-cancel]');
+  if (button) {
+    button.disabled = true;
+    try {
+      await api(`/api/runs/${encodeURIComponent(button.dataset.cancel)}`, {method: 'DELETE'});
+    } catch (err) {
+      $('run-message').textContent = `Cannot cancel ${button.dataset.cancel}: ${err.message}`;
+    }
+    refreshRunsSoon();
+    return;
+  }
   const row = e.target.closest('tr[data-run]');
   if (!row) return;
   followNewest = false;

@@ -128,23 +128,21 @@ class TrainerServiceTest {
             .path("runId");
     await()
         .atMost(Duration.ofMinutes(2))
-        .until(
-            () ->
-                events().stream()
-                    .anyMatch(e -> runId.equals(e.runId()) && e.type().ordinal() >= 2));
+        .until(() -> events().stream().anyMatch(e -> runId.equals(e.runId()) && e.type().ends()));
     List<TrainingEvent> run = events().stream().filter(e -> runId.equals(e.runId())).toList();
     assertThat(run)
         .extracting(TrainingEvent::type)
         .containsExactly(
+            TrainingEvent.Type.QUEUED,
             TrainingEvent.Type.STARTED,
             TrainingEvent.Type.EPOCH,
             TrainingEvent.Type.EPOCH,
             TrainingEvent.Type.COMPLETED);
-    TrainingEvent done = run.get(3);
+    TrainingEvent done = run.get(4);
     assertThat(done.testAccuracy()).isBetween(0.5, 1.0);
-    assertThat(run.get(1).devAccuracy()).isBetween(0.0, 1.0);
-    assertThat(run.get(2).modelVersion()).isEqualTo(run.get(1).modelVersion() + 1);
-    assertThat(done.modelVersion()).isEqualTo(run.get(2).modelVersion());
+    assertThat(run.get(2).devAccuracy()).isBetween(0.0, 1.0);
+    assertThat(run.get(3).modelVersion()).isEqualTo(run.get(2).modelVersion() + 1);
+    assertThat(done.modelVersion()).isEqualTo(run.get(3).modelVersion());
 
     List<Checkpoint> checkpoints =
         checkpoints().stream().filter(c -> runId.equals(c.header().runId())).toList();
@@ -185,6 +183,99 @@ class TrainerServiceTest {
         .then()
         .statusCode(400)
         .body("error", containsString("'epochs' must be in 1..1000"));
+  }
+
+  @Test
+  void commandsAreJudgedOnArrivalQueuedInOrderAndCancellable() throws Exception {
+    String tag = Long.toString(System.nanoTime(), 36);
+    String running = "long-" + tag;
+    String first = "q1-" + tag;
+    String second = "q2-" + tag;
+    String bad = "bad-" + tag;
+    send(running, "{\"runId\": \"" + running + "\", \"epochs\": 40}");
+    await("run " + running + " starts")
+        .atMost(Duration.ofMinutes(1))
+        .until(() -> types(running).contains(TrainingEvent.Type.STARTED));
+    send(first, "{\"runId\": \"" + first + "\", \"epochs\": 1}");
+    send(second, "{\"runId\": \"" + second + "\", \"epochs\": 1}");
+
+    // A bad command, while a run is active: its FAILED event, under the sender's run id, at once.
+    long sent = System.nanoTime();
+    send(null, "{\"runId\": \"" + bad + "\", \"epochs\": -1}");
+    await("FAILED for " + bad)
+        .atMost(Duration.ofSeconds(10))
+        .pollInterval(Duration.ofMillis(100))
+        .until(() -> types(bad).contains(TrainingEvent.Type.FAILED));
+    System.out.printf(
+        "FAILED for a bad command during a run after %d ms%n",
+        (System.nanoTime() - sent) / 1_000_000);
+    assertThat(types(bad)).containsExactly(TrainingEvent.Type.FAILED);
+
+    // Valid commands are queued with their positions, in order.
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> types(second).contains(TrainingEvent.Type.QUEUED));
+    assertThat(event(first, TrainingEvent.Type.QUEUED).position()).isEqualTo(1);
+    assertThat(event(second, TrainingEvent.Type.QUEUED).position()).isEqualTo(2);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                given()
+                    .get("/api/runs/" + second)
+                    .then()
+                    .body("state", equalTo("QUEUED"))
+                    .body("position", equalTo(2)));
+
+    // Cancel of a queued run (over HTTP): it never starts. Cancel of the running one (a command):
+    // it stops within an epoch, and the next in the queue runs.
+    given().delete("/api/runs/" + second).then().statusCode(202);
+    send(running, "{\"cancel\": \"" + running + "\"}");
+    await("the running run is cancelled")
+        .atMost(Duration.ofMinutes(1))
+        .until(() -> types(running).contains(TrainingEvent.Type.CANCELLED));
+    assertThat(event(running, TrainingEvent.Type.CANCELLED).epoch()).isLessThan(40);
+    await("the next queued run completes")
+        .atMost(Duration.ofMinutes(1))
+        .until(() -> types(first).contains(TrainingEvent.Type.COMPLETED));
+    assertThat(types(second))
+        .containsExactly(TrainingEvent.Type.QUEUED, TrainingEvent.Type.CANCELLED);
+    assertThat(types(first))
+        .containsExactly(
+            TrainingEvent.Type.QUEUED,
+            TrainingEvent.Type.STARTED,
+            TrainingEvent.Type.EPOCH,
+            TrainingEvent.Type.COMPLETED);
+    int cancelledAfter = event(running, TrainingEvent.Type.CANCELLED).epoch();
+    assertThat(checkpoints().stream().filter(c -> running.equals(c.header().runId())))
+        .as("no checkpoint of the epoch the cancel cut")
+        .hasSize(cancelledAfter);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> given().get("/api/runs/" + second).then().body("state", equalTo("CANCELLED")));
+    given().delete("/api/runs/" + second).then().statusCode(409);
+  }
+
+  private static void send(String key, String json) throws Exception {
+    try (KafkaProducer<String, byte[]> producer = producer()) {
+      producer
+          .send(
+              new ProducerRecord<>(
+                  TOPICS.name(Topic.TRAINING_COMMANDS), key, json.getBytes(StandardCharsets.UTF_8)))
+          .get();
+    }
+  }
+
+  private static List<TrainingEvent.Type> types(String runId) {
+    return events().stream().filter(e -> runId.equals(e.runId())).map(TrainingEvent::type).toList();
+  }
+
+  private static TrainingEvent event(String runId, TrainingEvent.Type type) {
+    return events().stream()
+        .filter(e -> runId.equals(e.runId()) && e.type() == type)
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no " + type + " event for " + runId));
   }
 
   static List<TrainingEvent> events() {

@@ -51,9 +51,29 @@ public record TrainingCommand(
     return cmd;
   }
 
+  /** What a run id may be: letters, digits, '.', '_' and '-', at most 64. */
+  public static boolean validRunId(String id) {
+    return id != null && id.matches("[A-Za-z0-9._-]{1,64}");
+  }
+
+  /**
+   * The {@code runId} a sender gave, read leniently from a command that may be invalid otherwise,
+   * so that the FAILED event reaches the sender under the id it watches.
+   */
+  public static java.util.Optional<String> lenientRunId(byte[] json) {
+    try {
+      com.fasterxml.jackson.databind.JsonNode id = Json.MAPPER.readTree(json).get("runId");
+      return id != null && id.isTextual() && validRunId(id.asText())
+          ? java.util.Optional.of(id.asText())
+          : java.util.Optional.empty();
+    } catch (Exception e) {
+      return java.util.Optional.empty();
+    }
+  }
+
   /** Checks value ranges; also used for commands built in code (the HTTP form). */
   public TrainingCommand validate() {
-    if (runId != null && !runId.matches("[A-Za-z0-9._-]{1,64}")) {
+    if (runId != null && !validRunId(runId)) {
       throw invalid("'runId' must be 1-64 characters of letters, digits, '.', '_' or '-'");
     }
     if (epochs != null && (epochs <= 0 || epochs > MAX_EPOCHS)) {

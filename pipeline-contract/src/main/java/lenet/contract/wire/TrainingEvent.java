@@ -24,13 +24,22 @@ public record TrainingEvent(
     Double imagesPerSecond,
     String device,
     String message,
-    long timestamp) {
+    long timestamp,
+    Integer position) {
 
+  /** What happened; QUEUED comes first (a valid command accepted), one of the last three ends. */
   public enum Type {
     STARTED,
     EPOCH,
     COMPLETED,
-    FAILED
+    FAILED,
+    QUEUED,
+    CANCELLED;
+
+    /** Whether the run is over. */
+    public boolean ends() {
+      return this == COMPLETED || this == FAILED || this == CANCELLED;
+    }
   }
 
   public static TrainingEvent started(String runId, int epochs, String device, String message) {
@@ -50,7 +59,8 @@ public record TrainingEvent(
         null,
         device,
         message,
-        System.currentTimeMillis());
+        System.currentTimeMillis(),
+        null);
   }
 
   public static TrainingEvent epoch(
@@ -71,7 +81,8 @@ public record TrainingEvent(
         m.imagesPerSecond(),
         null,
         null,
-        System.currentTimeMillis());
+        System.currentTimeMillis(),
+        null);
   }
 
   public static TrainingEvent completed(
@@ -97,7 +108,8 @@ public record TrainingEvent(
         null,
         null,
         null,
-        System.currentTimeMillis());
+        System.currentTimeMillis(),
+        null);
   }
 
   public static TrainingEvent failed(String runId, String message) {
@@ -117,7 +129,54 @@ public record TrainingEvent(
         null,
         null,
         message,
-        System.currentTimeMillis());
+        System.currentTimeMillis(),
+        null);
+  }
+
+  /**
+   * A valid command accepted: {@code position} 1 is next to run (after the one running, if any).
+   */
+  public static TrainingEvent queued(String runId, int epochs, int position, String settings) {
+    return new TrainingEvent(
+        runId,
+        Type.QUEUED,
+        null,
+        epochs,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        settings,
+        System.currentTimeMillis(),
+        position);
+  }
+
+  /** The run was cancelled before it started, or after {@code epochsDone} epochs. */
+  public static TrainingEvent cancelled(String runId, Integer epochsDone, String message) {
+    return new TrainingEvent(
+        runId,
+        Type.CANCELLED,
+        epochsDone,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        message,
+        System.currentTimeMillis(),
+        null);
   }
 
   /** One epoch's numbers: training loss/accuracy, dev loss/accuracy, and its speed. */
@@ -133,7 +192,10 @@ public record TrainingEvent(
     return Json.write(this);
   }
 
-  private static final Set<String> TYPES = Set.of("STARTED", "EPOCH", "COMPLETED", "FAILED");
+  private static final Set<String> TYPES =
+      java.util.Arrays.stream(Type.values())
+          .map(Type::name)
+          .collect(java.util.stream.Collectors.toUnmodifiableSet());
 
   public static TrainingEvent decode(byte[] json) {
     ObjectNode node = Json.readObject(json, 1 << 20, "training event");

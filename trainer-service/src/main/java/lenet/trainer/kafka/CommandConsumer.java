@@ -8,25 +8,25 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import lenet.trainer.runs.RunService;
+import lenet.trainer.runs.CommandIntake;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
 
 /**
- * Takes commands from {@code training.commands} one at a time. A run lasts minutes, so it does not
- * run on a messaging thread: it runs on the trainer's own thread, and the command is acknowledged
- * (its offset committed, commit-strategy=latest) only when the run has ended. A trainer killed
- * mid-run therefore sees the command again on restart and runs it again under the same run id.
+ * Hands each record of {@code training.commands} to the intake as it arrives, on a thread of its
+ * own (the intake publishes events and waits for the broker), and acknowledges it when the intake
+ * says so: when its run is over, so a trainer killed mid-run sees the command again on restart. The
+ * throttled commit strategy commits only offsets below the oldest unacknowledged record.
  */
 @ApplicationScoped
 public class CommandConsumer {
 
-  private final RunService runs;
-  private final ExecutorService runner =
-      Executors.newSingleThreadExecutor(r -> new Thread(r, "training-run"));
+  private final CommandIntake intake;
+  private final ExecutorService thread =
+      Executors.newSingleThreadExecutor(r -> new Thread(r, "command-intake"));
 
-  CommandConsumer(RunService runs) {
-    this.runs = runs;
+  CommandConsumer(CommandIntake intake) {
+    this.intake = intake;
   }
 
   @Incoming("training-commands")
@@ -35,11 +35,11 @@ public class CommandConsumer {
     IncomingKafkaRecordMetadata<String, byte[]> meta =
         message.getMetadata(IncomingKafkaRecordMetadata.class).orElseThrow();
     return CompletableFuture.runAsync(
-            () -> runs.execute(meta.getKey(), message.getPayload(), meta.getOffset()), runner)
-        .thenCompose(done -> message.ack());
+        () -> intake.accept(meta.getKey(), message.getPayload(), meta.getOffset(), message::ack),
+        thread);
   }
 
   void onStop(@Observes ShutdownEvent event) {
-    runner.shutdownNow();
+    thread.shutdownNow();
   }
 }

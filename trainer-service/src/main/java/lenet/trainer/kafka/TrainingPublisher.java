@@ -9,6 +9,7 @@ import lenet.contract.model.LeNet5;
 import lenet.contract.topics.KafkaClients;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
+import lenet.contract.wire.CancelCommand;
 import lenet.contract.wire.Checkpoint;
 import lenet.contract.wire.TrainingCommand;
 import lenet.contract.wire.TrainingEvent;
@@ -59,6 +60,11 @@ public class TrainingPublisher {
 
   public void command(String runId, TrainingCommand command) {
     commands.sendMessageAndAwait(keyed(runId, command.encode()));
+  }
+
+  /** Publishes {@code {"cancel": runId}} to the command topic. */
+  public void cancel(String runId) {
+    commands.sendMessageAndAwait(keyed(runId, new CancelCommand(runId).encode()));
   }
 
   /**

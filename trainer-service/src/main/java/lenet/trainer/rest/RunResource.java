@@ -1,6 +1,7 @@
 package lenet.trainer.rest;
 
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.POST;
@@ -16,6 +17,7 @@ import java.util.UUID;
 import lenet.contract.wire.TrainingCommand;
 import lenet.contract.wire.WireFormatException;
 import lenet.trainer.kafka.TrainingPublisher;
+import lenet.trainer.runs.CommandIntake;
 import lenet.trainer.runs.HistoryCharts;
 import lenet.trainer.runs.HistoryStats;
 import lenet.trainer.runs.RunRegistry;
@@ -30,16 +32,39 @@ public class RunResource {
 
   private final RunRegistry registry;
   private final TrainingPublisher publisher;
+  private final CommandIntake intake;
 
-  RunResource(RunRegistry registry, TrainingPublisher publisher) {
+  RunResource(RunRegistry registry, TrainingPublisher publisher, CommandIntake intake) {
     this.registry = registry;
     this.publisher = publisher;
+    this.intake = intake;
   }
 
-  /** Every run, newest first, without the per-epoch table. */
+  /**
+   * Every run, newest first, without the per-epoch table; a queued run has its place in this
+   * trainer's queue ({@code position}, 1 = next).
+   */
   @GET
   public List<Map<String, Object>> list() {
-    return registry.all().stream().map(RunResource::summary).toList();
+    return registry.all().stream().map(this::summary).toList();
+  }
+
+  /**
+   * Cancels a run by publishing {@code {"cancel": "<runId>"}} to {@code training.commands}, as any
+   * client can: a queued run never starts, a running one stops within one epoch (a CANCELLED
+   * event). 202; 404 for an unknown run; 409 for one that is over.
+   */
+  @DELETE
+  @Path("/{runId}")
+  public Response cancel(@PathParam("runId") String runId) {
+    RunRegistry.Run run = find(runId);
+    if (!"QUEUED".equals(run.state()) && !"RUNNING".equals(run.state())) {
+      return Response.status(Response.Status.CONFLICT)
+          .entity(Map.of("error", "run " + runId + " is already " + run.state()))
+          .build();
+    }
+    publisher.cancel(runId);
+    return Response.accepted(Map.of("cancel", runId, "status", "/api/runs/" + runId)).build();
   }
 
   /** One run: its settings, outcome, the per-epoch history table and its describe() statistics. */
@@ -109,7 +134,7 @@ public class RunResource {
     return registry.get(runId).orElseThrow(() -> new NotFoundException("no run " + runId));
   }
 
-  private static Map<String, Object> summary(RunRegistry.Run r) {
+  private Map<String, Object> summary(RunRegistry.Run r) {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("runId", r.runId());
     out.put("state", r.state());
@@ -127,6 +152,10 @@ public class RunResource {
       out.put("last", last);
     }
     out.put("message", r.message());
+    if ("QUEUED".equals(r.state())) {
+      int at = intake.waiting().indexOf(r.runId());
+      out.put("position", at >= 0 ? at + 1 : r.position());
+    }
     return out;
   }
 }

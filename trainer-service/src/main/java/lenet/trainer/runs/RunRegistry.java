@@ -47,7 +47,8 @@ public class RunRegistry {
       Double testLoss,
       Double testAccuracy,
       Long modelVersion,
-      String message) {
+      String message,
+      Integer position) {
 
     Run with(
         String state,
@@ -69,7 +70,8 @@ public class RunRegistry {
           testLoss,
           testAccuracy,
           modelVersion,
-          message);
+          message,
+          null);
     }
   }
 
@@ -111,23 +113,55 @@ public class RunRegistry {
    */
   private static Run next(Run run, TrainingEvent e) {
     Run r =
-        e.type() == TrainingEvent.Type.STARTED || run == null
+        run == null
             ? new Run(
                 e.runId(),
                 "RUNNING",
                 e.epochs(),
                 e.device(),
-                e.type() == TrainingEvent.Type.STARTED ? e.message() : null,
+                e.type() == TrainingEvent.Type.STARTED || e.type() == TrainingEvent.Type.QUEUED
+                    ? e.message()
+                    : null,
                 e.timestamp(),
                 null,
                 List.of(),
                 null,
                 null,
                 null,
+                null,
                 null)
             : run;
     return switch (e.type()) {
-      case STARTED -> r;
+      case QUEUED ->
+          new Run(
+              r.runId(),
+              "QUEUED",
+              r.epochs(),
+              null,
+              r.settings(),
+              r.startedAt(),
+              null,
+              List.of(),
+              null,
+              null,
+              null,
+              null,
+              e.position());
+      case STARTED ->
+          new Run(
+              r.runId(),
+              "RUNNING",
+              e.epochs(),
+              e.device(),
+              e.message(),
+              e.timestamp(),
+              null,
+              List.of(),
+              null,
+              null,
+              null,
+              null,
+              null);
       case EPOCH -> {
         List<EpochRow> rows = new ArrayList<>(r.history());
         rows.removeIf(row -> row.epoch() >= e.epoch());
@@ -154,6 +188,9 @@ public class RunRegistry {
               null);
       case FAILED ->
           r.with("FAILED", e.timestamp(), r.history(), null, null, r.modelVersion(), e.message());
+      case CANCELLED ->
+          r.with(
+              "CANCELLED", e.timestamp(), r.history(), null, null, r.modelVersion(), e.message());
     };
   }
 

@@ -6,9 +6,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicLong;
-import lenet.contract.wire.TrainingCommand;
+import java.util.function.BooleanSupplier;
 import lenet.contract.wire.TrainingEvent;
-import lenet.contract.wire.WireFormatException;
 import lenet.trainer.TrainerConfig;
 import lenet.trainer.kafka.DatasetSource;
 import lenet.trainer.kafka.TrainingPublisher;
@@ -18,7 +17,7 @@ import lenet.trainer.training.TrainingData;
 import org.jboss.logging.Logger;
 
 /**
- * Runs one command end to end: validate, read the dataset, train, publish events and checkpoints.
+ * Runs one accepted command end to end: read the dataset, train, publish events and checkpoints.
  */
 @ApplicationScoped
 public class RunService {
@@ -28,9 +27,9 @@ public class RunService {
   private final TrainerConfig config;
   private final DatasetSource datasets;
   private final TrainingPublisher publisher;
-  private final Counter rejected;
   private final Counter completed;
   private final Counter failed;
+  private final Counter cancelled;
   private final AtomicLong epochsDone = new AtomicLong();
 
   RunService(
@@ -41,38 +40,22 @@ public class RunService {
     this.config = config;
     this.datasets = datasets;
     this.publisher = publisher;
-    this.rejected =
-        Counter.builder("trainer.commands.rejected")
-            .description("Malformed commands")
-            .register(registry);
     this.completed = Counter.builder("trainer.runs").tag("outcome", "completed").register(registry);
     this.failed = Counter.builder("trainer.runs").tag("outcome", "failed").register(registry);
+    this.cancelled = Counter.builder("trainer.runs").tag("outcome", "cancelled").register(registry);
     registry.more().counter("trainer.epochs", java.util.List.of(), epochsDone);
   }
 
   /**
-   * Handles one command record. Returns normally once the run has ended, well or badly (a FAILED
-   * event says why); throws {@link CancellationException} when the trainer is stopping, so the
-   * command is not acknowledged.
+   * Runs one accepted command to its end. Returns normally once the run has ended, well or badly (a
+   * COMPLETED, FAILED or CANCELLED event says how); throws {@link CancellationException} when the
+   * trainer is stopping, so the command is not acknowledged and runs again after a restart.
    *
-   * @param offset the command's offset: an id-less command gets run id {@code run-<offset>}, the
-   *     same on redelivery
+   * @param cancelRequested asked before each epoch's checkpoint is published: true stops the run
+   *     there, with a CANCELLED event (the epoch's checkpoint is not published)
    */
-  public void execute(String key, byte[] payload, long offset) {
-    String runId = "run-" + offset;
-    TrainingCommand command;
-    try {
-      command = TrainingCommand.decode(payload);
-    } catch (WireFormatException e) {
-      rejected.increment();
-      LOG.warnf("Rejected command at offset %d: %s", offset, e.describe());
-      publisher.event(TrainingEvent.failed(runId, "bad command: " + e.describe()));
-      return;
-    }
-    if (command.runId() != null) {
-      runId = command.runId();
-    }
-    RunSpec spec = RunSpec.of(runId, command, config);
+  public void run(RunSpec spec, BooleanSupplier cancelRequested) {
+    String runId = spec.runId();
     try {
       Device device = Training.device(config.device());
       LOG.infof(
@@ -85,6 +68,9 @@ public class RunService {
           spec.schedule(),
           spec.seed(),
           device);
+      if (cancelRequested.getAsBoolean()) {
+        throw new RunCancelled(0);
+      }
       publisher.event(
           TrainingEvent.started(runId, spec.epochs(), device.toString(), describe(spec)));
       TrainingData data = datasets.load(config.datasetWait());
@@ -96,6 +82,9 @@ public class RunService {
               data,
               device,
               (epoch, m, test, parameters) -> {
+                if (cancelRequested.getAsBoolean()) {
+                  throw new RunCancelled(epoch - 1);
+                }
                 long v =
                     publisher.checkpoint(spec.runId(), epoch, spec.epochs(), m, test, parameters);
                 lastVersion[0] = v;
@@ -129,6 +118,14 @@ public class RunService {
       LOG.infof(
           "Run %s completed: test accuracy %.4f, loss %.4f, model v%d, %.0f s",
           runId, result.test().accuracy(), result.test().loss(), lastVersion[0], result.seconds());
+    } catch (RunCancelled e) {
+      cancelled.increment();
+      LOG.infof("Run %s cancelled after %d epochs", runId, e.epochsDone);
+      publisher.event(
+          TrainingEvent.cancelled(
+              runId,
+              e.epochsDone,
+              "cancelled after " + e.epochsDone + " of " + spec.epochs() + " epochs"));
     } catch (RuntimeException e) {
       if (Thread.currentThread().isInterrupted()) {
         LOG.warnf("Run %s stopped with the trainer; its command will run again on restart", runId);
@@ -140,7 +137,17 @@ public class RunService {
     }
   }
 
-  private static String describe(RunSpec s) {
+  /** Thrown from the epoch listener to stop a cancelled run before the epoch's checkpoint. */
+  private static final class RunCancelled extends RuntimeException {
+    final int epochsDone;
+
+    RunCancelled(int epochsDone) {
+      super("cancelled", null, false, false);
+      this.epochsDone = epochsDone;
+    }
+  }
+
+  static String describe(RunSpec s) {
     return String.format(
         "epochs=%d batchSize=%d optimizer=%s learningRate=%s schedule=%s seed=%d augmentation=%s",
         s.epochs(),

@@ -1,0 +1,164 @@
+package lenet.trainer.runs;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import lenet.contract.wire.CancelCommand;
+import lenet.contract.wire.TrainingCommand;
+import lenet.contract.wire.TrainingEvent;
+import lenet.contract.wire.WireFormatException;
+import lenet.trainer.TrainerConfig;
+import lenet.trainer.kafka.TrainingPublisher;
+import lenet.trainer.training.RunSpec;
+import org.jboss.logging.Logger;
+
+/**
+ * Takes each command record as it arrives, also while a run is active: a bad one gets its FAILED
+ * event at once (under the run id the sender gave, read leniently, else the record key, else {@code
+ * run-<offset>}), a cancel stops its run, a valid one is queued with a QUEUED event that says its
+ * position. One runner thread runs the queue in order. A command record is acknowledged when its
+ * run is over (or at once when it is bad, a cancel or a duplicate); a run cut by the trainer
+ * stopping is not, so it runs again after a restart.
+ */
+@ApplicationScoped
+public class CommandIntake {
+
+  private static final Logger LOG = Logger.getLogger(CommandIntake.class);
+
+  private final TrainerConfig config;
+  private final RunService runs;
+  private final TrainingPublisher publisher;
+  private final RunQueue queue = new RunQueue();
+  private final Counter rejected;
+  private Thread runner;
+
+  CommandIntake(
+      TrainerConfig config, RunService runs, TrainingPublisher publisher, MeterRegistry registry) {
+    this.config = config;
+    this.runs = runs;
+    this.publisher = publisher;
+    this.rejected =
+        Counter.builder("trainer.commands.rejected")
+            .description("Malformed commands")
+            .register(registry);
+    Gauge.builder("trainer.queue.size", queue, q -> q.waitingIds().size())
+        .description("Accepted commands waiting to run")
+        .register(registry);
+  }
+
+  void onStart(@Observes StartupEvent event) {
+    runner = new Thread(this::runQueue, "training-run");
+    runner.setDaemon(true);
+    runner.start();
+  }
+
+  void onStop(@Observes ShutdownEvent event) {
+    if (runner != null) {
+      runner.interrupt();
+    }
+  }
+
+  /**
+   * Handles one command record; returns at once (a run waits in the queue).
+   *
+   * @param ack acknowledges the record: called when its run is over, or now for a bad command, a
+   *     cancel or a duplicate
+   */
+  public void accept(String key, byte[] payload, long offset, Runnable ack) {
+    if (CancelCommand.isCancel(payload)) {
+      cancel(payload, offset);
+      ack.run();
+      return;
+    }
+    String fallbackId = TrainingCommand.validRunId(key) ? key : "run-" + offset;
+    TrainingCommand command;
+    try {
+      command = TrainingCommand.decode(payload);
+    } catch (WireFormatException e) {
+      String runId = TrainingCommand.lenientRunId(payload).orElse(fallbackId);
+      rejected.increment();
+      LOG.warnf("Rejected command at offset %d (run %s): %s", offset, runId, e.describe());
+      publisher.event(TrainingEvent.failed(runId, "bad command: " + e.describe()));
+      ack.run();
+      return;
+    }
+    RunSpec spec =
+        RunSpec.of(Optional.ofNullable(command.runId()).orElse(fallbackId), command, config);
+    boolean queued =
+        queue.submit(
+            new RunQueue.Item(spec, ack),
+            position -> {
+              publisher.event(
+                  TrainingEvent.queued(
+                      spec.runId(), spec.epochs(), position, RunService.describe(spec)));
+              LOG.infof("Run %s queued at position %d", spec.runId(), position);
+            });
+    if (!queued) {
+      LOG.warnf(
+          "Ignored command at offset %d: run %s already waits or runs (send another runId to run it"
+              + " again)",
+          offset, spec.runId());
+      ack.run();
+    }
+  }
+
+  private void cancel(byte[] payload, long offset) {
+    CancelCommand cancel;
+    try {
+      cancel = CancelCommand.decode(payload);
+    } catch (WireFormatException e) {
+      rejected.increment();
+      LOG.warnf("Rejected cancel command at offset %d: %s", offset, e.describe());
+      return;
+    }
+    List<RunQueue.Item> removed = new ArrayList<>();
+    switch (queue.cancel(cancel.cancel(), removed)) {
+      case WAITING -> {
+        publisher.event(TrainingEvent.cancelled(cancel.cancel(), 0, "cancelled while queued"));
+        removed.forEach(item -> item.done().run());
+        LOG.infof("Run %s cancelled while queued", cancel.cancel());
+      }
+      case RUNNING ->
+          LOG.infof("Run %s stops at the end of its current epoch (cancelled)", cancel.cancel());
+      case UNKNOWN ->
+          LOG.warnf(
+              "Cancel of run %s at offset %d: no such run waits or runs", cancel.cancel(), offset);
+    }
+  }
+
+  /** Run ids waiting, next first. */
+  public List<String> waiting() {
+    return queue.waitingIds();
+  }
+
+  public Optional<String> running() {
+    return queue.runningId();
+  }
+
+  private void runQueue() {
+    while (!Thread.currentThread().isInterrupted()) {
+      RunQueue.Item item;
+      try {
+        item = queue.take();
+      } catch (InterruptedException e) {
+        return;
+      }
+      try {
+        runs.run(item.spec(), () -> queue.cancelRequested(item.runId()));
+        item.done().run();
+      } catch (CancellationException e) {
+        return; // the trainer stops: the command stays unacknowledged and runs after a restart
+      } finally {
+        queue.finished(item);
+      }
+    }
+  }
+}

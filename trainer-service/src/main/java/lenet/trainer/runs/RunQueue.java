@@ -1,0 +1,104 @@
+package lenet.trainer.runs;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.IntConsumer;
+import lenet.trainer.training.RunSpec;
+
+/**
+ * The valid commands waiting to run, in arrival order, and the one running. Commands are accepted
+ * (and bad ones refused) as they arrive, while a run is active; the runner takes one at a time.
+ * Each item carries what to do when it is over (acknowledge its command record), which is not done
+ * for a run cut by the trainer stopping, so that it runs again after a restart.
+ */
+final class RunQueue {
+
+  /** A command waiting or running; {@code done} acknowledges its record. */
+  record Item(RunSpec spec, Runnable done) {
+    String runId() {
+      return spec.runId();
+    }
+  }
+
+  /** What a cancel found. */
+  enum Cancelled {
+    /** It was waiting: removed, it never starts. */
+    WAITING,
+    /** It runs: it stops at the end of the current epoch. */
+    RUNNING,
+    /** No such run waits or runs (unknown, or over). */
+    UNKNOWN
+  }
+
+  private final Map<String, Item> waiting = new LinkedHashMap<>();
+  private Item running;
+  private boolean runningCancelled;
+
+  /**
+   * Adds a command at the end; {@code announce} is told its position (1 = next) before the runner
+   * can take it, so its QUEUED event precedes its STARTED.
+   *
+   * @return false when a run with this id already waits or runs (the command is a duplicate)
+   */
+  synchronized boolean submit(Item item, IntConsumer announce) {
+    if (waiting.containsKey(item.runId())
+        || (running != null && running.runId().equals(item.runId()))) {
+      return false;
+    }
+    announce.accept(waiting.size() + 1);
+    waiting.put(item.runId(), item);
+    notifyAll();
+    return true;
+  }
+
+  /** Waits for the next command and marks it running. */
+  synchronized Item take() throws InterruptedException {
+    while (waiting.isEmpty()) {
+      wait();
+    }
+    String first = waiting.keySet().iterator().next();
+    running = waiting.remove(first);
+    runningCancelled = false;
+    return running;
+  }
+
+  synchronized void finished(Item item) {
+    if (running == item) {
+      running = null;
+    }
+  }
+
+  /**
+   * Cancels {@code runId}: a waiting one is removed and returned (acknowledge it), a running one is
+   * flagged.
+   */
+  synchronized Cancelled cancel(String runId, List<Item> removed) {
+    Item w = waiting.remove(runId);
+    if (w != null) {
+      removed.add(w);
+      return Cancelled.WAITING;
+    }
+    if (running != null && running.runId().equals(runId)) {
+      runningCancelled = true;
+      return Cancelled.RUNNING;
+    }
+    return Cancelled.UNKNOWN;
+  }
+
+  /** Whether the run {@code runId}, running now, was asked to stop. */
+  synchronized boolean cancelRequested(String runId) {
+    return running != null && running.runId().equals(runId) && runningCancelled;
+  }
+
+  /** Run ids waiting, next first. */
+  synchronized List<String> waitingIds() {
+    return new ArrayList<>(waiting.keySet());
+  }
+
+  synchronized Optional<String> runningId() {
+    return Optional.ofNullable(running).map(Item::runId);
+  }
+}

@@ -134,6 +134,23 @@ class TrainerPageTest {
                 .contains("COMPLETED"));
     assertThat(browser.js("return window.loadedOnce === true")).isEqualTo(true);
 
+    // A long run, cancelled from its row while it runs: CANCELLED within an epoch.
+    String longRun = "page-cancel-" + System.currentTimeMillis();
+    fill(Map.of("runId", longRun, "epochs", "200"));
+    slow.until(
+        d -> points("loss-chart") >= 1 && longRun.equals(d.findElement(By.id("run-id")).getText()));
+    settled.until(
+        d -> {
+          d.findElement(By.cssSelector("button[data-cancel='" + longRun + "']")).click();
+          return true;
+        });
+    slow.ignoring(StaleElementReferenceException.class)
+        .until(
+            d ->
+                d.findElement(By.cssSelector("#runs tr[data-run='" + longRun + "']"))
+                    .getText()
+                    .contains("CANCELLED"));
+
     browser.screenshot("trainer");
     assertThat(browser.consoleErrors())
         .as("only the three refused commands went wrong")

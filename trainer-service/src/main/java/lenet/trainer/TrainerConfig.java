@@ -72,4 +72,11 @@ public interface TrainerConfig {
   /** How long a run waits for ingest-service to publish a dataset before it fails. */
   @WithDefault("10m")
   Duration datasetWait();
+
+  /**
+   * How often a run may start without finishing (the trainer killed or stopped mid-run each time)
+   * before its command, delivered again, ends FAILED instead of starting once more.
+   */
+  @WithDefault("3")
+  int maxAttempts();
 }

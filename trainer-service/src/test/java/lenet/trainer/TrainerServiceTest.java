@@ -257,6 +257,45 @@ class TrainerServiceTest {
     given().delete("/api/runs/" + second).then().statusCode(409);
   }
 
+  @Test
+  void aRunThatEndedNeverRunsAgainAndOneCutShortTooOftenIsGivenUp() throws Exception {
+    String tag = Long.toString(System.nanoTime(), 36);
+    // As if the trainer had died after the run's end but before its command was committed...
+    String done = "done-" + tag;
+    publish(TrainingEvent.completed(done, 1, 0.1, 0.9, 1, 1.0));
+    // ...and as if it had been killed three times during this one.
+    String cut = "cut-" + tag;
+    for (int i = 0; i < 3; i++) {
+      publish(TrainingEvent.started(cut, 1, "cpu()", "epochs=1"));
+    }
+    send(done, "{\"runId\": \"" + done + "\", \"epochs\": 1}");
+    send(cut, "{\"runId\": \"" + cut + "\", \"epochs\": 1}");
+    String after = "after-" + tag;
+    send(after, "{\"runId\": \"" + after + "\", \"epochs\": 1}");
+    await("the command after them completes")
+        .atMost(Duration.ofMinutes(1))
+        .until(() -> types(after).contains(TrainingEvent.Type.COMPLETED));
+    assertThat(types(done)).as("never run again").containsExactly(TrainingEvent.Type.COMPLETED);
+    assertThat(types(cut))
+        .containsExactly(
+            TrainingEvent.Type.STARTED,
+            TrainingEvent.Type.STARTED,
+            TrainingEvent.Type.STARTED,
+            TrainingEvent.Type.FAILED);
+    assertThat(event(cut, TrainingEvent.Type.FAILED).message())
+        .contains("started 3 times without finishing");
+  }
+
+  private static void publish(TrainingEvent event) throws Exception {
+    try (KafkaProducer<String, byte[]> producer = producer()) {
+      producer
+          .send(
+              new ProducerRecord<>(
+                  TOPICS.name(Topic.TRAINING_EVENTS), event.runId(), event.encode()))
+          .get();
+    }
+  }
+
   private static void send(String key, String json) throws Exception {
     try (KafkaProducer<String, byte[]> producer = producer()) {
       producer

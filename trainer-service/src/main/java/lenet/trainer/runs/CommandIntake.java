@@ -16,6 +16,7 @@ import lenet.contract.wire.TrainingCommand;
 import lenet.contract.wire.TrainingEvent;
 import lenet.contract.wire.WireFormatException;
 import lenet.trainer.TrainerConfig;
+import lenet.trainer.kafka.RunHistory;
 import lenet.trainer.kafka.TrainingPublisher;
 import lenet.trainer.training.RunSpec;
 import org.jboss.logging.Logger;
@@ -36,15 +37,21 @@ public class CommandIntake {
   private final TrainerConfig config;
   private final RunService runs;
   private final TrainingPublisher publisher;
+  private final RunHistory history;
   private final RunQueue queue = new RunQueue();
   private final Counter rejected;
   private Thread runner;
 
   CommandIntake(
-      TrainerConfig config, RunService runs, TrainingPublisher publisher, MeterRegistry registry) {
+      TrainerConfig config,
+      RunService runs,
+      TrainingPublisher publisher,
+      RunHistory history,
+      MeterRegistry registry) {
     this.config = config;
     this.runs = runs;
     this.publisher = publisher;
+    this.history = history;
     this.rejected =
         Counter.builder("trainer.commands.rejected")
             .description("Malformed commands")
@@ -92,6 +99,10 @@ public class CommandIntake {
     }
     RunSpec spec =
         RunSpec.of(Optional.ofNullable(command.runId()).orElse(fallbackId), command, config);
+    if (!firstTimeOrResumable(spec.runId(), offset)) {
+      ack.run();
+      return;
+    }
     boolean queued =
         queue.submit(
             new RunQueue.Item(spec, ack),
@@ -108,6 +119,40 @@ public class CommandIntake {
           offset, spec.runId());
       ack.run();
     }
+  }
+
+  /**
+   * Judges a command by what Kafka already says of its run: one that ended (COMPLETED or CANCELLED)
+   * is not run again; one that started {@code trainer.max-attempts} times without an end (the
+   * trainer killed or stopped each time) ends FAILED.
+   */
+  private boolean firstTimeOrResumable(String runId, long offset) {
+    RunHistory.Summary past = history.of(runId);
+    if (past.ended() != null) {
+      LOG.infof(
+          "Command at offset %d for run %s: that run already %s; not running it again",
+          offset, runId, past.ended());
+      return false;
+    }
+    if (past.starts() >= config.maxAttempts()) {
+      String message =
+          "run "
+              + runId
+              + " started "
+              + past.starts()
+              + " times without finishing (the trainer was killed or stopped each time); given up"
+              + " after trainer.max-attempts="
+              + config.maxAttempts();
+      LOG.warn(message);
+      publisher.event(TrainingEvent.failed(runId, message));
+      return false;
+    }
+    if (past.starts() > 0) {
+      LOG.infof(
+          "Run %s was cut short %d time(s); running it again (attempt %d of %d)",
+          runId, past.starts(), past.starts() + 1, config.maxAttempts());
+    }
+    return true;
   }
 
   private void cancel(byte[] payload, long offset) {

@@ -89,10 +89,15 @@ final class Services implements AutoCloseable {
         "-Dingest.data-dir=" + mnistDir(),
         "-Dingest.max-train-images=6000",
         "-Dingest.max-test-images=1000");
+    startTrainer(prefix + "trainer", trainerPort);
+  }
+
+  /** A trainer whose runs default to two epochs of plain images, in batches of 64. */
+  void startTrainer(String name, int port) throws IOException {
     start(
-        prefix + "trainer",
+        name,
         "trainer",
-        trainerPort,
+        port,
         "-Dtrainer.epochs=2",
         "-Dtrainer.batch-size=64",
         "-Dtrainer.augment-shift=0");

@@ -103,6 +103,47 @@ final class Services implements AutoCloseable {
         "-Dtrainer.augment-shift=0");
   }
 
+  /**
+   * A Kafka broker of its own, as its own process ({@code local-kafka.jar}), keeping its data in
+   * {@code dataDir} across restarts; returns once it prints READY.
+   */
+  Process startBroker(String name, int port, int controllerPort, Path dataDir) throws Exception {
+    List<String> cmd =
+        List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Xmx512m",
+            "-jar",
+            REPO.resolve("local-kafka/target/local-kafka.jar").toString(),
+            "--port",
+            String.valueOf(port),
+            "--controller-port",
+            String.valueOf(controllerPort),
+            "--data-dir",
+            dataDir.toAbsolutePath().toString());
+    Path log = LOGS.resolve(name + ".log");
+    long before = Files.exists(log) ? Files.size(log) : 0;
+    Process p =
+        new ProcessBuilder(cmd)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            .start();
+    processes.put(name, p);
+    org.awaitility.Awaitility.await(name + " READY")
+        .atMost(Duration.ofMinutes(1))
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () -> {
+              if (!p.isAlive()) {
+                throw new AssertionError(name + " exited: see " + log);
+              }
+              byte[] all = Files.readAllBytes(log);
+              return new String(
+                      all, (int) before, all.length - (int) before, StandardCharsets.UTF_8)
+                  .contains("READY");
+            });
+    return p;
+  }
+
   Process process(String name) {
     return processes.get(name);
   }

@@ -112,56 +112,10 @@ public class RunRegistry {
    * is created.
    */
   private static Run next(Run run, TrainingEvent e) {
-    Run r =
-        run == null
-            ? new Run(
-                e.runId(),
-                "RUNNING",
-                e.epochs(),
-                e.device(),
-                e.type() == TrainingEvent.Type.STARTED || e.type() == TrainingEvent.Type.QUEUED
-                    ? e.message()
-                    : null,
-                e.timestamp(),
-                null,
-                List.of(),
-                null,
-                null,
-                null,
-                null,
-                null)
-            : run;
+    Run r = run == null ? begun(e, "RUNNING") : run;
     return switch (e.type()) {
-      case QUEUED ->
-          new Run(
-              r.runId(),
-              "QUEUED",
-              r.epochs(),
-              null,
-              r.settings(),
-              r.startedAt(),
-              null,
-              List.of(),
-              null,
-              null,
-              null,
-              null,
-              e.position());
-      case STARTED ->
-          new Run(
-              r.runId(),
-              "RUNNING",
-              e.epochs(),
-              e.device(),
-              e.message(),
-              e.timestamp(),
-              null,
-              List.of(),
-              null,
-              null,
-              null,
-              null,
-              null);
+      case QUEUED -> begun(e, "QUEUED");
+      case STARTED -> begun(e, "RUNNING");
       case EPOCH -> {
         List<EpochRow> rows = new ArrayList<>(r.history());
         rows.removeIf(row -> row.epoch() >= e.epoch());
@@ -192,6 +146,26 @@ public class RunRegistry {
           r.with(
               "CANCELLED", e.timestamp(), r.history(), null, null, r.modelVersion(), e.message());
     };
+  }
+
+  /** A run as its QUEUED or STARTED event (or the first event seen of it) begins it. */
+  private static Run begun(TrainingEvent e, String state) {
+    boolean begins =
+        e.type() == TrainingEvent.Type.STARTED || e.type() == TrainingEvent.Type.QUEUED;
+    return new Run(
+        e.runId(),
+        state,
+        e.epochs(),
+        e.device(),
+        begins ? e.message() : null,
+        e.timestamp(),
+        null,
+        List.of(),
+        null,
+        null,
+        null,
+        null,
+        e.position());
   }
 
   /** Newest first. */

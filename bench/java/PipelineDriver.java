@@ -115,7 +115,7 @@ public class PipelineDriver {
           TrainingEvent e = TrainingEvent.decode(r.value());
           switch (e.type()) {
             case EPOCH -> epochs.add(e);
-            case COMPLETED, FAILED -> {
+            case COMPLETED, FAILED, CANCELLED -> {
               Map<String, Object> out = new LinkedHashMap<>();
               out.put("runId", runId);
               out.put("type", e.type().name());
@@ -151,7 +151,9 @@ public class PipelineDriver {
       Map<TopicPartition, Long> end = c.endOffsets(tps);
       while (tps.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
         for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(500))) {
-          if (LeNet5.MODEL_NAME.equals(r.key()) && r.value() != null) {
+          boolean checkpoint =
+              LeNet5.MODEL_NAME.equals(r.key()) || Checkpoint.versionOfKey(r.key()) >= 0;
+          if (checkpoint && r.value() != null) {
             out.add(Checkpoint.decode(r.value()));
           }
         }
@@ -233,7 +235,10 @@ public class PipelineDriver {
           Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
         }
         byte[] value = asVersion(models.get(i % models.size()), ++v, "bench-swap");
-        p.send(new ProducerRecord<>("model.checkpoints", LeNet5.MODEL_NAME, value)).get();
+        p.send(
+                new ProducerRecord<>(
+                    "model.checkpoints", Checkpoint.key(LeNet5.MODEL_NAME, v), value))
+            .get();
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
       boolean served = awaitServing(url, v, 60);
@@ -263,7 +268,10 @@ public class PipelineDriver {
       for (int i = 1; i <= count; i++) {
         long ts = System.nanoTime();
         byte[] value = asVersion(models.get(i % models.size()), ++v, "bench-reload");
-        p.send(new ProducerRecord<>("model.checkpoints", LeNet5.MODEL_NAME, value)).get();
+        p.send(
+                new ProducerRecord<>(
+                    "model.checkpoints", Checkpoint.key(LeNet5.MODEL_NAME, v), value))
+            .get();
         if (!awaitServing(url, v, 60)) {
           print(Map.of("error", "v" + v + " did not serve within 60 s", "reloads", i - 1, "rss", rss));
           return;

@@ -56,6 +56,14 @@ public record Checkpoint(Header header, byte[] parameters) {
   }
 
   /**
+   * The key of a version claim on the checkpoint topic ({@code <model>/claim}): the trainer's
+   * version is the offset Kafka gives the claim, plus one. Not a checkpoint: readers skip it.
+   */
+  public static String claimKey(String modelName) {
+    return modelName + "/claim";
+  }
+
+  /**
    * Whether a checkpoint record key belongs to {@code modelName}: its per-version key, or the bare
    * model name that builds before per-version keys used.
    */

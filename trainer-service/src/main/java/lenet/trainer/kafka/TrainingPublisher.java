@@ -1,10 +1,15 @@
 package lenet.trainer.kafka;
 
+import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import java.time.Duration;
-import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import lenet.contract.model.LeNet5;
 import lenet.contract.topics.KafkaClients;
 import lenet.contract.topics.Topic;
@@ -15,14 +20,13 @@ import lenet.contract.wire.TrainingCommand;
 import lenet.contract.wire.TrainingEvent;
 import lenet.contract.wire.TrainingEvent.EpochMetrics;
 import lenet.trainer.training.Training.Evaluation;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
-import org.jboss.logging.Logger;
 
 /**
  * Everything the trainer writes to Kafka: progress events, versioned checkpoints and (for the HTTP
@@ -32,14 +36,13 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class TrainingPublisher {
 
-  private static final Logger LOG = Logger.getLogger(TrainingPublisher.class);
-
   private final MutinyEmitter<byte[]> events;
   private final MutinyEmitter<byte[]> checkpoints;
   private final MutinyEmitter<byte[]> commands;
   private final String bootstrap;
   private final Topics topics;
-  private long lastVersion = -1;
+  private static final long CLAIM_TIMEOUT_SECONDS = 120;
+  private KafkaProducer<String, byte[]> claimProducer;
 
   TrainingPublisher(
       @Channel("training-events") MutinyEmitter<byte[]> events,
@@ -72,7 +75,7 @@ public class TrainingPublisher {
    */
   public synchronized long checkpoint(
       String runId, int epoch, int epochs, EpochMetrics m, Evaluation test, byte[] parameters) {
-    long version = nextVersion();
+    long version = claimVersion(runId, epoch);
     Checkpoint.Header header =
         new Checkpoint.Header(
             LeNet5.MODEL_NAME,
@@ -94,45 +97,61 @@ public class TrainingPublisher {
         keyed(
             Checkpoint.key(LeNet5.MODEL_NAME, version),
             new Checkpoint(header, parameters).encode()));
-    lastVersion = version;
     return version;
   }
 
   /**
-   * Versions continue from the newest checkpoint on Kafka, so they stay monotonic across trainer
-   * restarts.
+   * A version no other trainer (nor a retried send) can have: the trainer writes a small claim
+   * record ({@code <model>/claim}) to the checkpoint topic, and the version is the offset Kafka
+   * assigned it, plus one. Offsets on a partition are unique and grow, so versions are unique and
+   * monotonic across runs, restarts and any number of trainers, and above every version written
+   * before (each of which took an offset of its own on this topic). A claim whose acknowledgement
+   * was lost only wastes a number.
    */
-  private long nextVersion() {
-    if (lastVersion < 0) {
-      lastVersion = newestVersionOnKafka();
-      LOG.infof(
-          "Newest model version on Kafka is %d; the next checkpoint is version %d",
-          lastVersion, lastVersion + 1);
+  private long claimVersion(String runId, int epoch) {
+    String topic = topics.name(Topic.MODEL_CHECKPOINTS);
+    byte[] claim =
+        ("{\"runId\":\"" + runId + "\",\"epoch\":" + epoch + "}")
+            .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    try {
+      return claims()
+              .send(new ProducerRecord<>(topic, Checkpoint.claimKey(LeNet5.MODEL_NAME), claim))
+              .get(CLAIM_TIMEOUT_SECONDS, TimeUnit.SECONDS)
+              .offset()
+          + 1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while claiming a model version", e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException(
+          "could not claim a model version on '" + topic + "': " + e.getMessage(), e);
     }
-    return lastVersion + 1;
   }
 
-  private long newestVersionOnKafka() {
-    TopicPartition tp = new TopicPartition(topics.name(Topic.MODEL_CHECKPOINTS), 0);
-    try (KafkaConsumer<String, byte[]> consumer = KafkaClients.reader(bootstrap)) {
-      consumer.assign(List.of(tp));
-      consumer.seekToBeginning(List.of(tp));
-      long end = consumer.endOffsets(List.of(tp)).get(tp);
-      long newest = 0;
-      while (consumer.position(tp) < end) {
-        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
-          if (r.value() == null) {
-            continue; // a retention tombstone: that version was deleted, a newer one exists
-          }
-          try {
-            newest = Math.max(newest, Checkpoint.decode(r.value()).header().modelVersion());
-          } catch (RuntimeException e) {
-            LOG.warnf(
-                "Skipping unreadable checkpoint at offset %d: %s", r.offset(), e.getMessage());
-          }
-        }
-      }
-      return newest;
+  private synchronized KafkaProducer<String, byte[]> claims() {
+    if (claimProducer == null) {
+      claimProducer =
+          KafkaClients.writer(
+              bootstrap,
+              Map.of(
+                  ProducerConfig.ACKS_CONFIG,
+                  "all",
+                  ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+                  true,
+                  ProducerConfig.CLIENT_ID_CONFIG,
+                  "trainer-version-claims"));
+    }
+    return claimProducer;
+  }
+
+  void onStop(@Observes ShutdownEvent event) {
+    KafkaProducer<String, byte[]> p;
+    synchronized (this) {
+      p = claimProducer;
+      claimProducer = null;
+    }
+    if (p != null) {
+      p.close(Duration.ofSeconds(5));
     }
   }
 

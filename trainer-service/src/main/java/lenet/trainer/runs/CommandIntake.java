@@ -188,6 +188,19 @@ public class CommandIntake {
     return queue.runningId();
   }
 
+  /**
+   * This trainer lost the command partition (a rebalance, or it is stopping): waiting commands are
+   * dropped unacknowledged and the running run stops at its epoch's end without an event; the
+   * trainer that owns the partition now receives them and runs them (a cut run counts as one of its
+   * {@code trainer.max-attempts}).
+   */
+  public void handOver() {
+    List<String> ids = queue.handOver();
+    if (!ids.isEmpty()) {
+      LOG.infof("Commands moved to another trainer (rebalance): handing over %s", ids);
+    }
+  }
+
   private void runQueue() {
     while (!Thread.currentThread().isInterrupted()) {
       RunQueue.Item item;
@@ -197,8 +210,9 @@ public class CommandIntake {
         return;
       }
       try {
-        runs.run(item.spec(), () -> queue.cancelRequested(item.runId()));
-        item.done().run();
+        if (runs.run(item.spec(), () -> queue.stopRequested(item.runId()))) {
+          item.done().run();
+        }
       } catch (CancellationException e) {
         return; // the trainer stops: the command stays unacknowledged and runs after a restart
       } finally {

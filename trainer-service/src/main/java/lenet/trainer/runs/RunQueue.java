@@ -33,9 +33,21 @@ final class RunQueue {
     UNKNOWN
   }
 
+  /** What the running run is asked to do at its next epoch's end. */
+  enum Stop {
+    NONE,
+    /** Stop with a CANCELLED event: the run is over. */
+    CANCEL,
+    /**
+     * Stop without an event and without acknowledging its command: this trainer lost the command
+     * partition in a rebalance, and the trainer that has it now runs the command again.
+     */
+    HAND_OVER
+  }
+
   private final Map<String, Item> waiting = new LinkedHashMap<>();
   private Item running;
-  private boolean runningCancelled;
+  private Stop stop = Stop.NONE;
 
   /**
    * Adds a command at the end; {@code announce} is told its position (1 = next) before the runner
@@ -61,7 +73,7 @@ final class RunQueue {
     }
     String first = waiting.keySet().iterator().next();
     running = waiting.remove(first);
-    runningCancelled = false;
+    stop = Stop.NONE;
     return running;
   }
 
@@ -82,15 +94,33 @@ final class RunQueue {
       return Cancelled.WAITING;
     }
     if (running != null && running.runId().equals(runId)) {
-      runningCancelled = true;
+      if (stop == Stop.NONE) {
+        stop = Stop.CANCEL;
+      }
       return Cancelled.RUNNING;
     }
     return Cancelled.UNKNOWN;
   }
 
-  /** Whether the run {@code runId}, running now, was asked to stop. */
-  synchronized boolean cancelRequested(String runId) {
-    return running != null && running.runId().equals(runId) && runningCancelled;
+  /** What the run {@code runId}, running now, is asked to do. */
+  synchronized Stop stopRequested(String runId) {
+    return running != null && running.runId().equals(runId) ? stop : Stop.NONE;
+  }
+
+  /**
+   * This trainer no longer owns the commands: the waiting ones are dropped unacknowledged (their
+   * new owner receives them) and the running one is asked to hand over.
+   *
+   * @return the run ids dropped or handed over
+   */
+  synchronized List<String> handOver() {
+    List<String> ids = new ArrayList<>(waiting.keySet());
+    waiting.clear();
+    if (running != null) {
+      stop = Stop.HAND_OVER;
+      ids.add(running.runId());
+    }
+    return ids;
   }
 
   /** Run ids waiting, next first. */

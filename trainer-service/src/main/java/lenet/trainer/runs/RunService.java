@@ -6,7 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import lenet.contract.wire.TrainingEvent;
 import lenet.trainer.TrainerConfig;
 import lenet.trainer.kafka.DatasetSource;
@@ -51,10 +51,12 @@ public class RunService {
    * COMPLETED, FAILED or CANCELLED event says how); throws {@link CancellationException} when the
    * trainer is stopping, so the command is not acknowledged and runs again after a restart.
    *
-   * @param cancelRequested asked before each epoch's checkpoint is published: true stops the run
-   *     there, with a CANCELLED event (the epoch's checkpoint is not published)
+   * @param stop asked before each epoch's checkpoint is published: CANCEL stops the run there with
+   *     a CANCELLED event, HAND_OVER without any (the epoch's checkpoint is not published either
+   *     way)
+   * @return false when the run was handed over (its command must not be acknowledged)
    */
-  public void run(RunSpec spec, BooleanSupplier cancelRequested) {
+  boolean run(RunSpec spec, Supplier<RunQueue.Stop> stop) {
     String runId = spec.runId();
     try {
       Device device = Training.device(config.device());
@@ -68,9 +70,7 @@ public class RunService {
           spec.schedule(),
           spec.seed(),
           device);
-      if (cancelRequested.getAsBoolean()) {
-        throw new RunCancelled(0);
-      }
+      checkStop(stop, 0);
       publisher.event(
           TrainingEvent.started(runId, spec.epochs(), device.toString(), describe(spec)));
       TrainingData data = datasets.load(config.datasetWait());
@@ -82,9 +82,7 @@ public class RunService {
               data,
               device,
               (epoch, m, test, parameters) -> {
-                if (cancelRequested.getAsBoolean()) {
-                  throw new RunCancelled(epoch - 1);
-                }
+                checkStop(stop, epoch - 1);
                 long v =
                     publisher.checkpoint(spec.runId(), epoch, spec.epochs(), m, test, parameters);
                 lastVersion[0] = v;
@@ -118,6 +116,11 @@ public class RunService {
       LOG.infof(
           "Run %s completed: test accuracy %.4f, loss %.4f, model v%d, %.0f s",
           runId, result.test().accuracy(), result.test().loss(), lastVersion[0], result.seconds());
+    } catch (RunHandedOver e) {
+      LOG.infof(
+          "Run %s handed over after %d epochs: another trainer has its command now",
+          runId, e.epochsDone);
+      return false;
     } catch (RunCancelled e) {
       cancelled.increment();
       LOG.infof("Run %s cancelled after %d epochs", runId, e.epochsDone);
@@ -134,6 +137,25 @@ public class RunService {
       failed.increment();
       LOG.errorf(e, "Run %s failed: %s", runId, e.getMessage());
       publisher.event(TrainingEvent.failed(runId, String.valueOf(e.getMessage())));
+    }
+    return true;
+  }
+
+  private static void checkStop(Supplier<RunQueue.Stop> stop, int epochsDone) {
+    switch (stop.get()) {
+      case CANCEL -> throw new RunCancelled(epochsDone);
+      case HAND_OVER -> throw new RunHandedOver(epochsDone);
+      case NONE -> {}
+    }
+  }
+
+  /** Thrown from the epoch listener to stop a run handed over to another trainer. */
+  private static final class RunHandedOver extends RuntimeException {
+    final int epochsDone;
+
+    RunHandedOver(int epochsDone) {
+      super("handed over", null, false, false);
+      this.epochsDone = epochsDone;
     }
   }
 

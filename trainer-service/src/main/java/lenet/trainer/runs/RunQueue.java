@@ -53,11 +53,15 @@ final class RunQueue {
    * Adds a command at the end; {@code announce} is told its position (1 = next) before the runner
    * can take it, so its QUEUED event precedes its STARTED.
    *
-   * @return false when a run with this id already waits or runs (the command is a duplicate)
+   * @return false when a run with this id already waits or runs (the command is a duplicate); a run
+   *     handing over does not count
    */
   synchronized boolean submit(Item item, IntConsumer announce) {
-    if (waiting.containsKey(item.runId())
-        || (running != null && running.runId().equals(item.runId()))) {
+    // A run handing over (this trainer lost the partition) is not a duplicate: when the partition
+    // comes back here, its command, delivered again, must wait and run once the hand-over is done.
+    boolean runs =
+        running != null && running.runId().equals(item.runId()) && stop != Stop.HAND_OVER;
+    if (waiting.containsKey(item.runId()) || runs) {
       return false;
     }
     announce.accept(waiting.size() + 1);

@@ -194,24 +194,13 @@ public class PipelineDriver {
 
   /** A copy of {@code base} published as {@code version} (same parameters, same checksum). */
   static byte[] asVersion(Checkpoint base, long version, String runId) {
-    Checkpoint.Header h = base.header();
     Checkpoint.Header nh =
-        new Checkpoint.Header(
-            h.modelName(),
-            version,
-            runId,
-            h.epoch(),
-            h.epochs(),
-            h.architectureId(),
-            h.parameterCount(),
-            h.sha256(),
-            System.currentTimeMillis(),
-            h.loss(),
-            h.accuracy(),
-            h.devLoss(),
-            h.devAccuracy(),
-            h.testLoss(),
-            h.testAccuracy());
+        base.header()
+            .toBuilder()
+            .modelVersion(version)
+            .runId(runId)
+            .createdAt(System.currentTimeMillis())
+            .build();
     return new Checkpoint(nh, base.parameters()).encode();
   }
 

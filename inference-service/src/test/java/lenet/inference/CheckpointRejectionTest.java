@@ -95,21 +95,6 @@ class CheckpointRejectionTest {
 
   private static Checkpoint.Header withHeader(
       Checkpoint.Header h, String architecture, long parameters) {
-    return new Checkpoint.Header(
-        h.modelName(),
-        h.modelVersion(),
-        h.runId(),
-        h.epoch(),
-        h.epochs(),
-        architecture,
-        parameters,
-        h.sha256(),
-        h.createdAt(),
-        h.loss(),
-        h.accuracy(),
-        h.devLoss(),
-        h.devAccuracy(),
-        h.testLoss(),
-        h.testAccuracy());
+    return h.toBuilder().architectureId(architecture).parameterCount(parameters).build();
   }
 }

@@ -239,22 +239,13 @@ public final class TestModels {
   public static Checkpoint checkpoint(
       long version, double devAccuracy, byte[] params, String runId, int epoch, int epochs) {
     return new Checkpoint(
-        new Checkpoint.Header(
-            LeNet5.MODEL_NAME,
-            version,
-            runId,
-            epoch,
-            epochs,
-            LeNet5.ARCHITECTURE_ID,
-            LeNet5.TOTAL_PARAMETERS,
-            Checkpoint.sha256(params),
-            System.currentTimeMillis(),
-            0.2,
-            0.94,
-            0.2,
-            devAccuracy,
-            null,
-            null),
+        Checkpoint.Header.lenet5(version)
+            .runId(runId)
+            .epoch(epoch, epochs)
+            .parametersOf(params)
+            .training(0.2, 0.94)
+            .dev(0.2, devAccuracy)
+            .build(),
         params);
   }
 

@@ -80,6 +80,7 @@ class BinaryFormatTest {
     Checkpoint cp = new Checkpoint(header, params);
     Checkpoint back = Checkpoint.decode(cp.encode());
     assertThat(back.header()).isEqualTo(header);
+    assertThat(header.toBuilder().build()).as("the builder carries every field").isEqualTo(header);
     assertThat(back.parameters()).isEqualTo(params);
 
     byte[] tampered = cp.encode();

@@ -51,21 +51,11 @@ class ModelIOTest {
   }
 
   private static Checkpoint.Header header(byte[] params, String arch) {
-    return new Checkpoint.Header(
-        LeNet5.MODEL_NAME,
-        1,
-        "r",
-        1,
-        1,
-        arch,
-        LeNet5.TOTAL_PARAMETERS,
-        Checkpoint.sha256(params),
-        0L,
-        0,
-        0,
-        0,
-        0,
-        null,
-        null);
+    return Checkpoint.Header.lenet5(1)
+        .runId("r")
+        .epoch(1, 1)
+        .architectureId(arch)
+        .parametersOf(params)
+        .build();
   }
 }

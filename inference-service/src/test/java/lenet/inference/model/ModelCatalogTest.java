@@ -3,7 +3,6 @@ package lenet.inference.model;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Set;
-import lenet.contract.model.LeNet5;
 import lenet.contract.wire.Checkpoint;
 import lenet.inference.config.InferenceConfig.CandidateChoice;
 import org.junit.jupiter.api.Test;
@@ -54,22 +53,13 @@ class ModelCatalogTest {
   private static Checkpoint checkpoint(long v, String run, int epoch, int epochs, double dev) {
     byte[] params = {1, 2, 3};
     return new Checkpoint(
-        new Checkpoint.Header(
-            LeNet5.MODEL_NAME,
-            v,
-            run,
-            epoch,
-            epochs,
-            LeNet5.ARCHITECTURE_ID,
-            LeNet5.TOTAL_PARAMETERS,
-            Checkpoint.sha256(params),
-            0L,
-            0.1,
-            0.9,
-            0.1,
-            dev,
-            null,
-            null),
+        Checkpoint.Header.lenet5(v)
+            .runId(run)
+            .epoch(epoch, epochs)
+            .parametersOf(params)
+            .training(0.1, 0.9)
+            .dev(0.1, dev)
+            .build(),
         params);
   }
 }

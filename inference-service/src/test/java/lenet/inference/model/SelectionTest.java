@@ -3,7 +3,6 @@ package lenet.inference.model;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
-import lenet.contract.model.LeNet5;
 import lenet.contract.wire.Checkpoint;
 import lenet.inference.config.InferenceConfig.Policy;
 import org.junit.jupiter.api.Test;
@@ -36,21 +35,11 @@ class SelectionTest {
   }
 
   private static Checkpoint.Header h(long version, double devAccuracy) {
-    return new Checkpoint.Header(
-        LeNet5.MODEL_NAME,
-        version,
-        "r",
-        1,
-        1,
-        LeNet5.ARCHITECTURE_ID,
-        LeNet5.TOTAL_PARAMETERS,
-        "x",
-        0L,
-        0,
-        0,
-        0,
-        devAccuracy,
-        null,
-        null);
+    return Checkpoint.Header.lenet5(version)
+        .runId("r")
+        .epoch(1, 1)
+        .sha256("x")
+        .dev(0, devAccuracy)
+        .build();
   }
 }

@@ -45,7 +45,139 @@ public record Checkpoint(Header header, byte[] parameters) {
       double devLoss,
       double devAccuracy,
       Double testLoss,
-      Double testAccuracy) {}
+      Double testAccuracy) {
+
+    /** A LeNet-5 header for {@code version}, architecture and parameter count filled in. */
+    public static Builder lenet5(long version) {
+      return new Builder()
+          .modelName(lenet.contract.model.LeNet5.MODEL_NAME)
+          .modelVersion(version)
+          .architectureId(lenet.contract.model.LeNet5.ARCHITECTURE_ID)
+          .parameterCount(lenet.contract.model.LeNet5.TOTAL_PARAMETERS)
+          .createdAt(System.currentTimeMillis());
+    }
+
+    /** A builder holding this header's fields, to change some of them. */
+    public Builder toBuilder() {
+      return new Builder()
+          .modelName(modelName)
+          .modelVersion(modelVersion)
+          .runId(runId)
+          .epoch(epoch, epochs)
+          .architectureId(architectureId)
+          .parameterCount(parameterCount)
+          .sha256(sha256)
+          .createdAt(createdAt)
+          .training(loss, accuracy)
+          .dev(devLoss, devAccuracy)
+          .test(testLoss, testAccuracy);
+    }
+
+    /** Builds a header field by field (it has fifteen). */
+    public static final class Builder {
+      private String modelName;
+      private long modelVersion;
+      private String runId;
+      private int epoch;
+      private int epochs;
+      private String architectureId;
+      private long parameterCount;
+      private String sha256;
+      private long createdAt;
+      private double loss;
+      private double accuracy;
+      private double devLoss;
+      private double devAccuracy;
+      private Double testLoss;
+      private Double testAccuracy;
+
+      public Builder modelName(String v) {
+        modelName = v;
+        return this;
+      }
+
+      public Builder modelVersion(long v) {
+        modelVersion = v;
+        return this;
+      }
+
+      public Builder runId(String v) {
+        runId = v;
+        return this;
+      }
+
+      /** Epoch {@code epoch} of {@code epochs}: the last one is the run's final checkpoint. */
+      public Builder epoch(int epoch, int epochs) {
+        this.epoch = epoch;
+        this.epochs = epochs;
+        return this;
+      }
+
+      public Builder architectureId(String v) {
+        architectureId = v;
+        return this;
+      }
+
+      public Builder parameterCount(long v) {
+        parameterCount = v;
+        return this;
+      }
+
+      public Builder sha256(String v) {
+        sha256 = v;
+        return this;
+      }
+
+      /** The SHA-256 of {@code parameters}. */
+      public Builder parametersOf(byte[] parameters) {
+        sha256 = Checkpoint.sha256(parameters);
+        return this;
+      }
+
+      public Builder createdAt(long v) {
+        createdAt = v;
+        return this;
+      }
+
+      public Builder training(double loss, double accuracy) {
+        this.loss = loss;
+        this.accuracy = accuracy;
+        return this;
+      }
+
+      public Builder dev(double loss, double accuracy) {
+        this.devLoss = loss;
+        this.devAccuracy = accuracy;
+        return this;
+      }
+
+      /** Set on a run's last epoch only. */
+      public Builder test(Double loss, Double accuracy) {
+        this.testLoss = loss;
+        this.testAccuracy = accuracy;
+        return this;
+      }
+
+      public Header build() {
+        return new Header(
+            modelName,
+            modelVersion,
+            runId,
+            epoch,
+            epochs,
+            architectureId,
+            parameterCount,
+            sha256,
+            createdAt,
+            loss,
+            accuracy,
+            devLoss,
+            devAccuracy,
+            testLoss,
+            testAccuracy);
+      }
+    }
+  }
 
   /**
    * The record key of a checkpoint, {@code <model>/v<version>}: one key per version, so compaction

@@ -77,22 +77,14 @@ public class TrainingPublisher {
       String runId, int epoch, int epochs, EpochMetrics m, Evaluation test, byte[] parameters) {
     long version = claimVersion(runId, epoch);
     Checkpoint.Header header =
-        new Checkpoint.Header(
-            LeNet5.MODEL_NAME,
-            version,
-            runId,
-            epoch,
-            epochs,
-            LeNet5.ARCHITECTURE_ID,
-            LeNet5.TOTAL_PARAMETERS,
-            Checkpoint.sha256(parameters),
-            System.currentTimeMillis(),
-            m.loss(),
-            m.accuracy(),
-            m.devLoss(),
-            m.devAccuracy(),
-            test == null ? null : test.loss(),
-            test == null ? null : test.accuracy());
+        Checkpoint.Header.lenet5(version)
+            .runId(runId)
+            .epoch(epoch, epochs)
+            .parametersOf(parameters)
+            .training(m.loss(), m.accuracy())
+            .dev(m.devLoss(), m.devAccuracy())
+            .test(test == null ? null : test.loss(), test == null ? null : test.accuracy())
+            .build();
     checkpoints.sendMessageAndAwait(
         keyed(
             Checkpoint.key(LeNet5.MODEL_NAME, version),

@@ -41,7 +41,10 @@ public class TrainingPublisher {
   private final MutinyEmitter<byte[]> commands;
   private final String bootstrap;
   private final Topics topics;
-  private static final long CLAIM_TIMEOUT_SECONDS = 120;
+
+  /** As the events and checkpoints channels (delivery.timeout.ms): a claim waits out an outage. */
+  private static final long CLAIM_TIMEOUT_SECONDS = 900;
+
   private KafkaProducer<String, byte[]> claimProducer;
 
   TrainingPublisher(
@@ -131,7 +134,11 @@ public class TrainingPublisher {
                   ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
                   true,
                   ProducerConfig.CLIENT_ID_CONFIG,
-                  "trainer-version-claims"));
+                  "trainer-version-claims",
+                  ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG,
+                  (int) TimeUnit.SECONDS.toMillis(CLAIM_TIMEOUT_SECONDS),
+                  ProducerConfig.MAX_BLOCK_MS_CONFIG,
+                  TimeUnit.SECONDS.toMillis(CLAIM_TIMEOUT_SECONDS)));
     }
     return claimProducer;
   }

@@ -215,6 +215,15 @@ public class CommandIntake {
         }
       } catch (CancellationException e) {
         return; // the trainer stops: the command stays unacknowledged and runs after a restart
+      } catch (RuntimeException e) {
+        // Not even its FAILED event could be written (the broker gone for longer than the
+        // producers wait): the runner goes on; the command stays unacknowledged and runs again
+        // after a restart or a rebalance.
+        LOG.errorf(
+            e,
+            "Run %s could not finish nor report it (%s); its command runs again after a restart",
+            item.runId(),
+            e.getMessage());
       } finally {
         queue.finished(item);
       }

@@ -77,12 +77,12 @@ class ModelLifecycleTest {
     assertThat(a.serving()).as("an epoch of an unfinished run never serves").isEmpty();
     long r1e2 = publish(trained, "r1", 2, 2);
     awaitServing(r1e2, a, b);
-    ModelView.Version first = version(a, r1e2);
+    ModelView.Version first = Replicas.version(a, r1e2);
     assertThat(first.status()).isEqualTo(ModelView.Status.CHAMPION);
     assertThat(first.gate().images()).isEqualTo(TestModels.GATE_TRAIN_IMAGES / 5);
     assertThat(first.gate().split()).isEqualTo("dev");
     assertThat(first.gate().accuracy()).as("measured by the gate").isBetween(0.85, 1.0);
-    assertThat(version(a, r1e1).status()).isEqualTo(ModelView.Status.EPOCH);
+    assertThat(Replicas.version(a, r1e1).status()).isEqualTo(ModelView.Status.EPOCH);
     assertThat(a.loadAttempts()).as("epoch 1 was never loaded").isLessThanOrEqualTo(2);
 
     // A retrain that ends worse: refused on every replica; the champion serves throughout.
@@ -90,13 +90,13 @@ class ModelLifecycleTest {
     long r2e2 = publish(untrained, "r2", 2, 2);
     await("the gate refuses v" + r2e2)
         .atMost(Duration.ofSeconds(60))
-        .until(() -> status(a, r2e2) == ModelView.Status.REJECTED);
-    await().atMost(CONVERGE).until(() -> status(b, r2e2) == ModelView.Status.REJECTED);
-    assertThat(version(a, r2e2).gate().accuracy()).isLessThan(0.5);
-    assertThat(version(a, r2e2).verdict()).contains("worse");
+        .until(() -> Replicas.status(a, r2e2) == ModelView.Status.REJECTED);
+    await().atMost(CONVERGE).until(() -> Replicas.status(b, r2e2) == ModelView.Status.REJECTED);
+    assertThat(Replicas.version(a, r2e2).gate().accuracy()).isLessThan(0.5);
+    assertThat(Replicas.version(a, r2e2).verdict()).contains("worse");
     assertThat(a.serving().orElseThrow().modelVersion()).isEqualTo(r1e2);
     assertThat(b.serving().orElseThrow().modelVersion()).isEqualTo(r1e2);
-    assertThat(status(a, r2e1)).isEqualTo(ModelView.Status.EPOCH);
+    assertThat(Replicas.status(a, r2e1)).isEqualTo(ModelView.Status.EPOCH);
 
     // A retrain that ends as good: promoted, served by both; both replicas agree on one verdict.
     publish(untrained, "r3", 1, 2);
@@ -144,17 +144,17 @@ class ModelLifecycleTest {
         .atMost(Duration.ofSeconds(60))
         .until(
             () ->
-                status(a2, nan) == ModelView.Status.FAILED
-                    || status(a2, nan) == ModelView.Status.REJECTED);
+                Replicas.status(a2, nan) == ModelView.Status.FAILED
+                    || Replicas.status(a2, nan) == ModelView.Status.REJECTED);
     forceCompaction();
     ModelManager d = replica("D");
     awaitServing(r3e2, d);
     assertThat(d.view().versions())
         .extracting(ModelView.Version::version)
         .contains(r1e1, r1e2, r2e1, r2e2, r3e2, nan);
-    assertThat(status(d, nan)).isIn(ModelView.Status.REJECTED, ModelView.Status.FAILED);
+    assertThat(Replicas.status(d, nan)).isIn(ModelView.Status.REJECTED, ModelView.Status.FAILED);
     assertThat(d.view().champion()).isEqualTo(r3e2);
-    assertThat(status(d, r2e2)).isEqualTo(ModelView.Status.REJECTED);
+    assertThat(Replicas.status(d, r2e2)).isEqualTo(ModelView.Status.REJECTED);
     assertThat(d.view().rejected())
         .anySatisfy(r -> assertThat(r.reason()).isEqualTo("BAD_BINARY_FORMAT"));
   }
@@ -196,21 +196,6 @@ class ModelLifecycleTest {
           .pollInterval(Duration.ofMillis(50))
           .until(() -> m.serving().map(h -> h.modelVersion() == version).orElse(false));
     }
-  }
-
-  private static ModelView.Version version(ModelManager m, long v) {
-    return m.view().versions().stream()
-        .filter(x -> x.version() == v)
-        .findFirst()
-        .orElseThrow(() -> new AssertionError(m.settings().replicaId() + " does not list v" + v));
-  }
-
-  private static ModelView.Status status(ModelManager m, long v) {
-    return m.view().versions().stream()
-        .filter(x -> x.version() == v)
-        .findFirst()
-        .map(ModelView.Version::status)
-        .orElse(null);
   }
 
   private List<ModelControl> verdictsFor(long version) {

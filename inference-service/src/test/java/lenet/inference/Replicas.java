@@ -12,6 +12,7 @@ import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.inference.config.InferenceConfig.Policy;
 import lenet.inference.model.ModelManager;
+import lenet.inference.model.ModelView;
 import lenet.kafka.SharedKafka;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -69,5 +70,22 @@ final class Replicas {
         ModelManager.Settings.of(policy, Device.cpu(), topics, name),
         new SimpleMeterRegistry(),
         SharedKafka.bootstrapServers());
+  }
+
+  /** What replica {@code m} knows of version {@code v}; fails when it does not list it. */
+  static ModelView.Version version(ModelManager m, long v) {
+    return m.view().versions().stream()
+        .filter(x -> x.version() == v)
+        .findFirst()
+        .orElseThrow(() -> new AssertionError(m.settings().replicaId() + " does not list v" + v));
+  }
+
+  /** Where version {@code v} stands on replica {@code m}, null while it does not list it. */
+  static ModelView.Status status(ModelManager m, long v) {
+    return m.view().versions().stream()
+        .filter(x -> x.version() == v)
+        .findFirst()
+        .map(ModelView.Version::status)
+        .orElse(null);
   }
 }

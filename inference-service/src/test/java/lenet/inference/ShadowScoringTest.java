@@ -47,25 +47,25 @@ class ShadowScoringTest {
           .atMost(Duration.ofSeconds(60))
           .until(() -> m.champion().filter(v -> v == first).isPresent());
       TestModels.awaitServing(m, first);
-      assertThat(version(m, first).shadow()).isNull();
+      assertThat(Replicas.version(m, first).shadow()).isNull();
 
       // The next candidate shadows the champion on live traffic, then is promoted.
       TestModels.publishCheckpoint(checkpoints, TestModels.checkpoint(second, 0.9));
       await("v" + second + " shadows")
           .atMost(Duration.ofSeconds(60))
-          .until(() -> status(m, second) == ModelView.Status.SHADOW);
+          .until(() -> Replicas.status(m, second) == ModelView.Status.SHADOW);
       assertThat(m.serving().map(Checkpoint.Header::modelVersion)).contains(first);
       score(m, 32);
-      assertThat(status(m, second))
+      assertThat(Replicas.status(m, second))
           .as("32 images are not enough")
           .isEqualTo(ModelView.Status.SHADOW);
-      assertThat(version(m, second).shadow().images()).isGreaterThan(0);
+      assertThat(Replicas.version(m, second).shadow().images()).isGreaterThan(0);
       score(m, 128);
       await("v" + second + " promoted")
           .atMost(Duration.ofSeconds(60))
           .until(() -> m.champion().filter(v -> v == second).isPresent());
       TestModels.awaitServing(m, second);
-      ModelView.Version promoted = version(m, second);
+      ModelView.Version promoted = Replicas.version(m, second);
       assertThat(promoted.shadow().images()).isGreaterThanOrEqualTo(64);
       assertThat(promoted.shadow().agreement())
           .as("the same network agrees with itself")
@@ -91,17 +91,5 @@ class ShadowScoringTest {
       }
       Thread.sleep(20); // the shadow queue is short: a burst would skip samples, by design
     }
-  }
-
-  private static ModelView.Version version(ModelManager m, long v) {
-    return m.view().versions().stream().filter(x -> x.version() == v).findFirst().orElseThrow();
-  }
-
-  private static ModelView.Status status(ModelManager m, long v) {
-    return m.view().versions().stream()
-        .filter(x -> x.version() == v)
-        .findFirst()
-        .map(ModelView.Version::status)
-        .orElse(null);
   }
 }

@@ -1,13 +1,10 @@
 package lenet.inference.model;
 
+import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import lenet.contract.topics.KafkaClients;
 import lenet.contract.wire.ModelControl;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
@@ -17,7 +14,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  */
 final class ControlPublisher implements AutoCloseable {
 
-  private static final long TIMEOUT_SECONDS = 30;
+  private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
   private final String controlTopic;
   private final String checkpointTopic;
@@ -53,41 +50,15 @@ final class ControlPublisher implements AutoCloseable {
 
   private synchronized void send(String topic, String key, byte[] value) {
     if (producer == null) {
-      producer =
-          KafkaClients.writer(
-              bootstrap,
-              Map.of(
-                  ProducerConfig.ACKS_CONFIG,
-                  "all",
-                  ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
-                  true,
-                  ProducerConfig.CLIENT_ID_CONFIG,
-                  "inference-model-control"));
+      producer = KafkaClients.durableWriter(bootstrap, "inference-model-control", Map.of());
     }
-    try {
-      producer.send(new ProducerRecord<>(topic, key, value)).get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while writing to " + topic, e);
-    } catch (ExecutionException | TimeoutException e) {
-      throw new IllegalStateException(
-          "could not write "
-              + key
-              + " to '"
-              + topic
-              + "' on "
-              + bootstrap
-              + " ("
-              + (e.getCause() == null ? e : e.getCause())
-              + "); is the broker reachable?",
-          e);
-    }
+    KafkaClients.acknowledged(producer, new ProducerRecord<>(topic, key, value), TIMEOUT);
   }
 
   @Override
   public synchronized void close() {
     if (producer != null) {
-      producer.close(java.time.Duration.ofSeconds(5));
+      producer.close(Duration.ofSeconds(5));
       producer = null;
     }
   }

@@ -1,11 +1,18 @@
 package lenet.contract.topics;
 
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -55,5 +62,47 @@ public final class KafkaClients {
     config.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topic.LARGE_RECORD);
     config.putAll(settings);
     return new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer());
+  }
+
+  /**
+   * A writer for records that decide something (model control, version claims): acknowledged by
+   * every in-sync replica ({@code acks=all}) and never duplicated by a retry (idempotence); {@code
+   * settings} add to or override that.
+   */
+  public static KafkaProducer<String, byte[]> durableWriter(
+      String bootstrapServers, String clientId, Map<String, Object> settings) {
+    Map<String, Object> config = new HashMap<>();
+    config.put(ProducerConfig.ACKS_CONFIG, "all");
+    config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    config.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
+    config.putAll(settings);
+    return writer(bootstrapServers, config);
+  }
+
+  /**
+   * Writes one record and waits for the broker's acknowledgement.
+   *
+   * @return where it landed (its offset)
+   * @throws IllegalStateException naming the key and topic when it is not acknowledged within
+   *     {@code timeout}
+   */
+  public static RecordMetadata acknowledged(
+      Producer<String, byte[]> producer, ProducerRecord<String, byte[]> record, Duration timeout) {
+    try {
+      return producer.send(record).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while writing to " + record.topic(), e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException(
+          "could not write "
+              + record.key()
+              + " to '"
+              + record.topic()
+              + "' ("
+              + (e.getCause() == null ? e : e.getCause())
+              + "); is the broker reachable?",
+          e);
+    }
   }
 }

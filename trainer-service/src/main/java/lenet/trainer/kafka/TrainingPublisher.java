@@ -7,9 +7,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import lenet.contract.model.LeNet5;
 import lenet.contract.topics.KafkaClients;
 import lenet.contract.topics.Topic;
@@ -43,7 +40,7 @@ public class TrainingPublisher {
   private final Topics topics;
 
   /** As the events and checkpoints channels (delivery.timeout.ms): a claim waits out an outage. */
-  private static final long CLAIM_TIMEOUT_SECONDS = 900;
+  private static final Duration CLAIM_TIMEOUT = Duration.ofMinutes(15);
 
   private KafkaProducer<String, byte[]> claimProducer;
 
@@ -108,37 +105,25 @@ public class TrainingPublisher {
     byte[] claim =
         ("{\"runId\":\"" + runId + "\",\"epoch\":" + epoch + "}")
             .getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    try {
-      return claims()
-              .send(new ProducerRecord<>(topic, Checkpoint.claimKey(LeNet5.MODEL_NAME), claim))
-              .get(CLAIM_TIMEOUT_SECONDS, TimeUnit.SECONDS)
-              .offset()
-          + 1;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while claiming a model version", e);
-    } catch (ExecutionException | TimeoutException e) {
-      throw new IllegalStateException(
-          "could not claim a model version on '" + topic + "': " + e.getMessage(), e);
-    }
+    return KafkaClients.acknowledged(
+                claims(),
+                new ProducerRecord<>(topic, Checkpoint.claimKey(LeNet5.MODEL_NAME), claim),
+                CLAIM_TIMEOUT)
+            .offset()
+        + 1;
   }
 
   private synchronized KafkaProducer<String, byte[]> claims() {
     if (claimProducer == null) {
       claimProducer =
-          KafkaClients.writer(
+          KafkaClients.durableWriter(
               bootstrap,
+              "trainer-version-claims",
               Map.of(
-                  ProducerConfig.ACKS_CONFIG,
-                  "all",
-                  ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
-                  true,
-                  ProducerConfig.CLIENT_ID_CONFIG,
-                  "trainer-version-claims",
                   ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG,
-                  (int) TimeUnit.SECONDS.toMillis(CLAIM_TIMEOUT_SECONDS),
+                  (int) CLAIM_TIMEOUT.toMillis(),
                   ProducerConfig.MAX_BLOCK_MS_CONFIG,
-                  TimeUnit.SECONDS.toMillis(CLAIM_TIMEOUT_SECONDS)));
+                  CLAIM_TIMEOUT.toMillis()));
     }
     return claimProducer;
   }

@@ -101,7 +101,7 @@ public class PipelineDriver {
 
   static void watchRun(String bootstrap, String runId, int timeoutS) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutS);
-    List<TrainingEvent> epochs = new ArrayList<>();
+    List<TrainingEvent.Epoch> epochs = new ArrayList<>();
     try (KafkaConsumer<String, byte[]> c = consumer(bootstrap)) {
       TopicPartition tp = new TopicPartition("training.events", 0);
       awaitTopic(c, tp.topic(), deadline);
@@ -114,23 +114,30 @@ public class PipelineDriver {
           }
           TrainingEvent e = TrainingEvent.decode(r.value());
           switch (e.type()) {
-            case EPOCH -> epochs.add(e);
+            case EPOCH -> epochs.add((TrainingEvent.Epoch) e);
+            case QUEUED, STARTED -> {}
             case COMPLETED, FAILED, CANCELLED -> {
               Map<String, Object> out = new LinkedHashMap<>();
               out.put("runId", runId);
               out.put("type", e.type().name());
-              out.put("epochSeconds", epochs.stream().map(TrainingEvent::seconds).toList());
+              out.put("epochSeconds", epochs.stream().map(TrainingEvent.Epoch::seconds).toList());
               out.put(
-                  "imagesPerSecond", epochs.stream().map(TrainingEvent::imagesPerSecond).toList());
-              out.put("devAccuracy", epochs.stream().map(TrainingEvent::devAccuracy).toList());
-              out.put("testAccuracy", e.testAccuracy());
-              out.put("modelVersion", e.modelVersion());
-              out.put("seconds", e.seconds());
-              out.put("message", e.message());
+                  "imagesPerSecond",
+                  epochs.stream().map(TrainingEvent.Epoch::imagesPerSecond).toList());
+              out.put(
+                  "devAccuracy", epochs.stream().map(TrainingEvent.Epoch::devAccuracy).toList());
+              if (e instanceof TrainingEvent.Completed c) {
+                out.put("testAccuracy", c.testAccuracy());
+                out.put("modelVersion", c.modelVersion());
+                out.put("seconds", c.seconds());
+              } else if (e instanceof TrainingEvent.Failed f) {
+                out.put("message", f.message());
+              } else if (e instanceof TrainingEvent.Cancelled c) {
+                out.put("message", c.message());
+              }
               print(out);
               return;
             }
-            default -> {}
           }
         }
       }

@@ -92,8 +92,8 @@ class BrokerRestartIT {
         services.readAll(Services.TOPICS.name(Topic.TRAINING_EVENTS)).stream()
             .filter(r -> runId.equals(r.key()))
             .map(r -> TrainingEvent.decode(r.value()))
-            .filter(e -> e.type() == TrainingEvent.Type.EPOCH)
-            .map(TrainingEvent::epoch)
+            .filter(TrainingEvent.Epoch.class::isInstance)
+            .map(e -> ((TrainingEvent.Epoch) e).epoch())
             .toList();
     assertThat(epochNumbers).isSorted().doesNotHaveDuplicates().hasSize(epochs);
     System.out.printf(

@@ -70,7 +70,7 @@ class EndToEndIT {
   void trainsServesScoresRetrainsAndDeadLetters() throws Exception {
     // 1. A run commanded over Kafka, as a user would with kcat.
     services.send(Topic.TRAINING_COMMANDS, "e2e-1", "{\"runId\": \"e2e-1\", \"epochs\": 2}");
-    TrainingEvent first = awaitCompleted("e2e-1");
+    TrainingEvent.Completed first = awaitCompleted("e2e-1");
     assertThat(first.testAccuracy()).isGreaterThan(0.85);
     long v1 = first.modelVersion();
     await().atMost(Duration.ofMinutes(1)).until(() -> Services.servingVersion(inferencePort) == v1);
@@ -142,7 +142,7 @@ class EndToEndIT {
     // same process, without a restart. Its epoch 1 (worse) never serves.
     services.send(Topic.TRAINING_COMMANDS, "e2e-2", "{\"runId\": \"e2e-2\", \"epochs\": 2}");
     java.util.Set<Long> served = new java.util.TreeSet<>();
-    TrainingEvent[] second = new TrainingEvent[1];
+    TrainingEvent.Completed[] second = new TrainingEvent.Completed[1];
     await()
         .atMost(Duration.ofMinutes(4))
         .pollInterval(Duration.ofMillis(200))
@@ -181,8 +181,8 @@ class EndToEndIT {
     return pixels;
   }
 
-  private static TrainingEvent awaitCompleted(String runId) {
-    TrainingEvent[] done = new TrainingEvent[1];
+  private static TrainingEvent.Completed awaitCompleted(String runId) {
+    TrainingEvent.Completed[] done = new TrainingEvent.Completed[1];
     await()
         .atMost(Duration.ofMinutes(4))
         .pollInterval(Duration.ofSeconds(1))

@@ -120,7 +120,7 @@ class ModelLifecycleIT {
             },
             "oip-client");
     client.start();
-    TrainingEvent retrained = train("lifecycle-1");
+    TrainingEvent.Completed retrained = train("lifecycle-1");
     long next = retrained.modelVersion();
     awaitAll(next, Duration.ofMinutes(1));
     scoring.set(false);
@@ -162,9 +162,9 @@ class ModelLifecycleIT {
     awaitAll(next, Duration.ofSeconds(10));
   }
 
-  private static TrainingEvent train(String runId) throws Exception {
+  private static TrainingEvent.Completed train(String runId) throws Exception {
     services.send(Topic.TRAINING_COMMANDS, runId, "{\"runId\": \"" + runId + "\", \"epochs\": 2}");
-    TrainingEvent[] done = new TrainingEvent[1];
+    TrainingEvent.Completed[] done = new TrainingEvent.Completed[1];
     await()
         .atMost(Duration.ofMinutes(4))
         .pollInterval(Duration.ofSeconds(1))

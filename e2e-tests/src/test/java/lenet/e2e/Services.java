@@ -207,15 +207,15 @@ final class Services implements AutoCloseable {
   }
 
   /** The run's COMPLETED event, or null while it runs; a FAILED one fails the test. */
-  TrainingEvent completed(String runId) {
-    TrainingEvent done = null;
+  TrainingEvent.Completed completed(String runId) {
+    TrainingEvent.Completed done = null;
     for (ConsumerRecord<String, byte[]> r : readAll(TOPICS.name(Topic.TRAINING_EVENTS))) {
       TrainingEvent e = TrainingEvent.decode(r.value());
-      if (runId.equals(e.runId()) && e.type() == TrainingEvent.Type.FAILED) {
-        throw new AssertionError("run " + runId + " failed: " + e.message());
+      if (runId.equals(e.runId()) && e instanceof TrainingEvent.Failed f) {
+        throw new AssertionError("run " + runId + " failed: " + f.message());
       }
-      if (runId.equals(e.runId()) && e.type() == TrainingEvent.Type.COMPLETED) {
-        done = e;
+      if (runId.equals(e.runId()) && e instanceof TrainingEvent.Completed c) {
+        done = c;
       }
     }
     return done;

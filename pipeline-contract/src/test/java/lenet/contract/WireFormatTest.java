@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
@@ -226,16 +227,52 @@ class WireFormatTest {
   }
 
   @Test
-  void trainingEventRoundTripsAndLeavesOutNulls() {
-    TrainingEvent e =
-        TrainingEvent.epoch(
-            "r", 2, 5, new TrainingEvent.EpochMetrics(0.1, 0.97, 0.12, 0.96, 5.5, 9000), 4);
-    assertThat(TrainingEvent.decode(e.encode())).isEqualTo(e);
+  void everyTrainingEventTypeRoundTripsBoundByItsTypeField() {
+    List<TrainingEvent> all =
+        List.of(
+            TrainingEvent.queued("r", 5, 2, "epochs=5"),
+            TrainingEvent.started("r", 5, "cpu()", "epochs=5"),
+            TrainingEvent.resumed("r", 5, "cpu()", "epochs=5", 3),
+            TrainingEvent.epoch(
+                "r", 2, 5, new TrainingEvent.EpochMetrics(0.1, 0.97, 0.12, 0.96, 5.5, 9000), 4),
+            TrainingEvent.completed("r", 5, 0.05, 0.99, 7, 30.0),
+            TrainingEvent.failed("r", "boom"),
+            TrainingEvent.cancelled("r", 2, "cancelled after 2 of 5 epochs"));
+    for (TrainingEvent e : all) {
+      TrainingEvent back = TrainingEvent.decode(e.encode());
+      assertThat(back).isEqualTo(e).isInstanceOf(e.getClass());
+      assertThat(new String(e.encode(), StandardCharsets.UTF_8))
+          .contains("\"type\":\"" + e.type().name() + "\"");
+    }
+    assertThat(all.stream().map(TrainingEvent::type).distinct())
+        .containsExactlyInAnyOrder(TrainingEvent.Type.values());
+  }
+
+  @Test
+  void trainingEventsCarryOnlyTheirTypesFieldsAndReadTheOldShape() {
     String json = new String(TrainingEvent.failed("r", "boom").encode(), StandardCharsets.UTF_8);
-    assertThat(json).contains("\"type\":\"FAILED\"", "\"message\":\"boom\"").doesNotContain("loss");
+    assertThat(json)
+        .contains("\"type\":\"FAILED\"", "\"message\":\"boom\"")
+        .doesNotContain("loss", "epoch");
+    String fresh =
+        new String(TrainingEvent.started("r", 5, "cpu()", "s").encode(), StandardCharsets.UTF_8);
+    assertThat(fresh).doesNotContain("resumedFrom");
+    // As the single nullable record wrote it before the types: nulls left out, all else the same.
+    TrainingEvent old =
+        TrainingEvent.decode(
+            utf8(
+                "{\"runId\":\"r\",\"type\":\"COMPLETED\",\"epoch\":2,\"epochs\":2,"
+                    + "\"testLoss\":0.04,\"testAccuracy\":0.987,\"modelVersion\":9,"
+                    + "\"seconds\":51.5,\"timestamp\":1700000000000}"));
+    assertThat(old)
+        .isEqualTo(
+            new TrainingEvent.Completed("r", 2, 2, 0.04, 0.987, 9, 51.5, 1_700_000_000_000L));
     assertThatThrownBy(() -> TrainingEvent.decode(utf8("{\"type\":\"DONE\"}")))
         .isInstanceOf(WireFormatException.class)
         .hasMessageContaining("'type' must be one of");
+    assertThatThrownBy(() -> TrainingEvent.decode(utf8("{\"type\":\"EPOCH\",\"epoch\":\"two\"}")))
+        .isInstanceOf(WireFormatException.class)
+        .hasMessageContaining("training event");
   }
 
   static WireFormatException assertThrowsWire(Runnable r) {

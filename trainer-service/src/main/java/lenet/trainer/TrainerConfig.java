@@ -62,6 +62,14 @@ public interface TrainerConfig {
   @WithDefault("0")
   double augmentZoom();
 
+  /**
+   * Native memory a run's batch may take while training, in bytes (e.g. {@code 2147483648}); a
+   * command whose {@code batchSize} needs more is refused (FAILED, or 400 over HTTP) when it
+   * arrives. Absent: half the memory the process may use (a container's limit, else the machine's).
+   * See {@code RunLimits} for the cost per image.
+   */
+  Optional<Long> maxBatchMemory();
+
   /** {@code auto} (a GPU when DJL sees one, else the CPU), {@code cpu} or {@code gpu}. */
   @WithDefault("auto")
   String device();
@@ -72,6 +80,14 @@ public interface TrainerConfig {
   /** How long a run waits for ingest-service to publish a dataset before it fails. */
   @WithDefault("10m")
   Duration datasetWait();
+
+  /**
+   * Trained epochs a run keeps in memory while Kafka does not take them (a broker outage): the run
+   * trains on and publishes them in order when the broker is back; with this many waiting, training
+   * pauses until the broker takes one. Each holds its parameters, about 250 KB.
+   */
+  @WithDefault("50")
+  int outboxEpochs();
 
   /**
    * How often a run may start without finishing (the trainer killed or stopped mid-run each time)

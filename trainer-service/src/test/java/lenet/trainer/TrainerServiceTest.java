@@ -78,6 +78,7 @@ class TrainerServiceTest {
     expected.put("{\"epochs\": 0}", "'epochs' must be in 1..1000, got 0");
     expected.put("{\"batchSize\": 0}", "'batchSize' must be in 1..60000, got 0");
     expected.put("{\"batchSize\": 60001}", "'batchSize' must be in 1..60000, got 60001");
+    expected.put("{\"batchSize\": 60000}", "'batchSize' 60000 needs about 15000 MB");
     expected.put("{\"learningRate\": -0.5}", "'learningRate' must be in (0, 10], got -0.5");
     expected.put("{\"optimizer\": \"lion\"}", "'optimizer' must be one of");
     Map<String, String> runIds = new LinkedHashMap<>();
@@ -104,8 +105,10 @@ class TrainerServiceTest {
                 List<TrainingEvent> forRun =
                     events.stream().filter(ev -> runId.equals(ev.runId())).toList();
                 assertThat(forRun).as(e.getKey()).hasSize(1);
-                assertThat(forRun.get(0).type()).isEqualTo(TrainingEvent.Type.FAILED);
-                assertThat(forRun.get(0).message()).as(e.getKey()).contains(e.getValue());
+                assertThat(forRun.get(0)).isInstanceOf(TrainingEvent.Failed.class);
+                assertThat(((TrainingEvent.Failed) forRun.get(0)).message())
+                    .as(e.getKey())
+                    .contains(e.getValue());
               }
             });
     given()
@@ -113,6 +116,13 @@ class TrainerServiceTest {
         .then()
         .statusCode(200)
         .body("state", equalTo("FAILED"));
+    given()
+        .contentType("application/json")
+        .body("{\"batchSize\": 8192}")
+        .post("/api/runs")
+        .then()
+        .statusCode(400)
+        .body("error", containsString("this trainer takes at most 4096"));
   }
 
   @Test
@@ -138,13 +148,15 @@ class TrainerServiceTest {
             TrainingEvent.Type.EPOCH,
             TrainingEvent.Type.EPOCH,
             TrainingEvent.Type.COMPLETED);
-    TrainingEvent done = run.get(4);
+    TrainingEvent.Completed done = (TrainingEvent.Completed) run.get(4);
+    TrainingEvent.Epoch first = (TrainingEvent.Epoch) run.get(2);
+    TrainingEvent.Epoch second = (TrainingEvent.Epoch) run.get(3);
     assertThat(done.testAccuracy()).isBetween(0.5, 1.0);
-    assertThat(run.get(2).devAccuracy()).isBetween(0.0, 1.0);
-    assertThat(run.get(3).modelVersion())
+    assertThat(first.devAccuracy()).isBetween(0.0, 1.0);
+    assertThat(second.modelVersion())
         .as("versions grow: each is a claim's offset on the checkpoint topic, plus one")
-        .isGreaterThan(run.get(2).modelVersion());
-    assertThat(done.modelVersion()).isEqualTo(run.get(3).modelVersion());
+        .isGreaterThan(first.modelVersion());
+    assertThat(done.modelVersion()).isEqualTo(second.modelVersion());
 
     List<Checkpoint> checkpoints =
         checkpoints().stream().filter(c -> runId.equals(c.header().runId())).toList();
@@ -217,8 +229,8 @@ class TrainerServiceTest {
     await()
         .atMost(Duration.ofSeconds(10))
         .until(() -> types(second).contains(TrainingEvent.Type.QUEUED));
-    assertThat(event(first, TrainingEvent.Type.QUEUED).position()).isEqualTo(1);
-    assertThat(event(second, TrainingEvent.Type.QUEUED).position()).isEqualTo(2);
+    assertThat(event(first, TrainingEvent.Queued.class).position()).isEqualTo(1);
+    assertThat(event(second, TrainingEvent.Queued.class).position()).isEqualTo(2);
     await()
         .atMost(Duration.ofSeconds(10))
         .untilAsserted(
@@ -236,7 +248,7 @@ class TrainerServiceTest {
     await("the running run is cancelled")
         .atMost(Duration.ofMinutes(1))
         .until(() -> types(running).contains(TrainingEvent.Type.CANCELLED));
-    assertThat(event(running, TrainingEvent.Type.CANCELLED).epoch()).isLessThan(40);
+    assertThat(event(running, TrainingEvent.Cancelled.class).epoch()).isLessThan(40);
     await("the next queued run completes")
         .atMost(Duration.ofMinutes(1))
         .until(() -> types(first).contains(TrainingEvent.Type.COMPLETED));
@@ -248,7 +260,7 @@ class TrainerServiceTest {
             TrainingEvent.Type.STARTED,
             TrainingEvent.Type.EPOCH,
             TrainingEvent.Type.COMPLETED);
-    int cancelledAfter = event(running, TrainingEvent.Type.CANCELLED).epoch();
+    int cancelledAfter = event(running, TrainingEvent.Cancelled.class).epoch();
     assertThat(checkpoints().stream().filter(c -> running.equals(c.header().runId())))
         .as("no checkpoint of the epoch the cancel cut")
         .hasSize(cancelledAfter);
@@ -284,7 +296,7 @@ class TrainerServiceTest {
             TrainingEvent.Type.STARTED,
             TrainingEvent.Type.STARTED,
             TrainingEvent.Type.FAILED);
-    assertThat(event(cut, TrainingEvent.Type.FAILED).message())
+    assertThat(event(cut, TrainingEvent.Failed.class).message())
         .contains("started 3 times without finishing");
   }
 
@@ -312,9 +324,10 @@ class TrainerServiceTest {
     return events().stream().filter(e -> runId.equals(e.runId())).map(TrainingEvent::type).toList();
   }
 
-  private static TrainingEvent event(String runId, TrainingEvent.Type type) {
+  private static <T extends TrainingEvent> T event(String runId, Class<T> type) {
     return events().stream()
-        .filter(e -> runId.equals(e.runId()) && e.type() == type)
+        .filter(e -> runId.equals(e.runId()) && type.isInstance(e))
+        .map(type::cast)
         .findFirst()
         .orElseThrow(() -> new AssertionError("no " + type + " event for " + runId));
   }

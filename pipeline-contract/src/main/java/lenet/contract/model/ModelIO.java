@@ -3,6 +3,7 @@ package lenet.contract.model;
 import ai.djl.Device;
 import ai.djl.MalformedModelException;
 import ai.djl.Model;
+import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
@@ -33,6 +34,26 @@ public final class ModelIO {
       throw new UncheckedIOException(e);
     }
     return out.toByteArray();
+  }
+
+  /**
+   * Reads {@link #parameters} back into a fresh (uninitialized) LeNet-5 block.
+   *
+   * @throws WireFormatException when the stream does not fit the block
+   */
+  public static void loadParameters(Block block, NDManager manager, byte[] parameters) {
+    try {
+      block.loadParameters(manager, new DataInputStream(new ByteArrayInputStream(parameters)));
+    } catch (IOException | MalformedModelException | RuntimeException e) {
+      throw new WireFormatException(
+          Reason.BAD_BINARY_FORMAT, "parameters cannot be loaded: " + e.getMessage(), e);
+    }
+    long loaded = parameterCount(block);
+    if (loaded != LeNet5.TOTAL_PARAMETERS) {
+      throw new WireFormatException(
+          Reason.INVALID_VALUE,
+          "loaded " + loaded + " parameters, LeNet-5 has " + LeNet5.TOTAL_PARAMETERS);
+    }
   }
 
   public static long parameterCount(Block block) {
@@ -86,25 +107,15 @@ public final class ModelIO {
     try {
       Block block = LeNet5.newBlock();
       model.setBlock(block);
-      block.loadParameters(
-          model.getNDManager(),
-          new DataInputStream(new ByteArrayInputStream(checkpoint.parameters())));
-      long loaded = parameterCount(block);
-      if (loaded != LeNet5.TOTAL_PARAMETERS) {
-        throw new WireFormatException(
-            Reason.INVALID_VALUE,
-            "checkpoint v" + h.modelVersion() + " loaded " + loaded + " parameters");
-      }
+      loadParameters(block, model.getNDManager(), checkpoint.parameters());
       return model;
-    } catch (IOException | MalformedModelException | RuntimeException e) {
+    } catch (WireFormatException e) {
       model.close();
-      if (e instanceof WireFormatException w) {
-        throw w;
-      }
       throw new WireFormatException(
-          Reason.BAD_BINARY_FORMAT,
-          "checkpoint v" + h.modelVersion() + " parameters cannot be loaded: " + e.getMessage(),
-          e);
+          e.reason(), "checkpoint v" + h.modelVersion() + " " + e.getMessage(), e.getCause());
+    } catch (RuntimeException e) {
+      model.close();
+      throw e;
     }
   }
 }

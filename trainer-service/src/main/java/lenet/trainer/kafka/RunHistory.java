@@ -26,8 +26,10 @@ public class RunHistory {
   /**
    * @param starts STARTED events without an end after them
    * @param ended the event that ended the run, if any
+   * @param lastEpoch the newest epoch the run has published (its EPOCH event, after its
+   *     checkpoint), or null: where a run cut short resumes
    */
-  public record Summary(int starts, TrainingEvent.Type ended) {}
+  public record Summary(int starts, TrainingEvent.Type ended, TrainingEvent.Epoch lastEpoch) {}
 
   private static final Duration POLL = Duration.ofMillis(200);
 
@@ -44,6 +46,7 @@ public class RunHistory {
     TopicPartition tp = new TopicPartition(topics.name(Topic.TRAINING_EVENTS), 0);
     int starts = 0;
     TrainingEvent.Type ended = null;
+    TrainingEvent.Epoch last = null;
     try (KafkaConsumer<String, byte[]> consumer = KafkaClients.reader(bootstrap)) {
       consumer.assign(List.of(tp));
       consumer.seekToBeginning(List.of(tp));
@@ -53,20 +56,27 @@ public class RunHistory {
           if (!runId.equals(r.key()) || r.value() == null) {
             continue;
           }
-          TrainingEvent.Type type;
+          TrainingEvent event;
           try {
-            type = TrainingEvent.decode(r.value()).type();
+            event = TrainingEvent.decode(r.value());
           } catch (WireFormatException e) {
             continue;
           }
-          if (type == TrainingEvent.Type.STARTED) {
-            starts++;
-          } else if (type.ends()) {
-            ended = type;
+          switch (event.type()) {
+            case STARTED -> {
+              starts++;
+              // A start from scratch numbers epochs anew; a resumed one goes on after its epoch.
+              if (((TrainingEvent.Started) event).resumedFrom() == null) {
+                last = null;
+              }
+            }
+            case EPOCH -> last = (TrainingEvent.Epoch) event;
+            case COMPLETED, FAILED, CANCELLED -> ended = event.type();
+            case QUEUED -> {}
           }
         }
       }
     }
-    return new Summary(ended == null ? starts : 0, ended);
+    return new Summary(ended == null ? starts : 0, ended, last);
   }
 }

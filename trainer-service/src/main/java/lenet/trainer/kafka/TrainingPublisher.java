@@ -27,8 +27,8 @@ import org.eclipse.microprofile.reactive.messaging.Message;
 
 /**
  * Everything the trainer writes to Kafka: progress events, versioned checkpoints and (for the HTTP
- * form) commands. Each send waits for the broker's acknowledgement, so an event never claims a
- * checkpoint that is not stored.
+ * form) commands. Each send waits for the broker's acknowledgement (a run sends from its own
+ * writer, {@code RunOutbox}, in order), so an event never claims a checkpoint that is not stored.
  */
 @ApplicationScoped
 public class TrainingPublisher {
@@ -71,11 +71,17 @@ public class TrainingPublisher {
   }
 
   /**
-   * Publishes the parameters after an epoch as the next model version, and returns that version.
+   * Publishes the parameters after an epoch as model {@code version} (from {@link #claimVersion}),
+   * keyed {@code lenet5/v<version>}; sent again after a failure, it replaces itself.
    */
-  public synchronized long checkpoint(
-      String runId, int epoch, int epochs, EpochMetrics m, Evaluation test, byte[] parameters) {
-    long version = claimVersion(runId, epoch);
+  public void sendCheckpoint(
+      long version,
+      String runId,
+      int epoch,
+      int epochs,
+      EpochMetrics m,
+      Evaluation test,
+      byte[] parameters) {
     Checkpoint.Header header =
         Checkpoint.Header.lenet5(version)
             .runId(runId)
@@ -89,7 +95,6 @@ public class TrainingPublisher {
         keyed(
             Checkpoint.key(LeNet5.MODEL_NAME, version),
             new Checkpoint(header, parameters).encode()));
-    return version;
   }
 
   /**
@@ -100,7 +105,7 @@ public class TrainingPublisher {
    * before (each of which took an offset of its own on this topic). A claim whose acknowledgement
    * was lost only wastes a number.
    */
-  private long claimVersion(String runId, int epoch) {
+  public long claimVersion(String runId, int epoch) {
     String topic = topics.name(Topic.MODEL_CHECKPOINTS);
     byte[] claim =
         ("{\"runId\":\"" + runId + "\",\"epoch\":" + epoch + "}")

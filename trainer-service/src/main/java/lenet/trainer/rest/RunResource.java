@@ -16,11 +16,15 @@ import java.util.Map;
 import java.util.UUID;
 import lenet.contract.wire.TrainingCommand;
 import lenet.contract.wire.WireFormatException;
+import lenet.trainer.TrainerConfig;
 import lenet.trainer.kafka.TrainingPublisher;
 import lenet.trainer.runs.CommandIntake;
 import lenet.trainer.runs.HistoryCharts;
 import lenet.trainer.runs.HistoryStats;
+import lenet.trainer.runs.RunLimits;
 import lenet.trainer.runs.RunRegistry;
+import lenet.trainer.runs.RunService;
+import lenet.trainer.training.RunSpec;
 
 /**
  * Runs and their history over HTTP; a run is started by publishing a command, exactly as any other
@@ -33,11 +37,23 @@ public class RunResource {
   private final RunRegistry registry;
   private final TrainingPublisher publisher;
   private final CommandIntake intake;
+  private final RunLimits limits;
+  private final RunService runs;
+  private final TrainerConfig config;
 
-  RunResource(RunRegistry registry, TrainingPublisher publisher, CommandIntake intake) {
+  RunResource(
+      RunRegistry registry,
+      TrainingPublisher publisher,
+      CommandIntake intake,
+      RunLimits limits,
+      RunService runs,
+      TrainerConfig config) {
+    this.runs = runs;
     this.registry = registry;
     this.publisher = publisher;
     this.intake = intake;
+    this.limits = limits;
+    this.config = config;
   }
 
   /**
@@ -109,6 +125,7 @@ public class RunResource {
     TrainingCommand command;
     try {
       command = TrainingCommand.decode(body == null || body.length == 0 ? "{}".getBytes() : body);
+      limits.check(RunSpec.of("http", command, config));
     } catch (WireFormatException e) {
       return Response.status(400)
           .entity(Map.of("error", e.getMessage(), "reason", e.reason().name()))
@@ -152,6 +169,14 @@ public class RunResource {
       out.put("last", last);
     }
     out.put("message", r.message());
+    runs.progress()
+        .filter(p -> p.runId().equals(r.runId()))
+        .ifPresent(
+            p -> {
+              // Trained here, published or not: during a broker outage the run trains on.
+              out.put("trainedEpoch", p.trainedEpoch());
+              out.put("epochsWaitingForKafka", p.waitingForKafka());
+            });
     if ("QUEUED".equals(r.state())) {
       int at = intake.waiting().indexOf(r.runId());
       out.put("position", at >= 0 ? at + 1 : r.position());

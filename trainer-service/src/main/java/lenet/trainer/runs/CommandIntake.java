@@ -38,6 +38,7 @@ public class CommandIntake {
   private final RunService runs;
   private final TrainingPublisher publisher;
   private final RunHistory history;
+  private final RunLimits limits;
   private final RunQueue queue = new RunQueue();
   private final Counter rejected;
   private Thread runner;
@@ -47,11 +48,13 @@ public class CommandIntake {
       RunService runs,
       TrainingPublisher publisher,
       RunHistory history,
+      RunLimits limits,
       MeterRegistry registry) {
     this.config = config;
     this.runs = runs;
     this.publisher = publisher;
     this.history = history;
+    this.limits = limits;
     this.rejected =
         Counter.builder("trainer.commands.rejected")
             .description("Malformed commands")
@@ -86,9 +89,11 @@ public class CommandIntake {
       return;
     }
     String fallbackId = TrainingCommand.validRunId(key) ? key : "run-" + offset;
-    TrainingCommand command;
+    RunSpec spec;
     try {
-      command = TrainingCommand.decode(payload);
+      TrainingCommand command = TrainingCommand.decode(payload);
+      spec = RunSpec.of(Optional.ofNullable(command.runId()).orElse(fallbackId), command, config);
+      limits.check(spec);
     } catch (WireFormatException e) {
       String runId = TrainingCommand.lenientRunId(payload).orElse(fallbackId);
       rejected.increment();
@@ -97,15 +102,14 @@ public class CommandIntake {
       ack.run();
       return;
     }
-    RunSpec spec =
-        RunSpec.of(Optional.ofNullable(command.runId()).orElse(fallbackId), command, config);
-    if (!firstTimeOrResumable(spec.runId(), offset)) {
+    RunHistory.Summary past = history.of(spec.runId());
+    if (!firstTimeOrResumable(spec.runId(), past, offset)) {
       ack.run();
       return;
     }
     boolean queued =
         queue.submit(
-            new RunQueue.Item(spec, ack),
+            new RunQueue.Item(spec, past.lastEpoch(), ack),
             position -> {
               publisher.event(
                   TrainingEvent.queued(
@@ -126,8 +130,7 @@ public class CommandIntake {
    * is not run again; one that started {@code trainer.max-attempts} times without an end (the
    * trainer killed or stopped each time) ends FAILED.
    */
-  private boolean firstTimeOrResumable(String runId, long offset) {
-    RunHistory.Summary past = history.of(runId);
+  private boolean firstTimeOrResumable(String runId, RunHistory.Summary past, long offset) {
     if (past.ended() != null) {
       LOG.infof(
           "Command at offset %d for run %s: that run already %s; not running it again",
@@ -149,8 +152,14 @@ public class CommandIntake {
     }
     if (past.starts() > 0) {
       LOG.infof(
-          "Run %s was cut short %d time(s); running it again (attempt %d of %d)",
-          runId, past.starts(), past.starts() + 1, config.maxAttempts());
+          "Run %s was cut short %d time(s); %s (attempt %d of %d)",
+          runId,
+          past.starts(),
+          past.lastEpoch() == null
+              ? "running it again"
+              : "resuming it after epoch " + past.lastEpoch().epoch(),
+          past.starts() + 1,
+          config.maxAttempts());
     }
     return true;
   }
@@ -210,7 +219,7 @@ public class CommandIntake {
         return;
       }
       try {
-        if (runs.run(item.spec(), () -> queue.stopRequested(item.runId()))) {
+        if (runs.run(item.spec(), item.resumeAfter(), () -> queue.stopRequested(item.runId()))) {
           item.done().run();
         }
       } catch (CancellationException e) {

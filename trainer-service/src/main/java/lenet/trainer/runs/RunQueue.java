@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.IntConsumer;
+import lenet.contract.wire.TrainingEvent;
 import lenet.trainer.training.RunSpec;
 
 /**
@@ -16,8 +17,11 @@ import lenet.trainer.training.RunSpec;
  */
 final class RunQueue {
 
-  /** A command waiting or running; {@code done} acknowledges its record. */
-  record Item(RunSpec spec, Runnable done) {
+  /**
+   * A command waiting or running; {@code resumeAfter} is its run's last published epoch when it was
+   * cut short before (null: a first start); {@code done} acknowledges its record.
+   */
+  record Item(RunSpec spec, TrainingEvent.Epoch resumeAfter, Runnable done) {
     String runId() {
       return spec.runId();
     }

@@ -50,6 +50,23 @@ public class RunRegistry {
       String message,
       Integer position) {
 
+    Run withEpochs(int n) {
+      return new Run(
+          runId,
+          state,
+          n,
+          device,
+          settings,
+          startedAt,
+          finishedAt,
+          history,
+          testLoss,
+          testAccuracy,
+          modelVersion,
+          message,
+          position);
+    }
+
     Run with(
         String state,
         Long finishedAt,
@@ -112,52 +129,91 @@ public class RunRegistry {
    * is created.
    */
   private static Run next(Run run, TrainingEvent e) {
-    Run r = run == null ? begun(e, "RUNNING") : run;
+    Run r = run == null ? begun(e, "RUNNING", null, null, null, null) : run;
     return switch (e.type()) {
-      case QUEUED -> begun(e, "QUEUED");
-      case STARTED -> begun(e, "RUNNING");
+      case QUEUED -> {
+        TrainingEvent.Queued q = (TrainingEvent.Queued) e;
+        yield begun(e, "QUEUED", q.epochs(), null, q.message(), q.position());
+      }
+      case STARTED -> {
+        TrainingEvent.Started s = (TrainingEvent.Started) e;
+        // A run started again from its checkpoint keeps the epochs it already has.
+        Run started = begun(e, "RUNNING", s.epochs(), s.device(), s.message(), null);
+        yield s.resumedFrom() == null || run == null
+            ? started
+            : started.with(
+                "RUNNING",
+                null,
+                List.copyOf(
+                    r.history().stream().filter(row -> row.epoch() <= s.resumedFrom()).toList()),
+                null,
+                null,
+                r.modelVersion(),
+                null);
+      }
       case EPOCH -> {
+        TrainingEvent.Epoch ep = (TrainingEvent.Epoch) e;
         List<EpochRow> rows = new ArrayList<>(r.history());
-        rows.removeIf(row -> row.epoch() >= e.epoch());
+        rows.removeIf(row -> row.epoch() >= ep.epoch());
         rows.add(
             new EpochRow(
-                e.epoch(),
-                e.loss(),
-                e.accuracy(),
-                e.devLoss(),
-                e.devAccuracy(),
-                e.seconds(),
-                e.imagesPerSecond(),
-                e.modelVersion()));
-        yield r.with("RUNNING", null, List.copyOf(rows), null, null, e.modelVersion(), null);
+                ep.epoch(),
+                ep.loss(),
+                ep.accuracy(),
+                ep.devLoss(),
+                ep.devAccuracy(),
+                ep.seconds(),
+                ep.imagesPerSecond(),
+                ep.modelVersion()));
+        Run seen = r.epochs() == null ? r.withEpochs(ep.epochs()) : r;
+        yield seen.with("RUNNING", null, List.copyOf(rows), null, null, ep.modelVersion(), null);
       }
-      case COMPLETED ->
+      case COMPLETED -> {
+        TrainingEvent.Completed c = (TrainingEvent.Completed) e;
+        yield r.with(
+            "COMPLETED",
+            c.timestamp(),
+            r.history(),
+            c.testLoss(),
+            c.testAccuracy(),
+            c.modelVersion(),
+            null);
+      }
+      case FAILED ->
           r.with(
-              "COMPLETED",
+              "FAILED",
               e.timestamp(),
               r.history(),
-              e.testLoss(),
-              e.testAccuracy(),
-              e.modelVersion(),
-              null);
-      case FAILED ->
-          r.with("FAILED", e.timestamp(), r.history(), null, null, r.modelVersion(), e.message());
+              null,
+              null,
+              r.modelVersion(),
+              ((TrainingEvent.Failed) e).message());
       case CANCELLED ->
           r.with(
-              "CANCELLED", e.timestamp(), r.history(), null, null, r.modelVersion(), e.message());
+              "CANCELLED",
+              e.timestamp(),
+              r.history(),
+              null,
+              null,
+              r.modelVersion(),
+              ((TrainingEvent.Cancelled) e).message());
     };
   }
 
   /** A run as its QUEUED or STARTED event (or the first event seen of it) begins it. */
-  private static Run begun(TrainingEvent e, String state) {
-    boolean begins =
-        e.type() == TrainingEvent.Type.STARTED || e.type() == TrainingEvent.Type.QUEUED;
+  private static Run begun(
+      TrainingEvent e,
+      String state,
+      Integer epochs,
+      String device,
+      String settings,
+      Integer position) {
     return new Run(
         e.runId(),
         state,
-        e.epochs(),
-        e.device(),
-        begins ? e.message() : null,
+        epochs,
+        device,
+        settings,
         e.timestamp(),
         null,
         List.of(),
@@ -165,7 +221,7 @@ public class RunRegistry {
         null,
         null,
         null,
-        e.position());
+        position);
   }
 
   /** Newest first. */

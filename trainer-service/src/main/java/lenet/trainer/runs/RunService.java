@@ -4,11 +4,14 @@ import ai.djl.Device;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
+import lenet.contract.wire.Checkpoint;
 import lenet.contract.wire.TrainingEvent;
 import lenet.trainer.TrainerConfig;
+import lenet.trainer.kafka.CheckpointReader;
 import lenet.trainer.kafka.DatasetSource;
 import lenet.trainer.kafka.TrainingPublisher;
 import lenet.trainer.training.RunSpec;
@@ -31,12 +34,17 @@ public class RunService {
   private final Counter failed;
   private final Counter cancelled;
   private final AtomicLong epochsDone = new AtomicLong();
+  private final CheckpointReader checkpoints;
+  private volatile Current current;
+  private volatile int trainedEpoch;
 
   RunService(
       TrainerConfig config,
       DatasetSource datasets,
       TrainingPublisher publisher,
+      CheckpointReader checkpoints,
       MeterRegistry registry) {
+    this.checkpoints = checkpoints;
     this.config = config;
     this.datasets = datasets;
     this.publisher = publisher;
@@ -44,24 +52,49 @@ public class RunService {
     this.failed = Counter.builder("trainer.runs").tag("outcome", "failed").register(registry);
     this.cancelled = Counter.builder("trainer.runs").tag("outcome", "cancelled").register(registry);
     registry.more().counter("trainer.epochs", java.util.List.of(), epochsDone);
+    registry.gauge(
+        "trainer.epochs.waiting.for.kafka",
+        this,
+        s -> s.progress().map(Progress::waitingForKafka).orElse(0));
   }
 
   /**
    * Runs one accepted command to its end. Returns normally once the run has ended, well or badly (a
-   * COMPLETED, FAILED or CANCELLED event says how); throws {@link CancellationException} when the
-   * trainer is stopping, so the command is not acknowledged and runs again after a restart.
+   * COMPLETED, FAILED or CANCELLED event says how) and all its events and checkpoints are on Kafka;
+   * throws {@link CancellationException} when the trainer is stopping, so the command is not
+   * acknowledged and runs again after a restart.
    *
-   * @param stop asked before each epoch's checkpoint is published: CANCEL stops the run there with
-   *     a CANCELLED event, HAND_OVER without any (the epoch's checkpoint is not published either
-   *     way)
+   * @param resumeAfter the run's last published epoch when it was cut short before (the trainer
+   *     killed), null for a first start: it goes on from that epoch's checkpoint when Kafka still
+   *     holds it, else from scratch
+   * @param stop asked before each epoch's checkpoint is queued: CANCEL stops the run there with a
+   *     CANCELLED event, HAND_OVER without any (the epoch's checkpoint is not published either way)
    * @return false when the run was handed over (its command must not be acknowledged)
    */
-  boolean run(RunSpec spec, Supplier<RunQueue.Stop> stop) {
+  boolean run(RunSpec spec, TrainingEvent.Epoch resumeAfter, Supplier<RunQueue.Stop> stop) {
+    String runId = spec.runId();
+    try (RunOutbox outbox = new RunOutbox(runId, publisher, config.outboxEpochs())) {
+      current = new Current(runId, outbox);
+      return run(spec, resumeAfter, stop, outbox);
+    } finally {
+      current = null;
+    }
+  }
+
+  private boolean run(
+      RunSpec spec,
+      TrainingEvent.Epoch resumeAfter,
+      Supplier<RunQueue.Stop> stop,
+      RunOutbox outbox) {
     String runId = spec.runId();
     try {
       Device device = Training.device(config.device());
+      Training.Start from = startOf(spec, resumeAfter);
+      if (from.afterEpoch() > 0) {
+        outbox.resumedAt(resumeAfter.modelVersion());
+      }
       LOG.infof(
-          "Run %s: %d epochs, batch %d, %s lr %.2g (%s), seed %d, on %s",
+          "Run %s: %d epochs, batch %d, %s lr %.2g (%s), seed %d, on %s%s",
           runId,
           spec.epochs(),
           spec.batchSize(),
@@ -69,12 +102,17 @@ public class RunService {
           spec.learningRate(),
           spec.schedule(),
           spec.seed(),
-          device);
-      checkStop(stop, 0);
-      publisher.event(
-          TrainingEvent.started(runId, spec.epochs(), device.toString(), describe(spec)));
+          device,
+          from.afterEpoch() > 0 ? ", resumed after epoch " + from.afterEpoch() : "");
+      checkStop(stop, from.afterEpoch());
+      outbox.event(
+          TrainingEvent.resumed(
+              runId,
+              spec.epochs(),
+              device.toString(),
+              describe(spec),
+              from.afterEpoch() > 0 ? from.afterEpoch() : null));
       TrainingData data = datasets.load(config.datasetWait());
-      long[] lastVersion = {0};
       long t0 = System.nanoTime();
       Training.Result result =
           Training.run(
@@ -83,16 +121,20 @@ public class RunService {
               device,
               (epoch, m, test, parameters) -> {
                 checkStop(stop, epoch - 1);
-                long v =
-                    publisher.checkpoint(spec.runId(), epoch, spec.epochs(), m, test, parameters);
-                lastVersion[0] = v;
-                publisher.event(TrainingEvent.epoch(spec.runId(), epoch, spec.epochs(), m, v));
+                try {
+                  outbox.epoch(epoch, spec.epochs(), m, test, parameters);
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                  throw new IllegalStateException("run " + runId + " stopped with the trainer");
+                }
                 epochsDone.incrementAndGet();
+                trainedEpoch = epoch;
                 double elapsed = (System.nanoTime() - t0) / 1e9;
+                int done = epoch - from.afterEpoch();
                 LOG.infof(
                     "Run %s epoch %d/%d: loss %.4f acc %.4f, dev loss %.4f acc %.4f, %.1f s (%.0f img/s),"
-                        + " model v%d, about %.0f s left",
-                    spec.runId(),
+                        + " about %.0f s left%s",
+                    runId,
                     epoch,
                     spec.epochs(),
                     m.loss(),
@@ -101,22 +143,28 @@ public class RunService {
                     m.devAccuracy(),
                     m.seconds(),
                     m.imagesPerSecond(),
-                    v,
-                    elapsed / epoch * (spec.epochs() - epoch));
-              });
-      publisher.event(
-          TrainingEvent.completed(
-              runId,
-              spec.epochs(),
-              result.test().loss(),
-              result.test().accuracy(),
-              lastVersion[0],
-              result.seconds()));
+                    elapsed / done * (spec.epochs() - epoch),
+                    outbox.waiting() > 0
+                        ? ", " + outbox.waiting() + " epoch(s) wait for Kafka"
+                        : "");
+              },
+              from);
+      outbox.end(
+          version ->
+              TrainingEvent.completed(
+                  runId,
+                  spec.epochs(),
+                  result.test().loss(),
+                  result.test().accuracy(),
+                  version,
+                  result.seconds()));
+      outbox.flush();
       completed.increment();
       LOG.infof(
-          "Run %s completed: test accuracy %.4f, loss %.4f, model v%d, %.0f s",
-          runId, result.test().accuracy(), result.test().loss(), lastVersion[0], result.seconds());
+          "Run %s completed: test accuracy %.4f, loss %.4f, %.0f s",
+          runId, result.test().accuracy(), result.test().loss(), result.seconds());
     } catch (RunHandedOver e) {
+      flush(outbox);
       LOG.infof(
           "Run %s handed over after %d epochs: another trainer has its command now",
           runId, e.epochsDone);
@@ -124,22 +172,65 @@ public class RunService {
     } catch (RunCancelled e) {
       cancelled.increment();
       LOG.infof("Run %s cancelled after %d epochs", runId, e.epochsDone);
-      publisher.event(
+      outbox.event(
           TrainingEvent.cancelled(
               runId,
               e.epochsDone,
               "cancelled after " + e.epochsDone + " of " + spec.epochs() + " epochs"));
-    } catch (RuntimeException e) {
-      if (Thread.currentThread().isInterrupted()) {
+      flush(outbox);
+    } catch (RuntimeException | InterruptedException e) {
+      if (e instanceof InterruptedException || Thread.currentThread().isInterrupted()) {
         LOG.warnf("Run %s stopped with the trainer; its command will run again on restart", runId);
         throw new CancellationException("trainer stopping");
       }
       failed.increment();
       LOG.errorf(e, "Run %s failed: %s", runId, e.getMessage());
-      publisher.event(TrainingEvent.failed(runId, String.valueOf(e.getMessage())));
+      outbox.event(TrainingEvent.failed(runId, String.valueOf(e.getMessage())));
+      flush(outbox);
     }
     return true;
   }
+
+  /**
+   * Where a run starts: after its last published epoch, from that checkpoint, when it was cut short
+   * and Kafka still holds the checkpoint; else from scratch.
+   */
+  private Training.Start startOf(RunSpec spec, TrainingEvent.Epoch resumeAfter) {
+    if (resumeAfter == null) {
+      return Training.Start.FRESH;
+    }
+    Optional<Checkpoint> checkpoint = checkpoints.find(resumeAfter.modelVersion());
+    if (checkpoint.isEmpty()
+        || !spec.runId().equals(checkpoint.get().header().runId())
+        || !Integer.valueOf(resumeAfter.epoch()).equals(checkpoint.get().header().epoch())) {
+      LOG.warnf(
+          "Run %s: checkpoint v%d of its epoch %d is no longer on Kafka; starting from scratch",
+          spec.runId(), resumeAfter.modelVersion(), resumeAfter.epoch());
+      return Training.Start.FRESH;
+    }
+    return new Training.Start(resumeAfter.epoch(), checkpoint.get().parameters());
+  }
+
+  private static void flush(RunOutbox outbox) {
+    try {
+      outbox.flush();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CancellationException("trainer stopping");
+    }
+  }
+
+  /** The run this trainer trains now: its newest trained epoch and how many wait for Kafka. */
+  public record Progress(String runId, int trainedEpoch, int waitingForKafka) {}
+
+  public Optional<Progress> progress() {
+    Current c = current;
+    return c == null
+        ? Optional.empty()
+        : Optional.of(new Progress(c.runId(), trainedEpoch, c.outbox().waiting()));
+  }
+
+  private record Current(String runId, RunOutbox outbox) {}
 
   private static void checkStop(Supplier<RunQueue.Stop> stop, int epochsDone) {
     switch (stop.get()) {

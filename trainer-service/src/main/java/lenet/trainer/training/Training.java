@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
@@ -47,6 +48,16 @@ public final class Training {
 
   public record Result(List<EpochMetrics> history, Evaluation test, double seconds) {}
 
+  /**
+   * Where a run starts: from scratch ({@link #FRESH}), or after epoch {@code afterEpoch} from that
+   * epoch's parameters (a run resumed from its last checkpoint). The shuffle of each epoch and the
+   * learning-rate schedule are those of the uninterrupted run; the optimizer's own state (Adam's
+   * moments) starts afresh, as checkpoints hold the model, not the optimizer.
+   */
+  public record Start(int afterEpoch, byte[] parameters) {
+    public static final Start FRESH = new Start(0, null);
+  }
+
   private static final int EVAL_BATCH = 1000;
 
   private Training() {}
@@ -72,20 +83,32 @@ public final class Training {
   }
 
   public static Result run(RunSpec spec, TrainingData data, Device device, Listener listener) {
+    return run(spec, data, device, listener, Start.FRESH);
+  }
+
+  /** Trains epochs {@code from.afterEpoch() + 1} to {@code spec.epochs()}. */
+  public static Result run(
+      RunSpec spec, TrainingData data, Device device, Listener listener, Start from) {
     long start = System.nanoTime();
     Engine.getEngine("PyTorch").setRandomSeed((int) spec.seed());
     int steps = (data.train().count() + spec.batchSize() - 1) / spec.batchSize();
     DefaultTrainingConfig config =
         new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
-            .optOptimizer(optimizer(spec, steps))
+            .optOptimizer(optimizer(spec, steps, from.afterEpoch() * steps))
             .optDevices(new Device[] {device});
     List<EpochMetrics> history = new ArrayList<>();
     try (Model model = Model.newInstance(LeNet5.MODEL_NAME, device, "PyTorch")) {
-      model.setBlock(LeNet5.newBlock());
+      Block block = LeNet5.newBlock();
+      model.setBlock(block);
+      if (from.parameters() != null) {
+        // Loaded before the trainer initializes the block: initialization keeps parameters that
+        // have values and attaches their gradients.
+        ModelIO.loadParameters(block, model.getNDManager(), from.parameters());
+      }
       try (Trainer trainer = model.newTrainer(config)) {
         trainer.initialize(LeNet5.INPUT_SHAPE);
         Evaluation test = null;
-        for (int epoch = 1; epoch <= spec.epochs(); epoch++) {
+        for (int epoch = from.afterEpoch() + 1; epoch <= spec.epochs(); epoch++) {
           if (Thread.currentThread().isInterrupted()) {
             throw new IllegalStateException(
                 "run " + spec.runId() + " was interrupted at epoch " + epoch);
@@ -108,14 +131,21 @@ public final class Training {
           history.add(m);
           listener.onEpoch(epoch, m, test, ModelIO.parameters(model.getBlock()));
         }
+        if (test == null) {
+          // Resumed after its last epoch (only the run's end was missing): measure it.
+          test = evaluate(trainer, data.test());
+        }
         return new Result(List.copyOf(history), test, (System.nanoTime() - start) / 1e9);
       }
     }
   }
 
-  private static Optimizer optimizer(RunSpec spec, int stepsPerEpoch) {
+  /**
+   * @param stepsDone the steps of the epochs before this start: the schedule goes on from there
+   */
+  private static Optimizer optimizer(RunSpec spec, int stepsPerEpoch, int stepsDone) {
     float lr = (float) spec.learningRate();
-    Tracker tracker =
+    Tracker schedule =
         switch (spec.schedule()) {
           case "constant" -> Tracker.fixed(lr);
           case "cosine" ->
@@ -126,6 +156,8 @@ public final class Training {
                   .build();
           default -> throw new IllegalArgumentException("unknown schedule " + spec.schedule());
         };
+    Tracker tracker =
+        stepsDone == 0 ? schedule : update -> schedule.getNewValue(update + stepsDone);
     return switch (spec.optimizer()) {
       case "adam" -> Optimizer.adam().optLearningRateTracker(tracker).build();
       case "sgd" -> Optimizer.sgd().setLearningRateTracker(tracker).optMomentum(0.9f).build();

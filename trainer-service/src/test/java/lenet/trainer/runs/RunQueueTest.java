@@ -35,8 +35,8 @@ class RunQueueTest {
   void aHandOverDropsTheWaitingAndLetsTheRunningOnesCommandQueueAgain() throws Exception {
     RunQueue q = new RunQueue();
     AtomicInteger acks = new AtomicInteger();
-    q.submit(new RunQueue.Item(spec("a"), acks::incrementAndGet), p -> {});
-    q.submit(new RunQueue.Item(spec("b"), acks::incrementAndGet), p -> {});
+    q.submit(new RunQueue.Item(spec("a"), null, acks::incrementAndGet), p -> {});
+    q.submit(new RunQueue.Item(spec("b"), null, acks::incrementAndGet), p -> {});
     RunQueue.Item a = q.take();
     assertThat(q.handOver()).containsExactly("b", "a");
     assertThat(q.waitingIds()).isEmpty();
@@ -49,7 +49,7 @@ class RunQueueTest {
   }
 
   private static RunQueue.Item item(String runId) {
-    return new RunQueue.Item(spec(runId), () -> {});
+    return new RunQueue.Item(spec(runId), null, () -> {});
   }
 
   private static RunSpec spec(String runId) {

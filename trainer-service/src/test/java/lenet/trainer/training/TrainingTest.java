@@ -1,6 +1,7 @@
 package lenet.trainer.training;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.Device;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -147,5 +148,38 @@ class TrainingTest {
     }
     assertThat(test2[0]).isEqualTo(test[0]);
     assertThat(again.get(2)).isEqualTo(params.get(2));
+
+    // Resumed from the checkpoint of its last epoch (only its end was missing): nothing trains,
+    // and the test split scores the stored model exactly as the run's own end did.
+    RunSpec spec = new RunSpec("t", 3, 32, 0.001, "adam", 7, "cosine", Augmentation.NONE);
+    List<Integer> trained = new ArrayList<>();
+    Training.Result end =
+        Training.run(
+            spec,
+            data,
+            Device.cpu(),
+            (epoch, m, t, p) -> trained.add(epoch),
+            new Training.Start(3, params.get(2)));
+    assertThat(trained).isEmpty();
+    assertThat(end.test().accuracy()).isCloseTo(test[0].accuracy(), within(1e-9));
+    assertThat(end.test().loss()).isCloseTo(test[0].loss(), within(1e-6));
+
+    // Resumed after epoch 1: epochs 2 and 3 train on from the stored model, not from scratch.
+    List<EpochMetrics> resumed = new ArrayList<>();
+    Training.run(
+        spec,
+        data,
+        Device.cpu(),
+        (epoch, m, t, p) -> {
+          trained.add(epoch);
+          resumed.add(m);
+        },
+        new Training.Start(1, params.get(0)));
+    assertThat(trained).containsExactly(2, 3);
+    assertThat(resumed.get(0).loss())
+        .as("epoch 2 resumed goes on from epoch 1's model")
+        .isLessThan(first.get(0).loss() * 0.7)
+        .isCloseTo(first.get(1).loss(), within(first.get(1).loss() * 0.5));
+    assertThat(resumed.get(1).devAccuracy()).isGreaterThan(0.9);
   }
 }

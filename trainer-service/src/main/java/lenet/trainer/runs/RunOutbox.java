@@ -1,0 +1,173 @@
+package lenet.trainer.runs;
+
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongFunction;
+import java.util.function.LongSupplier;
+import lenet.contract.wire.TrainingEvent;
+import lenet.contract.wire.TrainingEvent.EpochMetrics;
+import lenet.trainer.kafka.TrainingPublisher;
+import lenet.trainer.training.Training.Evaluation;
+import org.jboss.logging.Logger;
+
+/**
+ * One run's publications (its STARTED, each epoch's checkpoint and EPOCH event, its end), written
+ * to Kafka in order by a thread of their own, so that training never waits for the broker. While
+ * the broker is away the run trains on and its trained epochs wait here, at most {@code capacity}
+ * of them (each holds its parameters, about 250 KB); when that many wait, training pauses until the
+ * broker takes one. Each publication is retried with backoff until the broker acknowledges it,
+ * however long the outage; nothing is dropped and nothing overtakes. A publication that was retried
+ * after a send whose outcome was unknown may be stored twice (a checkpoint under the same key, or a
+ * repeated event that the projections take as the same).
+ */
+final class RunOutbox implements AutoCloseable {
+
+  private static final Logger LOG = Logger.getLogger(RunOutbox.class);
+  private static final Duration FIRST_BACKOFF = Duration.ofSeconds(1);
+  private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+
+  private final String runId;
+  private final TrainingPublisher publisher;
+  private final int capacity;
+  private final Semaphore room;
+  private final AtomicInteger waiting = new AtomicInteger();
+  private final ExecutorService writer;
+  private volatile long lastVersion;
+
+  RunOutbox(String runId, TrainingPublisher publisher, int capacity) {
+    this.runId = runId;
+    this.publisher = publisher;
+    this.capacity = capacity;
+    this.room = new Semaphore(capacity);
+    this.writer =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "training-publish");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /** The run goes on from checkpoint {@code version}: the last published one until the next. */
+  void resumedAt(long version) {
+    lastVersion = version;
+  }
+
+  /** Publishes {@code event} after everything before it. */
+  void event(TrainingEvent event) {
+    submit(() -> retry(event.type() + " event", () -> publisher.event(event)));
+  }
+
+  /** Publishes the run's end, built with the version of its last published checkpoint. */
+  void end(LongFunction<TrainingEvent> withLastVersion) {
+    submit(
+        () -> {
+          TrainingEvent event = withLastVersion.apply(lastVersion);
+          retry(event.type() + " event", () -> publisher.event(event));
+        });
+  }
+
+  /**
+   * Queues an epoch's checkpoint (a new version) and its EPOCH event; waits while {@code capacity}
+   * trained epochs are waiting already.
+   *
+   * @throws InterruptedException when the trainer stops while waiting
+   */
+  void epoch(int epoch, int epochs, EpochMetrics m, Evaluation test, byte[] parameters)
+      throws InterruptedException {
+    if (!room.tryAcquire()) {
+      LOG.warnf(
+          "Run %s: %d trained epochs wait for Kafka (trainer.outbox-epochs); training waits until"
+              + " the broker takes them",
+          runId, capacity);
+      room.acquire();
+    }
+    waiting.incrementAndGet();
+    submit(
+        () -> {
+          try {
+            long v = retry("version claim", () -> publisher.claimVersion(runId, epoch));
+            retry(
+                "checkpoint v" + v,
+                () -> publisher.sendCheckpoint(v, runId, epoch, epochs, m, test, parameters));
+            lastVersion = v;
+            retry(
+                "EPOCH " + epoch + " event",
+                () -> publisher.event(TrainingEvent.epoch(runId, epoch, epochs, m, v)));
+          } finally {
+            waiting.decrementAndGet();
+            room.release();
+          }
+        });
+  }
+
+  /** Trained epochs whose checkpoint or event is not acknowledged yet. */
+  int waiting() {
+    return waiting.get();
+  }
+
+  /**
+   * Waits until everything queued so far is published.
+   *
+   * @throws InterruptedException when the trainer stops while waiting
+   */
+  void flush() throws InterruptedException {
+    Future<?> done = writer.submit(() -> {});
+    try {
+      done.get();
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("run " + runId + " could not publish", e.getCause());
+    }
+  }
+
+  /** Stops the writer; what was not published yet is dropped (the trainer is stopping). */
+  @Override
+  public void close() {
+    writer.shutdownNow();
+  }
+
+  private void submit(Runnable publication) {
+    writer.execute(publication);
+  }
+
+  private void retry(String what, Runnable send) {
+    retry(
+        what,
+        () -> {
+          send.run();
+          return 0L;
+        });
+  }
+
+  /** Runs {@code send} until it succeeds, backing off between tries; gives up only when stopped. */
+  private long retry(String what, LongSupplier send) {
+    Duration backoff = FIRST_BACKOFF;
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return send.getAsLong();
+      } catch (RuntimeException e) {
+        if (Thread.currentThread().isInterrupted()) {
+          throw e;
+        }
+        LOG.warnf(
+            "Run %s: %s not stored (attempt %d: %s); trying again in %d s, training goes on",
+            runId, what, attempt, e.getMessage(), backoff.toSeconds());
+        try {
+          Thread.sleep(backoff.toMillis());
+        } catch (InterruptedException stop) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+        backoff =
+            backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0
+                ? MAX_BACKOFF
+                : backoff.multipliedBy(2);
+      }
+    }
+  }
+}

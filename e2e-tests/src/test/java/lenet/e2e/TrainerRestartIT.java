@@ -13,9 +13,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The trainer killed (kill -9) during a run, three times: the command comes back after each
- * restart, runs again, and after the third cut it ends FAILED instead of starting a fourth time;
- * the command queued behind it then runs, once.
+ * The trainer killed (kill -9) during a run: the command comes back after the restart and the run
+ * resumes from its last checkpoint on Kafka; cut three times, it ends FAILED instead of starting a
+ * fourth time, and the command queued behind it then runs, once.
  */
 class TrainerRestartIT {
 
@@ -61,6 +61,47 @@ class TrainerRestartIT {
     assertThat(lastType(cut)).isEqualTo(TrainingEvent.Type.FAILED);
     assertThat(count(next, TrainingEvent.Type.STARTED)).as("the next run ran once").isEqualTo(1);
     assertThat(count(next, TrainingEvent.Type.COMPLETED)).isEqualTo(1);
+  }
+
+  @Test
+  void aRunKilledAfterSomeEpochsResumesFromItsLastCheckpoint() throws Exception {
+    String runId = "resume-" + Long.toString(System.nanoTime(), 36);
+    int epochs = 6;
+    services.send(
+        Topic.TRAINING_COMMANDS,
+        runId,
+        "{\"runId\": \"" + runId + "\", \"epochs\": " + epochs + "}");
+    await("two epochs published")
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> count(runId, TrainingEvent.Type.EPOCH) >= 2);
+    services.kill("restart-trainer");
+    long published = count(runId, TrainingEvent.Type.EPOCH);
+    services.startTrainer("restart-trainer", trainerPort);
+    await("the run completes after the restart")
+        .atMost(Duration.ofMinutes(3))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(() -> services.completed(runId) != null);
+
+    List<TrainingEvent.Started> starts =
+        events(runId).stream()
+            .filter(TrainingEvent.Started.class::isInstance)
+            .map(TrainingEvent.Started.class::cast)
+            .toList();
+    assertThat(starts).hasSize(2);
+    assertThat(starts.get(0).resumedFrom()).isNull();
+    assertThat(starts.get(1).resumedFrom())
+        .as("resumed after the last epoch published before the kill")
+        .isEqualTo((int) published);
+    List<Integer> epochNumbers =
+        events(runId).stream()
+            .filter(TrainingEvent.Epoch.class::isInstance)
+            .map(e -> ((TrainingEvent.Epoch) e).epoch())
+            .toList();
+    assertThat(epochNumbers)
+        .as("each epoch trained and published once, in order, across the kill")
+        .containsExactly(1, 2, 3, 4, 5, 6);
+    assertThat(count(runId, TrainingEvent.Type.COMPLETED)).isEqualTo(1);
   }
 
   private static List<TrainingEvent> events(String runId) {

@@ -23,6 +23,7 @@ import lenet.contract.topics.KafkaClients;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.Checkpoint;
+import lenet.contract.wire.ModelControl;
 import lenet.contract.wire.TrainingEvent;
 import lenet.kafka.SharedKafka;
 import lenet.kafka.SharedKafkaResource;
@@ -244,6 +245,9 @@ class TrainerServiceTest {
     // Cancel of a queued run (over HTTP): it never starts. Cancel of the running one (a command):
     // it stops within an epoch, and the next in the queue runs.
     given().delete("/api/runs/" + second).then().statusCode(202);
+    await("an epoch of " + running + " (so it has a checkpoint to mark)")
+        .atMost(Duration.ofMinutes(1))
+        .until(() -> types(running).contains(TrainingEvent.Type.EPOCH));
     send(running, "{\"cancel\": \"" + running + "\"}");
     await("the running run is cancelled")
         .atMost(Duration.ofMinutes(1))
@@ -261,9 +265,24 @@ class TrainerServiceTest {
             TrainingEvent.Type.EPOCH,
             TrainingEvent.Type.COMPLETED);
     int cancelledAfter = event(running, TrainingEvent.Cancelled.class).epoch();
-    assertThat(checkpoints().stream().filter(c -> running.equals(c.header().runId())))
+    List<Long> cancelledVersions =
+        checkpoints().stream()
+            .filter(c -> running.equals(c.header().runId()))
+            .map(c -> c.header().modelVersion())
+            .toList();
+    assertThat(cancelledVersions)
         .as("no checkpoint of the epoch the cancel cut")
         .hasSize(cancelledAfter);
+    List<ModelControl> marks =
+        readAll(TOPICS.name(Topic.MODEL_CONTROL)).stream()
+            .map(r -> ModelControl.decode(r.value()))
+            .filter(c -> c.reason() != null && c.reason().startsWith("run " + running + " "))
+            .toList();
+    assertThat(marks)
+        .as("the cancelled run's checkpoints are marked never to be promoted")
+        .allMatch(c -> c.type() == ModelControl.Type.REJECT)
+        .extracting(ModelControl::version)
+        .containsExactlyInAnyOrderElementsOf(cancelledVersions);
     await()
         .atMost(Duration.ofSeconds(10))
         .untilAsserted(

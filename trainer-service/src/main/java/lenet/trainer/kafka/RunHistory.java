@@ -28,8 +28,10 @@ public class RunHistory {
    * @param ended the event that ended the run, if any
    * @param lastEpoch the newest epoch the run has published (its EPOCH event, after its
    *     checkpoint), or null: where a run cut short resumes
+   * @param versions every model version its EPOCH events name, oldest first
    */
-  public record Summary(int starts, TrainingEvent.Type ended, TrainingEvent.Epoch lastEpoch) {}
+  public record Summary(
+      int starts, TrainingEvent.Type ended, TrainingEvent.Epoch lastEpoch, List<Long> versions) {}
 
   private static final Duration POLL = Duration.ofMillis(200);
 
@@ -47,6 +49,7 @@ public class RunHistory {
     int starts = 0;
     TrainingEvent.Type ended = null;
     TrainingEvent.Epoch last = null;
+    List<Long> versions = new java.util.ArrayList<>();
     try (KafkaConsumer<String, byte[]> consumer = KafkaClients.reader(bootstrap)) {
       consumer.assign(List.of(tp));
       consumer.seekToBeginning(List.of(tp));
@@ -70,13 +73,16 @@ public class RunHistory {
                 last = null;
               }
             }
-            case EPOCH -> last = (TrainingEvent.Epoch) event;
+            case EPOCH -> {
+              last = (TrainingEvent.Epoch) event;
+              versions.add(last.modelVersion());
+            }
             case COMPLETED, FAILED, CANCELLED -> ended = event.type();
             case QUEUED -> {}
           }
         }
       }
     }
-    return new Summary(ended == null ? starts : 0, ended, last);
+    return new Summary(ended == null ? starts : 0, ended, last, List.copyOf(versions));
   }
 }

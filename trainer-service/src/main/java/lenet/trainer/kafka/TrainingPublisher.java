@@ -6,6 +6,7 @@ import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import lenet.contract.model.LeNet5;
 import lenet.contract.topics.KafkaClients;
@@ -13,6 +14,7 @@ import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.CancelCommand;
 import lenet.contract.wire.Checkpoint;
+import lenet.contract.wire.ModelControl;
 import lenet.contract.wire.TrainingCommand;
 import lenet.contract.wire.TrainingEvent;
 import lenet.contract.wire.TrainingEvent.EpochMetrics;
@@ -111,14 +113,28 @@ public class TrainingPublisher {
         ("{\"runId\":\"" + runId + "\",\"epoch\":" + epoch + "}")
             .getBytes(java.nio.charset.StandardCharsets.UTF_8);
     return KafkaClients.acknowledged(
-                claims(),
+                durable(),
                 new ProducerRecord<>(topic, Checkpoint.claimKey(LeNet5.MODEL_NAME), claim),
                 CLAIM_TIMEOUT)
             .offset()
         + 1;
   }
 
-  private synchronized KafkaProducer<String, byte[]> claims() {
+  /**
+   * Marks the checkpoints of a run that will never complete (cancelled) on {@code model.control}
+   * with a REJECT verdict each, so that no gate promotes them and the model pages say why.
+   */
+  public void neverPromote(List<Long> versions, String by, String reason) {
+    String topic = topics.name(Topic.MODEL_CONTROL);
+    for (long v : versions) {
+      ModelControl reject =
+          ModelControl.verdict(false, LeNet5.MODEL_NAME, v, null, null, by, reason);
+      KafkaClients.acknowledged(
+          durable(), new ProducerRecord<>(topic, reject.key(), reject.encode()), CLAIM_TIMEOUT);
+    }
+  }
+
+  private synchronized KafkaProducer<String, byte[]> durable() {
     if (claimProducer == null) {
       claimProducer =
           KafkaClients.durableWriter(

@@ -13,6 +13,7 @@ import lenet.contract.wire.TrainingEvent;
 import lenet.trainer.TrainerConfig;
 import lenet.trainer.kafka.CheckpointReader;
 import lenet.trainer.kafka.DatasetSource;
+import lenet.trainer.kafka.RunHistory;
 import lenet.trainer.kafka.TrainingPublisher;
 import lenet.trainer.training.RunSpec;
 import lenet.trainer.training.Training;
@@ -35,6 +36,7 @@ public class RunService {
   private final Counter cancelled;
   private final AtomicLong epochsDone = new AtomicLong();
   private final CheckpointReader checkpoints;
+  private final RunHistory history;
   private volatile Current current;
   private volatile int trainedEpoch;
 
@@ -43,8 +45,10 @@ public class RunService {
       DatasetSource datasets,
       TrainingPublisher publisher,
       CheckpointReader checkpoints,
+      RunHistory history,
       MeterRegistry registry) {
     this.checkpoints = checkpoints;
+    this.history = history;
     this.config = config;
     this.datasets = datasets;
     this.publisher = publisher;
@@ -144,8 +148,8 @@ public class RunService {
                     m.seconds(),
                     m.imagesPerSecond(),
                     elapsed / done * (spec.epochs() - epoch),
-                    outbox.waiting() > 0
-                        ? ", " + outbox.waiting() + " epoch(s) wait for Kafka"
+                    outbox.waiting() > 1
+                        ? ", " + outbox.waiting() + " epochs not yet on Kafka"
                         : "");
               },
               from);
@@ -172,11 +176,13 @@ public class RunService {
     } catch (RunCancelled e) {
       cancelled.increment();
       LOG.infof("Run %s cancelled after %d epochs", runId, e.epochsDone);
-      outbox.event(
-          TrainingEvent.cancelled(
-              runId,
-              e.epochsDone,
-              "cancelled after " + e.epochsDone + " of " + spec.epochs() + " epochs"));
+      String reason = "cancelled after " + e.epochsDone + " of " + spec.epochs() + " epochs";
+      flush(outbox);
+      // Its checkpoints are marked before the CANCELLED event, so whoever sees the event sees them
+      // marked too.
+      publisher.neverPromote(
+          history.of(runId).versions(), "trainer", "run " + runId + " " + reason);
+      outbox.event(TrainingEvent.cancelled(runId, e.epochsDone, reason));
       flush(outbox);
     } catch (RuntimeException | InterruptedException e) {
       if (e instanceof InterruptedException || Thread.currentThread().isInterrupted()) {

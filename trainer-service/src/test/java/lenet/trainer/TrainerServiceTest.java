@@ -291,6 +291,37 @@ class TrainerServiceTest {
   }
 
   @Test
+  void fiveCommandsBehindARunAreQueuedAtPositionsOneToFiveAndRunInOrder() throws Exception {
+    String tag = Long.toString(System.nanoTime(), 36);
+    String blocker = "block-" + tag;
+    send(blocker, "{\"runId\": \"" + blocker + "\", \"epochs\": 40}");
+    await("run " + blocker + " starts")
+        .atMost(Duration.ofMinutes(1))
+        .until(() -> types(blocker).contains(TrainingEvent.Type.STARTED));
+    List<String> ids = new ArrayList<>();
+    for (int i = 1; i <= 5; i++) {
+      String id = "five-" + i + "-" + tag;
+      ids.add(id);
+      send(id, "{\"runId\": \"" + id + "\", \"epochs\": 1}");
+    }
+    await("five QUEUED events")
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> ids.stream().allMatch(id -> types(id).contains(TrainingEvent.Type.QUEUED)));
+    assertThat(ids.stream().map(id -> event(id, TrainingEvent.Queued.class).position()))
+        .containsExactly(1, 2, 3, 4, 5);
+    send(blocker, "{\"cancel\": \"" + blocker + "\"}");
+    await("the five runs complete")
+        .atMost(Duration.ofMinutes(3))
+        .until(() -> ids.stream().allMatch(id -> types(id).contains(TrainingEvent.Type.COMPLETED)));
+    List<String> startOrder =
+        events().stream()
+            .filter(e -> e instanceof TrainingEvent.Started && ids.contains(e.runId()))
+            .map(TrainingEvent::runId)
+            .toList();
+    assertThat(startOrder).as("one start each, in the order sent").isEqualTo(ids);
+  }
+
+  @Test
   void aRunThatEndedNeverRunsAgainAndOneCutShortTooOftenIsGivenUp() throws Exception {
     String tag = Long.toString(System.nanoTime(), 36);
     // As if the trainer had died after the run's end but before its command was committed...

@@ -75,12 +75,14 @@ function renderRuns() {
   document.querySelector('#runs tbody').innerHTML = runs.map((r) => {
     const took = r.finishedAt ? `${((r.finishedAt - r.startedAt) / 1000).toFixed(0)} s` : '';
     const detail = r.state === 'FAILED' || r.state === 'CANCELLED' ? r.message : r.settings;
+    const waiting = (x) => x.epochsWaitingForKafka > 1
+      ? ` <span title="trained here, published when Kafka takes them">(trained ${x.trainedEpoch}, ${x.epochsWaitingForKafka} waiting for Kafka)</span>` : '';
     const place = r.state === 'QUEUED' && r.position ? ` #${r.position}` : '';
     const cancel = r.state === 'QUEUED' || r.state === 'RUNNING'
       ? `<button type="button" class="secondary" data-cancel="${escape(r.runId)}">Cancel</button>` : '';
     return `<tr class="clickable${shown && shown.runId === r.runId ? ' current' : ''}" data-run="${escape(r.runId)}">
       <td>${escape(r.runId)}</td><td><span class="badge ${stateClass(r.state)}">${r.state}${place}</span></td>
-      <td>${r.epochsDone}${r.epochs ? ' / ' + r.epochs : ''}</td><td>${pct(r.last && r.last.devAccuracy)}</td>
+      <td>${r.epochsDone}${r.epochs ? ' / ' + r.epochs : ''}${waiting(r)}</td><td>${pct(r.last && r.last.devAccuracy)}</td>
       <td>${pct(r.testAccuracy)}</td><td>${r.modelVersion != null ? 'v' + r.modelVersion : ''}</td>
       <td>${time(r.startedAt)}</td><td>${took}</td><td class="text small">${escape(detail)}</td><td>${cancel}</td></tr>`;
   }).join('');

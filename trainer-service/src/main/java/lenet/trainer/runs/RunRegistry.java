@@ -50,23 +50,6 @@ public class RunRegistry {
       String message,
       Integer position) {
 
-    Run withEpochs(int n) {
-      return new Run(
-          runId,
-          state,
-          n,
-          device,
-          settings,
-          startedAt,
-          finishedAt,
-          history,
-          testLoss,
-          testAccuracy,
-          modelVersion,
-          message,
-          position);
-    }
-
     Run with(
         String state,
         Long finishedAt,
@@ -129,7 +112,7 @@ public class RunRegistry {
    * is created.
    */
   private static Run next(Run run, TrainingEvent e) {
-    Run r = run == null ? begun(e, "RUNNING", null, null, null, null) : run;
+    Run r = run == null ? begun(e, "RUNNING", epochsOf(e), null, null, null) : run;
     return switch (e.type()) {
       case QUEUED -> {
         TrainingEvent.Queued q = (TrainingEvent.Queued) e;
@@ -165,8 +148,7 @@ public class RunRegistry {
                 ep.seconds(),
                 ep.imagesPerSecond(),
                 ep.modelVersion()));
-        Run seen = r.epochs() == null ? r.withEpochs(ep.epochs()) : r;
-        yield seen.with("RUNNING", null, List.copyOf(rows), null, null, ep.modelVersion(), null);
+        yield r.with("RUNNING", null, List.copyOf(rows), null, null, ep.modelVersion(), null);
       }
       case COMPLETED -> {
         TrainingEvent.Completed c = (TrainingEvent.Completed) e;
@@ -197,6 +179,17 @@ public class RunRegistry {
               null,
               r.modelVersion(),
               ((TrainingEvent.Cancelled) e).message());
+    };
+  }
+
+  /** The run's epoch count, where the event says it. */
+  private static Integer epochsOf(TrainingEvent e) {
+    return switch (e.type()) {
+      case QUEUED -> ((TrainingEvent.Queued) e).epochs();
+      case STARTED -> ((TrainingEvent.Started) e).epochs();
+      case EPOCH -> ((TrainingEvent.Epoch) e).epochs();
+      case COMPLETED -> ((TrainingEvent.Completed) e).epochs();
+      case FAILED, CANCELLED -> null;
     };
   }
 

@@ -185,6 +185,57 @@ class KafkaScoringTest {
         .contains("inference_model_serving_version");
   }
 
+  @Test
+  void anEventWithNeitherIdNorKeyIsAnsweredUnderItsPlaceOnTheTopic() throws Exception {
+    TestModels.ensureServing(models);
+    RecordMetadata at;
+    try (KafkaProducer<byte[], byte[]> producer = TestModels.producer()) {
+      at =
+          producer
+              .send(
+                  new ProducerRecord<>(
+                      Topic.DIGITS_IMAGES.defaultName(),
+                      null,
+                      TestModels.pixelsJson(null, 3).getBytes(StandardCharsets.UTF_8)))
+              .get(30, TimeUnit.SECONDS);
+    }
+    String id = at.topic() + "-" + at.partition() + "-" + at.offset();
+    var predictions =
+        TestModels.readUntil(
+            Topic.DIGITS_PREDICTIONS.defaultName(),
+            id::equals,
+            m -> m.containsKey(id),
+            Duration.ofSeconds(60));
+    assertThat(predictions.get(id)).as("deterministic id " + id).hasSize(1);
+    assertThat(Prediction.decode(predictions.get(id).get(0).value()).id()).isEqualTo(id);
+  }
+
+  @Test
+  void kafkaIsItsOwnHealthGroupNotAReasonToBeUnready() {
+    TestModels.ensureServing(models);
+    String ready = given().get("/q/health/ready").then().statusCode(200).extract().asString();
+    assertThat(ready).contains("lenet5-model").doesNotContain("Kafka connection");
+    await("the kafka group reports the broker and the workers")
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(
+            () ->
+                given()
+                    .get("/q/health/group/kafka")
+                    .then()
+                    .statusCode(200)
+                    .body("checks[0].name", org.hamcrest.Matchers.equalTo("kafka"))
+                    .body("checks[0].data.delivery", org.hamcrest.Matchers.equalTo("EXACTLY_ONCE"))
+                    .body("checks[0].data.workersAlive", org.hamcrest.Matchers.equalTo(2)));
+    given()
+        .get("/q/health/live")
+        .then()
+        .statusCode(200)
+        .body(org.hamcrest.Matchers.containsString("kafka-scoring-workers"));
+    assertThat(given().get("/q/metrics").then().extract().asString())
+        .contains("inference_kafka_up 1.0")
+        .contains("inference_kafka_batches_total{outcome=\"written\"}");
+  }
+
   private static long lag(Admin admin) throws Exception {
     Map<TopicPartition, OffsetAndMetadata> committed =
         admin

@@ -395,6 +395,9 @@ public final class TestModels {
                 SharedKafka.bootstrapServers(),
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
                 false,
+                // What a reader of scoring's outputs should see: committed transactions only.
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                "read_committed",
                 ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
                 2 * Topic.LARGE_RECORD),
             new ByteArrayDeserializer(),

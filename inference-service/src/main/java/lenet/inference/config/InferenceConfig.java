@@ -28,6 +28,9 @@ public interface InferenceConfig {
   /** Shadow scoring of a candidate that passed its gate, on live traffic, before promotion. */
   Shadow shadow();
 
+  /** Scoring of {@code digits.images} from Kafka. */
+  KafkaScoring kafka();
+
   /** Names this replica in the control history ({@code by}); default {@code <hostname>/<pid>}. */
   Optional<String> replicaId();
 
@@ -167,6 +170,67 @@ public interface InferenceConfig {
      */
     @WithDefault("0")
     double minAgreement();
+  }
+
+  /** How each image event's output is delivered. */
+  enum Delivery {
+    /**
+     * Each batch's predictions, dead letters and consumed offsets in one Kafka transaction: a
+     * {@code read_committed} reader sees exactly one output per event, through crashes, outages and
+     * rebalances.
+     */
+    EXACTLY_ONCE,
+    /**
+     * Outputs acknowledged, then offsets committed: none lost, but a crash between the two scores
+     * the batch again (the outputs carry the same ids, so duplicates can be told apart).
+     */
+    AT_LEAST_ONCE
+  }
+
+  /** {@code inference.kafka.*} */
+  interface KafkaScoring {
+    /** {@code exactly-once} (transactions) or {@code at-least-once}. */
+    @WithDefault("exactly-once")
+    Delivery delivery();
+
+    /**
+     * Scoring workers, each its own group member with its own producer (parallel transactions); at
+     * most the image topic's partitions do work.
+     */
+    @WithDefault("2")
+    int workers();
+
+    /** The consumer group every replica shares. */
+    @WithDefault("inference-service")
+    String groupId();
+
+    /** Most image events in one batch: one forward pass, one transaction. */
+    @WithDefault("256")
+    int maxPollRecords();
+
+    /**
+     * Prefix of the workers' {@code transactional.id} ({@code <prefix>-w<n>}); default {@code
+     * inference-<host>-<http port>}, stable across restarts of one replica, so a restarted replica
+     * aborts its predecessor's open transaction at once.
+     */
+    Optional<String> transactionalIdPrefix();
+
+    /**
+     * A transaction left open by a crashed worker (one whose id is not reused) is aborted by the
+     * broker after this, so {@code read_committed} readers of the outputs wait at most this long.
+     */
+    @WithDefault("15s")
+    Duration transactionTimeout();
+
+    /**
+     * How long a send or commit waits for an absent broker before the batch is aborted and read
+     * again (after a backoff that grows to {@code max-backoff}), for as long as the outage lasts.
+     */
+    @WithDefault("10s")
+    Duration sendTimeout();
+
+    @WithDefault("30s")
+    Duration maxBackoff();
   }
 
   /** Device selection. */

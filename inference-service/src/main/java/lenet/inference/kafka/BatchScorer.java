@@ -1,0 +1,108 @@
+package lenet.inference.kafka;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import lenet.contract.wire.ImageEvent;
+import lenet.contract.wire.Prediction;
+import lenet.contract.wire.WireFormatException;
+import lenet.inference.config.InferenceConfig;
+import lenet.inference.image.DigitImages;
+import lenet.inference.scoring.Scorer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.jboss.logging.Logger;
+
+/**
+ * Turns one polled batch of image events into its outputs: the good events go through one forward
+ * pass and become predictions, each bad one becomes a dead letter (the original record, the reason
+ * in a header). No I/O: the worker writes the outputs, with the batch's offsets, in one
+ * transaction.
+ *
+ * <p>An event's id is its {@code id}, else its record key, else {@code
+ * <topic>-<partition>-<offset>}: the same event scored twice (at-least-once after a crash) gets the
+ * same id, so duplicates can be told apart.
+ */
+final class BatchScorer {
+
+  private static final Logger LOG = Logger.getLogger(BatchScorer.class);
+
+  private final Scorer scorer;
+  private final ScoringOutputs outputs;
+  private final InferenceConfig config;
+  private final MeterRegistry registry;
+  private final DistributionSummary batchSizes;
+
+  BatchScorer(
+      Scorer scorer, ScoringOutputs outputs, InferenceConfig config, MeterRegistry registry) {
+    this.scorer = scorer;
+    this.outputs = outputs;
+    this.config = config;
+    this.registry = registry;
+    this.batchSizes =
+        DistributionSummary.builder("inference.kafka.batch.size")
+            .description("Image events per polled micro-batch")
+            .register(registry);
+  }
+
+  /** The outputs of {@code records}, one per record: dead letters first, then predictions. */
+  List<ProducerRecord<byte[], byte[]>> score(List<ConsumerRecord<byte[], byte[]>> records) {
+    batchSizes.record(records.size());
+    List<String> ids = new ArrayList<>(records.size());
+    List<float[]> rows = new ArrayList<>(records.size());
+    List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>(records.size());
+    Map<String, Integer> deadLettered = new TreeMap<>();
+    for (ConsumerRecord<byte[], byte[]> record : records) {
+      try {
+        ImageEvent event =
+            ImageEvent.decode(record.value(), idFallback(record), config.maxImageBytes());
+        rows.add(DigitImages.toInput(event, config.maxImagePixels()));
+        ids.add(event.id());
+      } catch (WireFormatException e) {
+        out.add(outputs.deadLetter(record, e));
+        deadLettered.merge(e.reason().name(), 1, Integer::sum);
+        LOG.debugf(
+            "Dead letter %s-%d@%d: %s",
+            record.topic(), record.partition(), record.offset(), e.describe());
+      }
+    }
+    if (!rows.isEmpty()) {
+      for (Prediction p : scorer.predict(ids, rows.toArray(float[][]::new), Scorer.Source.KAFKA)) {
+        out.add(outputs.prediction(p));
+      }
+    }
+    if (!deadLettered.isEmpty()) {
+      deadLettered.forEach(
+          (reason, n) ->
+              Counter.builder("inference.dead.letters")
+                  .description("Image events sent to the dead-letter topic, by reason")
+                  .tag("reason", reason)
+                  .register(registry)
+                  .increment(n));
+      LOG.warnf(
+          "Sent %d of %d image events to '%s' %s; the producer must fix them (header '%s' says what is wrong)",
+          deadLettered.values().stream().mapToInt(Integer::intValue).sum(),
+          records.size(),
+          outputs.deadLetterTopic(),
+          deadLettered,
+          ScoringOutputs.REASON_HEADER);
+    }
+    return out;
+  }
+
+  /** The record key, else the record's place: deterministic, so a rescored event keeps its id. */
+  static String idFallback(ConsumerRecord<byte[], byte[]> record) {
+    if (record.key() != null && record.key().length > 0) {
+      String key = new String(record.key(), StandardCharsets.UTF_8);
+      if (!key.isBlank()) {
+        return key;
+      }
+    }
+    return record.topic() + "-" + record.partition() + "-" + record.offset();
+  }
+}

@@ -1,0 +1,287 @@
+package lenet.inference.kafka;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import lenet.contract.topics.Topic;
+import lenet.inference.config.InferenceConfig.Delivery;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InterruptException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.jboss.logging.Logger;
+
+/**
+ * One scoring worker: its own consumer in the group and its own producer, in a loop of poll, score,
+ * write. Exactly-once: a batch's outputs and its consumed offsets go in one transaction
+ * (consume-transform-produce; {@code sendOffsetsToTransaction} with the consumer's group metadata,
+ * so a worker that lost its partitions in a rebalance cannot commit). At-least-once: outputs
+ * acknowledged, then offsets committed.
+ *
+ * <p>Nothing ends the loop but {@link #stop}. A batch that cannot be written (broker gone, fenced,
+ * timed out) is aborted: the producer is replaced (a new one with the same transactional id
+ * finishes whatever the old one left open), the consumer goes back to the group's committed
+ * offsets, and after a backoff (1 s doubling to {@code maxBackoff}) the batch is read and scored
+ * again, for as long as it takes.
+ */
+final class ScoringWorker implements Runnable {
+
+  private static final Logger LOG = Logger.getLogger(ScoringWorker.class);
+  private static final Duration POLL = Duration.ofMillis(500);
+  private static final Duration FIRST_BACKOFF = Duration.ofSeconds(1);
+
+  /** What a worker needs to know; built once by {@link KafkaScoring}. */
+  record Settings(
+      String bootstrap,
+      String topic,
+      String groupId,
+      Delivery delivery,
+      int maxPollRecords,
+      String transactionalIdPrefix,
+      Duration transactionTimeout,
+      Duration sendTimeout,
+      Duration maxBackoff) {}
+
+  /** Told of each batch written or aborted (metrics, health). */
+  interface Listener {
+    void written(int worker, int records);
+
+    void aborted(int worker, int records, Exception cause);
+  }
+
+  private final int index;
+  private final Settings settings;
+  private final BatchScorer scorer;
+  private final Listener listener;
+  private volatile boolean stopped;
+  private KafkaConsumer<byte[], byte[]> consumer;
+  private KafkaProducer<byte[], byte[]> producer;
+
+  ScoringWorker(int index, Settings settings, BatchScorer scorer, Listener listener) {
+    this.index = index;
+    this.settings = settings;
+    this.scorer = scorer;
+    this.listener = listener;
+  }
+
+  @Override
+  public void run() {
+    Duration backoff = FIRST_BACKOFF;
+    boolean rewind = false;
+    consumer = newConsumer();
+    consumer.subscribe(List.of(settings.topic()));
+    try {
+      while (!stopped) {
+        List<ConsumerRecord<byte[], byte[]>> batch = List.of();
+        try {
+          if (producer == null) {
+            producer = newProducer();
+          }
+          if (rewind) {
+            rewindToCommitted();
+            rewind = false;
+          }
+          ConsumerRecords<byte[], byte[]> polled = consumer.poll(POLL);
+          if (polled.isEmpty()) {
+            continue;
+          }
+          batch = new ArrayList<>(polled.count());
+          polled.forEach(batch::add);
+          write(scorer.score(batch), nextOffsets(batch));
+          listener.written(index, batch.size());
+          backoff = FIRST_BACKOFF;
+        } catch (WakeupException | InterruptException e) {
+          break; // stop() woke the consumer, or the service is shutting down
+        } catch (RuntimeException e) {
+          if (stopped) {
+            break;
+          }
+          listener.aborted(index, batch.size(), e);
+          LOG.warnf(
+              "Scoring worker %d: %s (%s); %s, re-reading from the committed offsets in %d s",
+              index,
+              batch.isEmpty()
+                  ? "Kafka is not reachable"
+                  : "a batch of " + batch.size() + " was not written",
+              e.toString(),
+              settings.delivery() == Delivery.EXACTLY_ONCE
+                  ? "its transaction is aborted (no reader saw any of it)"
+                  : "its outputs may be written again",
+              backoff.toSeconds());
+          closeProducer();
+          rewind = true;
+          sleep(backoff);
+          backoff = backoff.multipliedBy(2);
+          if (backoff.compareTo(settings.maxBackoff()) > 0) {
+            backoff = settings.maxBackoff();
+          }
+        }
+      }
+    } finally {
+      closeProducer();
+      consumer.close(Duration.ofSeconds(5));
+    }
+  }
+
+  /** Ends the loop after the batch in hand; returns at once. */
+  void stop() {
+    stopped = true;
+    KafkaConsumer<byte[], byte[]> c = consumer;
+    if (c != null) {
+      c.wakeup();
+    }
+  }
+
+  private void write(
+      List<ProducerRecord<byte[], byte[]>> outputs,
+      Map<TopicPartition, OffsetAndMetadata> offsets) {
+    if (settings.delivery() == Delivery.EXACTLY_ONCE) {
+      producer.beginTransaction();
+      for (ProducerRecord<byte[], byte[]> r : outputs) {
+        producer.send(r);
+      }
+      producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+      producer.commitTransaction();
+      return;
+    }
+    List<Future<RecordMetadata>> acks = new ArrayList<>(outputs.size());
+    for (ProducerRecord<byte[], byte[]> r : outputs) {
+      acks.add(producer.send(r));
+    }
+    producer.flush();
+    for (Future<RecordMetadata> ack : acks) {
+      try {
+        ack.get();
+      } catch (ExecutionException e) {
+        throw new KafkaException("an output was not acknowledged", e.getCause());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptException(e);
+      }
+    }
+    consumer.commitSync(offsets);
+  }
+
+  /**
+   * Puts every assigned partition back at the group's committed offset (stable: the consumer reads
+   * committed offsets with {@code read_committed}, so one in an unresolved transaction is waited
+   * for), where the aborted batch began.
+   */
+  private void rewindToCommitted() {
+    Set<TopicPartition> assigned = consumer.assignment();
+    if (assigned.isEmpty()) {
+      return;
+    }
+    Map<TopicPartition, OffsetAndMetadata> committed =
+        consumer.committed(assigned, settings.sendTimeout());
+    List<TopicPartition> none = new ArrayList<>();
+    for (TopicPartition tp : assigned) {
+      OffsetAndMetadata at = committed.get(tp);
+      if (at == null) {
+        none.add(tp);
+      } else {
+        consumer.seek(tp, at);
+      }
+    }
+    consumer.seekToBeginning(none); // a new group reads what is already on the topic
+  }
+
+  private static Map<TopicPartition, OffsetAndMetadata> nextOffsets(
+      List<ConsumerRecord<byte[], byte[]>> batch) {
+    Map<TopicPartition, OffsetAndMetadata> next = new HashMap<>();
+    for (ConsumerRecord<byte[], byte[]> r : batch) {
+      next.merge(
+          new TopicPartition(r.topic(), r.partition()),
+          new OffsetAndMetadata(r.offset() + 1, r.leaderEpoch(), ""),
+          (a, b) -> a.offset() >= b.offset() ? a : b);
+    }
+    return next;
+  }
+
+  private KafkaConsumer<byte[], byte[]> newConsumer() {
+    Map<String, Object> c = new HashMap<>();
+    c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrap());
+    c.put(ConsumerConfig.GROUP_ID_CONFIG, settings.groupId());
+    c.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId());
+    c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    // A new group scores what is already on the topic: every event gets its output.
+    c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    // Inputs written in transactions count only once committed; committed offsets are read stable.
+    c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, settings.maxPollRecords());
+    // A PNG event may be as large as the topic allows.
+    c.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topic.LARGE_RECORD);
+    c.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 16 * 1024 * 1024);
+    return new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+  }
+
+  private KafkaProducer<byte[], byte[]> newProducer() {
+    Map<String, Object> p = new HashMap<>();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrap());
+    p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId());
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    p.put(ProducerConfig.LINGER_MS_CONFIG, 2);
+    // Dead letters carry the original record, which may be as large as the input topic allows.
+    p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topic.LARGE_RECORD + 64 * 1024);
+    int timeout = (int) settings.sendTimeout().toMillis();
+    p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, timeout);
+    p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, timeout);
+    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, timeout + 2);
+    if (settings.delivery() == Delivery.EXACTLY_ONCE) {
+      p.put(
+          ProducerConfig.TRANSACTIONAL_ID_CONFIG, settings.transactionalIdPrefix() + "-w" + index);
+      p.put(
+          ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
+          (int) settings.transactionTimeout().toMillis());
+    }
+    KafkaProducer<byte[], byte[]> created =
+        new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+    if (settings.delivery() == Delivery.EXACTLY_ONCE) {
+      try {
+        // Fences any earlier producer of this id and finishes (aborts or completes) what it left.
+        created.initTransactions();
+      } catch (RuntimeException e) {
+        created.close(Duration.ZERO);
+        throw e;
+      }
+    }
+    return created;
+  }
+
+  private String clientId() {
+    return "inference-scoring-" + index;
+  }
+
+  private void closeProducer() {
+    if (producer != null) {
+      producer.close(Duration.ZERO);
+      producer = null;
+    }
+  }
+
+  private static void sleep(Duration d) {
+    try {
+      Thread.sleep(d.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

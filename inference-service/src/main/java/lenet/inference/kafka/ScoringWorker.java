@@ -14,7 +14,10 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.LogTruncationException;
+import org.apache.kafka.clients.consumer.NoOffsetForPartitionException;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -108,6 +111,14 @@ final class ScoringWorker implements Runnable {
           backoff = FIRST_BACKOFF;
         } catch (WakeupException | InterruptException e) {
           break; // stop() woke the consumer, or the service is shutting down
+        } catch (NoOffsetForPartitionException e) {
+          // A new group scores what is already on the topic: every event gets its output.
+          LOG.infof(
+              "Scoring worker %d: no committed offset for %s (a new group); scoring from the beginning",
+              index, e.partitions());
+          consumer.seekToBeginning(e.partitions());
+        } catch (OffsetOutOfRangeException e) {
+          repositionOutOfRange(e);
         } catch (RuntimeException e) {
           if (stopped) {
             break;
@@ -199,7 +210,37 @@ final class ScoringWorker implements Runnable {
         consumer.seek(tp, at);
       }
     }
-    consumer.seekToBeginning(none); // a new group reads what is already on the topic
+    if (!none.isEmpty()) {
+      // (Never with an empty list: that means every assigned partition.)
+      consumer.seekToBeginning(none); // a new group reads what is already on the topic
+    }
+    LOG.infof(
+        "Scoring worker %d re-reads from the committed offsets %s%s",
+        index, committed, none.isEmpty() ? "" : " and from the beginning of " + none);
+  }
+
+  /** The offsets to commit: the next record of each partition, with its leader epoch. */
+  /**
+   * A position the broker no longer has: below the log start (deleted by retention) goes to the
+   * first record kept, beyond the log end (data lost on the broker, or a truncated log) to the
+   * divergence point when the broker names one, else the end.
+   */
+  private void repositionOutOfRange(OffsetOutOfRangeException e) {
+    Map<TopicPartition, Long> begin = consumer.beginningOffsets(e.partitions());
+    Map<TopicPartition, Long> end = consumer.endOffsets(e.partitions());
+    Map<TopicPartition, OffsetAndMetadata> divergent =
+        e instanceof LogTruncationException t ? t.divergentOffsets() : Map.of();
+    for (Map.Entry<TopicPartition, Long> at : e.offsetOutOfRangePartitions().entrySet()) {
+      TopicPartition tp = at.getKey();
+      long to =
+          divergent.containsKey(tp)
+              ? divergent.get(tp).offset()
+              : at.getValue() < begin.get(tp) ? begin.get(tp) : end.get(tp);
+      LOG.warnf(
+          "Scoring worker %d: offset %d of %s is out of range [%d, %d]; going on from %d",
+          index, at.getValue(), tp, begin.get(tp), end.get(tp), to);
+      consumer.seek(tp, to);
+    }
   }
 
   private static Map<TopicPartition, OffsetAndMetadata> nextOffsets(
@@ -220,8 +261,9 @@ final class ScoringWorker implements Runnable {
     c.put(ConsumerConfig.GROUP_ID_CONFIG, settings.groupId());
     c.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId());
     c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    // A new group scores what is already on the topic: every event gets its output.
-    c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    // Never moved silently: a partition without a committed offset (a new group) or one whose
+    // position is no longer valid is handled in the loop, with a log line.
+    c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
     // Inputs written in transactions count only once committed; committed offsets are read stable.
     c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, settings.maxPollRecords());

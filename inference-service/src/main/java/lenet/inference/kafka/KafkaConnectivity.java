@@ -32,7 +32,7 @@ public class KafkaConnectivity {
   public record State(boolean up, Instant since, String error) {}
 
   private final String bootstrap;
-  private volatile State state = new State(false, Instant.now(), "not probed yet");
+  private volatile State state = new State(false, Instant.now(), null);
   private ScheduledExecutorService probe;
   private Admin admin;
 

@@ -198,6 +198,18 @@ def table(results_path, meta_path, accuracy):
             + f" ({int(meta.get('b5_single_n', 0)):,} events per rep)",
             summary(g("B5", "ratio_batched_single"), "%.1fx") + " micro-batched/one-at-a-time",
             verdict(med("B5", "batched_ips"), ">=", 20000))
+    # B9
+    if g("B9", "eos_ips"):
+        row("B9", "exactly-once Kafka scoring vs a transactional pass-through of the same records", ">= 0.8x",
+            summary(g("B9", "eos_ips"), "%.0f img/s"),
+            "pass-through (same settings, trivial transform) " + summary(g("B9", "pt_ips"), "%.0f img/s"),
+            summary(g("B9", "ratio_eos_pt"), "%.2fx") + " of the pass-through",
+            verdict(med("B9", "ratio_eos_pt"), ">=", 0.8))
+        row("B9", "at-least-once vs exactly-once scoring", ">= 1.0x",
+            summary(g("B9", "alo_ips"), "%.0f img/s") + " at-least-once",
+            "exactly-once " + summary(g("B9", "eos_ips"), "%.0f img/s"),
+            summary(g("B9", "ratio_alo_eos"), "%.2fx"),
+            verdict(med("B9", "ratio_alo_eos"), ">=", 1.0))
     # B6
     if g("B6", "swap_p99_ms"):
         failed = g("B6", "failed")

@@ -119,99 +119,142 @@ public class IngestJob {
     return true;
   }
 
+  /**
+   * Runs the ingest to its end. A Kafka failure (the broker away for longer than a client waits)
+   * does not end it: nothing is a dataset until its manifest is written last, so the attempt is
+   * dropped and the ingest starts again after a backoff (1 s doubling to 30 s), for as long as the
+   * outage lasts; the status says so. Bad files end it FAILED at once.
+   */
   private void run(boolean force) {
     Instant started = Instant.now();
-    try {
-      MnistFiles files = new MnistFiles(Path.of(config.dataDir()), config.verifyChecksums());
-      if (config.fetch()) {
-        files.ensurePresent();
-      }
-      MnistSet train = files.train();
-      MnistSet test = files.test();
-      train = config.maxTrainImages().map(train::head).orElse(train);
-      test = config.maxTestImages().map(test::head).orElse(test);
-      String datasetId = datasetId(files, train, test);
-      facts = Facts.of(datasetId, train, test, config.validationSplit());
-      logFacts(facts);
-
-      Optional<DatasetManifest> existing = latestManifest();
-      if (!force && existing.isPresent() && existing.get().datasetId().equals(datasetId)) {
-        status.set(
-            new Status(
-                State.SKIPPED,
-                "dataset "
-                    + datasetId
-                    + " is already on Kafka; POST .../ingest?force=true to write another copy",
-                Map.of(),
-                null,
-                started,
-                Instant.now(),
-                existing.get()));
-        LOG.infof("Dataset %s is already on Kafka; not ingesting again", datasetId);
+    long backoff = 1000;
+    for (int attempt = 1; ; attempt++) {
+      try {
+        attempt(force, started);
         return;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        status.set(failed(started, "interrupted; no manifest was published"));
+        return;
+      } catch (RuntimeException e) {
+        if (!kafkaTrouble(e)) {
+          LOG.errorf("Ingest failed, nothing was published as a dataset: %s", e.getMessage());
+          status.set(failed(started, e.getMessage()));
+          return;
+        }
+        String why =
+            String.format(
+                "Kafka did not take the dataset (%s); attempt %d dropped (no manifest points to it),"
+                    + " starting again in %d s",
+                e.getMessage(), attempt, backoff / 1000);
+        LOG.warn("Ingest: " + why);
+        status.set(new Status(State.RUNNING, why, Map.of(), null, started, null, null));
+        try {
+          Thread.sleep(backoff);
+        } catch (InterruptedException stop) {
+          Thread.currentThread().interrupt();
+          status.set(failed(started, "interrupted; no manifest was published"));
+          return;
+        }
+        backoff = Math.min(backoff * 2, 30_000);
       }
-      Map<String, Integer> written = new LinkedHashMap<>();
-      long t0 = System.nanoTime();
-      int total = train.count() + test.count();
-      Map<Split, Integer> lastLogged = new EnumMap<>(Split.class);
-      DatasetManifest manifest;
-      try (KafkaProducer<String, byte[]> producer = producer()) {
-        manifest =
-            new DatasetWriter(producer, topics)
-                .publish(
-                    datasetId,
-                    train,
-                    test,
-                    config.validationSplit(),
-                    config.batchSize(),
-                    (split, done, of) -> {
-                      int before = lastLogged.getOrDefault(split, 0);
-                      imagesCounter.increment(done - before);
-                      lastLogged.put(split, done);
-                      written.put(split.name().toLowerCase(), done);
-                      int sum = written.values().stream().mapToInt(Integer::intValue).sum();
-                      double rate = sum / ((System.nanoTime() - t0) / 1e9);
-                      status.set(
-                          new Status(
-                              State.RUNNING,
-                              "writing " + split,
-                              Map.copyOf(written),
-                              rate,
-                              started,
-                              null,
-                              null));
-                      if (done == of) {
-                        LOG.infof(
-                            "Ingest %s: %s done, %,d of %,d images, %.0f images/s",
-                            datasetId, split, sum, total, rate);
-                      }
-                    });
+    }
+  }
+
+  /** Whether {@code e} is (or was caused by) a Kafka client failure: worth another attempt. */
+  private static boolean kafkaTrouble(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof org.apache.kafka.common.KafkaException) {
+        return true;
       }
-      double seconds = (System.nanoTime() - t0) / 1e9;
+    }
+    return false;
+  }
+
+  private void attempt(boolean force, Instant started) throws InterruptedException {
+    MnistFiles files = new MnistFiles(Path.of(config.dataDir()), config.verifyChecksums());
+    if (config.fetch()) {
+      files.ensurePresent();
+    }
+    MnistSet train = files.train();
+    MnistSet test = files.test();
+    train = config.maxTrainImages().map(train::head).orElse(train);
+    test = config.maxTestImages().map(test::head).orElse(test);
+    String datasetId = datasetId(files, train, test);
+    facts = Facts.of(datasetId, train, test, config.validationSplit());
+    logFacts(facts);
+
+    Optional<DatasetManifest> existing = latestManifest();
+    if (!force && existing.isPresent() && existing.get().datasetId().equals(datasetId)) {
       status.set(
           new Status(
-              State.DONE,
-              String.format("wrote %,d images in %.1f s", total, seconds),
-              Map.copyOf(written),
-              total / seconds,
+              State.SKIPPED,
+              "dataset "
+                  + datasetId
+                  + " is already on Kafka; POST .../ingest?force=true to write another copy",
+              Map.of(),
+              null,
               started,
               Instant.now(),
-              manifest));
-      LOG.infof(
-          "Ingested dataset %s: train %,d, dev %,d, test %,d images in %.1f s (%.0f images/s)",
-          datasetId,
-          manifest.split(Split.TRAIN).images(),
-          manifest.split(Split.DEV).images(),
-          manifest.split(Split.TEST).images(),
-          seconds,
-          total / seconds);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      status.set(failed(started, "interrupted; no manifest was published"));
-    } catch (RuntimeException e) {
-      LOG.errorf("Ingest failed, nothing was published as a dataset: %s", e.getMessage());
-      status.set(failed(started, e.getMessage()));
+              existing.get()));
+      LOG.infof("Dataset %s is already on Kafka; not ingesting again", datasetId);
+      return;
     }
+    Map<String, Integer> written = new LinkedHashMap<>();
+    long t0 = System.nanoTime();
+    int total = train.count() + test.count();
+    Map<Split, Integer> lastLogged = new EnumMap<>(Split.class);
+    DatasetManifest manifest;
+    try (KafkaProducer<String, byte[]> producer = producer()) {
+      manifest =
+          new DatasetWriter(producer, topics)
+              .publish(
+                  datasetId,
+                  train,
+                  test,
+                  config.validationSplit(),
+                  config.batchSize(),
+                  (split, done, of) -> {
+                    int before = lastLogged.getOrDefault(split, 0);
+                    imagesCounter.increment(done - before);
+                    lastLogged.put(split, done);
+                    written.put(split.name().toLowerCase(), done);
+                    int sum = written.values().stream().mapToInt(Integer::intValue).sum();
+                    double rate = sum / ((System.nanoTime() - t0) / 1e9);
+                    status.set(
+                        new Status(
+                            State.RUNNING,
+                            "writing " + split,
+                            Map.copyOf(written),
+                            rate,
+                            started,
+                            null,
+                            null));
+                    if (done == of) {
+                      LOG.infof(
+                          "Ingest %s: %s done, %,d of %,d images, %.0f images/s",
+                          datasetId, split, sum, total, rate);
+                    }
+                  });
+    }
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    status.set(
+        new Status(
+            State.DONE,
+            String.format("wrote %,d images in %.1f s", total, seconds),
+            Map.copyOf(written),
+            total / seconds,
+            started,
+            Instant.now(),
+            manifest));
+    LOG.infof(
+        "Ingested dataset %s: train %,d, dev %,d, test %,d images in %.1f s (%.0f images/s)",
+        datasetId,
+        manifest.split(Split.TRAIN).images(),
+        manifest.split(Split.DEV).images(),
+        manifest.split(Split.TEST).images(),
+        seconds,
+        total / seconds);
   }
 
   private static Status failed(Instant started, String message) {

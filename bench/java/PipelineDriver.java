@@ -126,14 +126,14 @@ public class PipelineDriver {
                   epochs.stream().map(TrainingEvent.Epoch::imagesPerSecond).toList());
               out.put(
                   "devAccuracy", epochs.stream().map(TrainingEvent.Epoch::devAccuracy).toList());
-              if (e instanceof TrainingEvent.Completed c) {
-                out.put("testAccuracy", c.testAccuracy());
-                out.put("modelVersion", c.modelVersion());
-                out.put("seconds", c.seconds());
+              if (e instanceof TrainingEvent.Completed done) {
+                out.put("testAccuracy", done.testAccuracy());
+                out.put("modelVersion", done.modelVersion());
+                out.put("seconds", done.seconds());
               } else if (e instanceof TrainingEvent.Failed f) {
                 out.put("message", f.message());
-              } else if (e instanceof TrainingEvent.Cancelled c) {
-                out.put("message", c.message());
+              } else if (e instanceof TrainingEvent.Cancelled cancelled) {
+                out.put("message", cancelled.message());
               }
               print(out);
               return;

@@ -59,9 +59,8 @@ final class BatchScorer {
     Map<String, Integer> deadLettered = new TreeMap<>();
     for (ConsumerRecord<byte[], byte[]> record : records) {
       try {
-        ImageEvent event =
-            ImageEvent.decode(record.value(), idFallback(record), config.maxImageBytes());
-        rows.add(DigitImages.toInput(event, config.maxImagePixels()));
+        ImageEvent event = decode(record);
+        rows.add(toInput(event));
         ids.add(event.id());
       } catch (WireFormatException e) {
         out.add(outputs.deadLetter(record, e));
@@ -93,6 +92,36 @@ final class BatchScorer {
           ScoringOutputs.REASON_HEADER);
     }
     return out;
+  }
+
+  /**
+   * A failure that is not a named format problem (a decoder bug, an image the JDK chokes on) is
+   * still this one record's problem: it becomes its dead letter, so no event can stall its
+   * partition by failing its batch again and again.
+   */
+  private ImageEvent decode(ConsumerRecord<byte[], byte[]> record) {
+    try {
+      return ImageEvent.decode(record.value(), idFallback(record), config.maxImageBytes());
+    } catch (WireFormatException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw unreadable(e);
+    }
+  }
+
+  private float[] toInput(ImageEvent event) {
+    try {
+      return DigitImages.toInput(event, config.maxImagePixels());
+    } catch (WireFormatException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw unreadable(e);
+    }
+  }
+
+  private static WireFormatException unreadable(RuntimeException e) {
+    return new WireFormatException(
+        WireFormatException.Reason.UNDECODABLE_IMAGE, "image event could not be read: " + e, e);
   }
 
   /** The record key, else the record's place: deterministic, so a rescored event keeps its id. */

@@ -267,7 +267,8 @@ final class ScoringWorker implements Runnable {
     // Inputs written in transactions count only once committed; committed offsets are read stable.
     c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, settings.maxPollRecords());
-    // A replica killed (-9) holds its partitions until its session expires: 10 s, not the default 45.
+    // A replica killed (-9) holds its partitions until its session expires: 10 s, not the default
+    // 45.
     c.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10_000);
     c.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 3_000);
     // A PNG event may be as large as the topic allows.

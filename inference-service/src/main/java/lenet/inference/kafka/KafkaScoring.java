@@ -10,6 +10,9 @@ import java.net.InetAddress;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.inference.config.InferenceConfig;
@@ -46,6 +49,8 @@ public class KafkaScoring implements ScoringWorker.Listener {
   private final Counter written;
   private final Counter aborted;
   private final Counter events;
+  private final Counter revived;
+  private ScheduledExecutorService revive;
   private final List<ScoringWorker> workers = new ArrayList<>();
   private final List<Thread> threads = new ArrayList<>();
   private volatile boolean stopping;
@@ -91,6 +96,10 @@ public class KafkaScoring implements ScoringWorker.Listener {
         Counter.builder("inference.kafka.events")
             .description("Image events answered (a prediction or a dead letter) and committed")
             .register(registry);
+    this.revived =
+        Counter.builder("inference.kafka.worker.restarts")
+            .description("Scoring workers that had ended and were started again")
+            .register(registry);
     registry.gauge("inference.kafka.workers.alive", this, s -> s.status().alive());
   }
 
@@ -102,8 +111,11 @@ public class KafkaScoring implements ScoringWorker.Listener {
     List<Thread> started;
     synchronized (this) {
       stopping = true;
+      if (revive != null) {
+        revive.shutdownNow();
+      }
       workers.forEach(ScoringWorker::stop);
-      started = List.copyOf(threads);
+      started = threads.stream().filter(java.util.Objects::nonNull).toList();
     }
     for (Thread t : started) {
       t.join(settings.sendTimeout().toMillis() + 5_000);
@@ -115,13 +127,18 @@ public class KafkaScoring implements ScoringWorker.Listener {
       return;
     }
     for (int i = 0; i < workerCount; i++) {
-      ScoringWorker w = new ScoringWorker(i, settings, scorer, this);
-      Thread t = new Thread(w, "kafka-scoring-" + i);
-      t.setDaemon(true);
-      workers.add(w);
-      threads.add(t);
-      t.start();
+      workers.add(null);
+      threads.add(null);
+      startWorker(i);
     }
+    revive =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "kafka-scoring-revive");
+              t.setDaemon(true);
+              return t;
+            });
+    revive.scheduleWithFixedDelay(this::reviveDeadWorkers, 5, 5, TimeUnit.SECONDS);
     LOG.infof(
         "A model serves: scoring '%s' with %d worker(s), %s (group %s, transactional ids %s-w<n>)",
         settings.topic(),
@@ -129,6 +146,30 @@ public class KafkaScoring implements ScoringWorker.Listener {
         settings.delivery().name().toLowerCase().replace('_', '-'),
         settings.groupId(),
         settings.transactionalIdPrefix());
+  }
+
+  private void startWorker(int i) {
+    ScoringWorker w = new ScoringWorker(i, settings, scorer, this);
+    Thread t = new Thread(w, "kafka-scoring-" + i);
+    t.setDaemon(true);
+    workers.set(i, w);
+    threads.set(i, t);
+    t.start();
+  }
+
+  /**
+   * A worker's loop survives every Kafka failure; one that ended all the same (an Error such as
+   * running out of memory, or a bug) is started again here, so the process mends itself rather than
+   * waiting for an orchestrator that may not restart unhealthy processes (docker compose).
+   */
+  private synchronized void reviveDeadWorkers() {
+    for (int i = 0; i < threads.size(); i++) {
+      if (!stopping && !threads.get(i).isAlive()) {
+        revived.increment();
+        LOG.errorf("Scoring worker %d had ended; starting it again", i);
+        startWorker(i);
+      }
+    }
   }
 
   @Override
@@ -155,7 +196,7 @@ public class KafkaScoring implements ScoringWorker.Listener {
 
   /** Workers that should run and those that do; a dead one is what liveness reports. */
   public synchronized Status status() {
-    int alive = (int) threads.stream().filter(Thread::isAlive).count();
+    int alive = (int) threads.stream().filter(t -> t != null && t.isAlive()).count();
     return new Status(
         threads.isEmpty() ? 0 : workerCount,
         alive,

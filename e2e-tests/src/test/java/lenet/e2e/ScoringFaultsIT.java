@@ -121,6 +121,62 @@ class ScoringFaultsIT {
         answered.size(), httpOk.get());
   }
 
+  /**
+   * The documented alternative, {@code inference.kafka.delivery=at-least-once}: a process of its
+   * own on topics and a group of its own answers every event (without a fault, once).
+   */
+  @Test
+  void atLeastOnceDeliveryAnswersEveryEvent() throws Exception {
+    int port = Services.freePort();
+    services.start(
+        "faults-inference-alo",
+        "inference",
+        port,
+        "-Dinference.policy=latest",
+        "-Dinference.kafka.delivery=at-least-once",
+        "-Dinference.kafka.group-id=alo",
+        "-Dtopics.digits-images=alo.images",
+        "-Dtopics.digits-predictions=alo.predictions",
+        "-Dtopics.digits-images-dlq=alo.images.dlq");
+    await("the at-least-once replica serves")
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(500))
+        .until(() -> Services.servingVersion(port) > 0);
+    String tag = "alo-" + Long.toString(System.nanoTime(), 36) + "-";
+    int n = 2_000;
+    try (KafkaProducer<String, byte[]> producer =
+        KafkaClients.writer(services.bootstrap, Map.of(ProducerConfig.ACKS_CONFIG, "all"))) {
+      for (int i = 0; i < n; i++) {
+        byte[] value =
+            i % 500 == 499
+                ? "{\"pixels\": [1, 2".getBytes(StandardCharsets.UTF_8)
+                : ImageEvent.ofPixels(null, pixelsOf(i % test.count())).encode();
+        producer.send(new ProducerRecord<>("alo.images", tag + i, value));
+      }
+      producer.flush();
+    }
+    Map<String, Integer> answered = new HashMap<>();
+    await("every event answered")
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(500))
+        .until(
+            () -> {
+              answered.clear();
+              for (String t : new String[] {"alo.predictions", "alo.images.dlq"}) {
+                for (ConsumerRecord<String, byte[]> r : services.readAll(t)) {
+                  if (r.key() != null && r.key().startsWith(tag)) {
+                    answered.merge(r.key(), 1, Integer::sum);
+                  }
+                }
+              }
+              return answered.size() >= n;
+            });
+    assertThat(answered).hasSize(n);
+    assertThat(answered.values()).containsOnly(1);
+    assertThat(Services.get(port, "/q/health/group/kafka").body()).contains("AT_LEAST_ONCE");
+    services.kill("faults-inference-alo");
+  }
+
   private static void assertExactlyOnce(String tag, Map<String, Integer> answered, int bad) {
     assertThat(answered).as("every event answered").hasSize(EVENTS);
     assertThat(answered.values()).as("each exactly once").containsOnly(1);

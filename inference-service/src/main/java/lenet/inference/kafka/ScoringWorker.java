@@ -2,15 +2,19 @@ package lenet.inference.kafka;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import lenet.contract.topics.Topic;
 import lenet.inference.config.InferenceConfig.Delivery;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -72,7 +76,11 @@ final class ScoringWorker implements Runnable {
   private final Settings settings;
   private final BatchScorer scorer;
   private final Listener listener;
+  private static final Duration NO_WAIT = Duration.ZERO;
   private volatile boolean stopped;
+  private Scoring ahead;
+  private boolean rewind;
+  private final ExecutorService model;
   private KafkaConsumer<byte[], byte[]> consumer;
   private KafkaProducer<byte[], byte[]> producer;
 
@@ -81,14 +89,20 @@ final class ScoringWorker implements Runnable {
     this.settings = settings;
     this.scorer = scorer;
     this.listener = listener;
+    this.model =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "kafka-scoring-" + index + "-model");
+              t.setDaemon(true);
+              return t;
+            });
   }
 
   @Override
   public void run() {
     Duration backoff = FIRST_BACKOFF;
-    boolean rewind = false;
     consumer = newConsumer();
-    consumer.subscribe(List.of(settings.topic()));
+    consumer.subscribe(List.of(settings.topic()), new WriteBeforeRevoke());
     try {
       while (!stopped) {
         List<ConsumerRecord<byte[], byte[]>> batch = List.of();
@@ -100,15 +114,21 @@ final class ScoringWorker implements Runnable {
             rewindToCommitted();
             rewind = false;
           }
-          ConsumerRecords<byte[], byte[]> polled = consumer.poll(POLL);
-          if (polled.isEmpty()) {
-            continue;
+          // The next batch is scored (decoded, one forward pass) on the model thread while this
+          // one is written, so the model's work and Kafka's round trips overlap.
+          ConsumerRecords<byte[], byte[]> polled = consumer.poll(ahead == null ? POLL : NO_WAIT);
+          Scoring next = null;
+          if (!polled.isEmpty()) {
+            List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>(polled.count());
+            polled.forEach(records::add);
+            next = new Scoring(records, model.submit(() -> scorer.score(records)));
           }
-          batch = new ArrayList<>(polled.count());
-          polled.forEach(batch::add);
-          write(scorer.score(batch), nextOffsets(batch));
-          listener.written(index, batch.size());
-          backoff = FIRST_BACKOFF;
+          if (ahead != null) {
+            batch = ahead.records();
+            writeAhead();
+            backoff = FIRST_BACKOFF;
+          }
+          ahead = next;
         } catch (WakeupException | InterruptException e) {
           break; // stop() woke the consumer, or the service is shutting down
         } catch (NoOffsetForPartitionException e) {
@@ -123,6 +143,7 @@ final class ScoringWorker implements Runnable {
           if (stopped) {
             break;
           }
+          ahead = null; // read again after the rewind
           listener.aborted(index, batch.size(), e);
           LOG.warnf(
               "Scoring worker %d: %s (%s); %s, re-reading from the committed offsets in %d s",
@@ -145,8 +166,67 @@ final class ScoringWorker implements Runnable {
         }
       }
     } finally {
+      model.shutdownNow();
       closeProducer();
       consumer.close(Duration.ofSeconds(5));
+    }
+  }
+
+  /** Writes the batch scored ahead (its outputs and offsets) and forgets it. */
+  private void writeAhead() {
+    Scoring writing = ahead;
+    ahead = null;
+    write(writing.outputs(), nextOffsets(writing.records()));
+    listener.written(index, writing.records().size());
+  }
+
+  /** A polled batch and its outputs, being computed on the model thread. */
+  private record Scoring(
+      List<ConsumerRecord<byte[], byte[]>> records,
+      Future<List<ProducerRecord<byte[], byte[]>>> scored) {
+    List<ProducerRecord<byte[], byte[]>> outputs() {
+      try {
+        return scored.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptException(e);
+      } catch (ExecutionException e) {
+        throw e.getCause() instanceof RuntimeException r
+            ? r
+            : new IllegalStateException("scoring failed", e.getCause());
+      }
+    }
+  }
+
+  /**
+   * A batch scored ahead must not outlive its partitions here: it is written before they go to
+   * another member (while this one still belongs to the generation that owns them), and dropped
+   * unwritten when they were lost (the session expired: the new owner reads them again).
+   */
+  private final class WriteBeforeRevoke implements ConsumerRebalanceListener {
+    @Override
+    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      if (ahead != null && producer != null) {
+        try {
+          writeAhead();
+        } catch (RuntimeException e) {
+          ahead = null;
+          rewind = true; // partitions kept (if any) go back to their committed offsets
+          LOG.warnf(
+              "Scoring worker %d: the batch scored ahead was not written before a rebalance (%s);"
+                  + " its partitions' new owner reads it again",
+              index, e.toString());
+          closeProducer();
+        }
+      }
+    }
+
+    @Override
+    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {}
+
+    @Override
+    public void onPartitionsLost(Collection<TopicPartition> partitions) {
+      ahead = null;
     }
   }
 

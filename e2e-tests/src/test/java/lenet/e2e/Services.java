@@ -22,10 +22,8 @@ import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.TrainingEvent;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 
 /**
  * The packaged services as processes a test starts ({@code java -jar .../quarkus-run.jar}, as a
@@ -222,20 +220,9 @@ final class Services implements AutoCloseable {
   }
 
   List<ConsumerRecord<String, byte[]>> readAll(String topic) {
-    try (KafkaConsumer<String, byte[]> consumer = KafkaClients.reader(bootstrap)) {
-      List<TopicPartition> parts =
-          consumer.partitionsFor(topic).stream()
-              .map(p -> new TopicPartition(topic, p.partition()))
-              .toList();
-      consumer.assign(parts);
-      consumer.seekToBeginning(parts);
-      Map<TopicPartition, Long> end = consumer.endOffsets(parts);
-      List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
-      while (parts.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
-        consumer.poll(Duration.ofMillis(200)).forEach(out::add);
-      }
-      return out;
-    }
+    List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
+    KafkaClients.readToEnd(bootstrap, topic, out::add);
+    return out;
   }
 
   static int freePort() throws IOException {

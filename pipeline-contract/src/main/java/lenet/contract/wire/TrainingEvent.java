@@ -5,8 +5,6 @@ import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Arrays;
-import java.util.Set;
-import java.util.stream.Collectors;
 import lenet.contract.wire.WireFormatException.Reason;
 
 /**
@@ -207,11 +205,10 @@ public sealed interface TrainingEvent {
   static TrainingEvent decode(byte[] json) {
     ObjectNode node = Json.readObject(json, 1 << 20, "training event");
     String type = Json.optString(node, "type");
-    Set<String> types =
-        Arrays.stream(Type.values()).map(Type::name).collect(Collectors.toUnmodifiableSet());
-    if (type == null || !types.contains(type)) {
+    if (Arrays.stream(Type.values()).noneMatch(t -> t.name().equals(type))) {
       throw new WireFormatException(
-          Reason.INVALID_VALUE, "'type' must be one of " + types + ", got " + type);
+          Reason.INVALID_VALUE,
+          "'type' must be one of " + Arrays.toString(Type.values()) + ", got " + type);
     }
     try {
       return Json.MAPPER.treeToValue(node, TrainingEvent.class);

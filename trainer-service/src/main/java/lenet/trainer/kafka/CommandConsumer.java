@@ -11,7 +11,6 @@ import java.util.concurrent.Executors;
 import lenet.trainer.runs.CommandIntake;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
-import org.jboss.logging.Logger;
 
 /**
  * Hands each record of {@code training.commands} to the intake as it arrives, on a thread of its
@@ -23,8 +22,6 @@ import org.jboss.logging.Logger;
 public class CommandConsumer {
 
   private final CommandIntake intake;
-  private static final Logger LOG = Logger.getLogger(CommandConsumer.class);
-
   private final ExecutorService thread =
       Executors.newSingleThreadExecutor(r -> new Thread(r, "command-intake"));
 
@@ -39,42 +36,17 @@ public class CommandConsumer {
         message.getMetadata(IncomingKafkaRecordMetadata.class).orElseThrow();
     return CompletableFuture.runAsync(
         () ->
-            untilDone(
-                meta.getOffset(),
+            // Judging a command reads and writes Kafka (its run's history, its QUEUED or FAILED
+            // event); a broker gone for longer than those calls wait must not end the channel (a
+            // failed record stops it for good), so it is tried again for as long as the outage
+            // lasts.
+            UntilDone.run(
+                "Command at offset " + meta.getOffset(),
+                "the command waits",
                 () ->
                     intake.accept(
                         meta.getKey(), message.getPayload(), meta.getOffset(), message::ack)),
         thread);
-  }
-
-  /**
-   * Handles a command until it is handled: judging one reads and writes Kafka (its run's history,
-   * its QUEUED or FAILED event), and a broker gone for longer than those calls wait must not end
-   * the channel (a failed record stops it for good), so the command is tried again with backoff (1
-   * s doubling to 30 s) for as long as the outage lasts.
-   */
-  private static void untilDone(long offset, Runnable handle) {
-    long backoff = 1000;
-    for (int attempt = 1; ; attempt++) {
-      try {
-        handle.run();
-        return;
-      } catch (RuntimeException e) {
-        if (Thread.currentThread().isInterrupted()) {
-          throw e;
-        }
-        LOG.warnf(
-            "Command at offset %d not handled (attempt %d: %s); trying again in %d s",
-            offset, attempt, e.getMessage(), backoff / 1000);
-        try {
-          Thread.sleep(backoff);
-        } catch (InterruptedException stop) {
-          Thread.currentThread().interrupt();
-          throw e;
-        }
-        backoff = Math.min(backoff * 2, 30_000);
-      }
-    }
   }
 
   void onStop(@Observes ShutdownEvent event) {

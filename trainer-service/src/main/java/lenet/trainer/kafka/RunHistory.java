@@ -1,16 +1,13 @@
 package lenet.trainer.kafka;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import lenet.contract.topics.KafkaClients;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.TrainingEvent;
 import lenet.contract.wire.WireFormatException;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
@@ -33,8 +30,6 @@ public class RunHistory {
   public record Summary(
       int starts, TrainingEvent.Type ended, TrainingEvent.Epoch lastEpoch, List<Long> versions) {}
 
-  private static final Duration POLL = Duration.ofMillis(200);
-
   private final String bootstrap;
   private final Topics topics;
 
@@ -45,42 +40,38 @@ public class RunHistory {
 
   /** Reads the events of {@code runId} (records keyed by it) from the start of the topic. */
   public Summary of(String runId) {
-    TopicPartition tp = new TopicPartition(topics.name(Topic.TRAINING_EVENTS), 0);
+    List<TrainingEvent> events = new ArrayList<>();
+    KafkaClients.readToEnd(
+        bootstrap,
+        topics.name(Topic.TRAINING_EVENTS),
+        r -> {
+          if (runId.equals(r.key()) && r.value() != null) {
+            try {
+              events.add(TrainingEvent.decode(r.value()));
+            } catch (WireFormatException e) {
+              // not an event of this run's history
+            }
+          }
+        });
     int starts = 0;
     TrainingEvent.Type ended = null;
     TrainingEvent.Epoch last = null;
-    List<Long> versions = new java.util.ArrayList<>();
-    try (KafkaConsumer<String, byte[]> consumer = KafkaClients.reader(bootstrap)) {
-      consumer.assign(List.of(tp));
-      consumer.seekToBeginning(List.of(tp));
-      long end = consumer.endOffsets(List.of(tp)).get(tp);
-      while (consumer.position(tp) < end) {
-        for (ConsumerRecord<String, byte[]> r : consumer.poll(POLL)) {
-          if (!runId.equals(r.key()) || r.value() == null) {
-            continue;
-          }
-          TrainingEvent event;
-          try {
-            event = TrainingEvent.decode(r.value());
-          } catch (WireFormatException e) {
-            continue;
-          }
-          switch (event.type()) {
-            case STARTED -> {
-              starts++;
-              // A start from scratch numbers epochs anew; a resumed one goes on after its epoch.
-              if (((TrainingEvent.Started) event).resumedFrom() == null) {
-                last = null;
-              }
-            }
-            case EPOCH -> {
-              last = (TrainingEvent.Epoch) event;
-              versions.add(last.modelVersion());
-            }
-            case COMPLETED, FAILED, CANCELLED -> ended = event.type();
-            case QUEUED -> {}
+    List<Long> versions = new ArrayList<>();
+    for (TrainingEvent event : events) {
+      switch (event.type()) {
+        case STARTED -> {
+          starts++;
+          // A start from scratch numbers epochs anew; a resumed one goes on after its epoch.
+          if (((TrainingEvent.Started) event).resumedFrom() == null) {
+            last = null;
           }
         }
+        case EPOCH -> {
+          last = (TrainingEvent.Epoch) event;
+          versions.add(last.modelVersion());
+        }
+        case COMPLETED, FAILED, CANCELLED -> ended = event.type();
+        case QUEUED -> {}
       }
     }
     return new Summary(ended == null ? starts : 0, ended, last, List.copyOf(versions));

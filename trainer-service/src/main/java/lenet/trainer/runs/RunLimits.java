@@ -1,7 +1,6 @@
 package lenet.trainer.runs;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 import java.lang.management.ManagementFactory;
 import lenet.contract.wire.WireFormatException;
 import lenet.contract.wire.WireFormatException.Reason;
@@ -27,13 +26,8 @@ public class RunLimits {
 
   private final long budget;
 
-  @Inject
   RunLimits(TrainerConfig config) {
-    this(config.maxBatchMemory().orElseGet(RunLimits::halfOfMemory));
-  }
-
-  RunLimits(long budgetBytes) {
-    this.budget = budgetBytes;
+    this.budget = config.maxBatchMemory().orElseGet(RunLimits::halfOfMemory);
   }
 
   /** The largest batch this trainer takes. */

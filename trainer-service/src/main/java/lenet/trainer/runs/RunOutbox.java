@@ -1,6 +1,5 @@
 package lenet.trainer.runs;
 
-import java.time.Duration;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -8,10 +7,11 @@ import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongFunction;
-import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import lenet.contract.wire.TrainingEvent;
 import lenet.contract.wire.TrainingEvent.EpochMetrics;
 import lenet.trainer.kafka.TrainingPublisher;
+import lenet.trainer.kafka.UntilDone;
 import lenet.trainer.training.Training.Evaluation;
 import org.jboss.logging.Logger;
 
@@ -28,8 +28,6 @@ import org.jboss.logging.Logger;
 final class RunOutbox implements AutoCloseable {
 
   private static final Logger LOG = Logger.getLogger(RunOutbox.class);
-  private static final Duration FIRST_BACKOFF = Duration.ofSeconds(1);
-  private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
 
   private final String runId;
   private final TrainingPublisher publisher;
@@ -136,38 +134,10 @@ final class RunOutbox implements AutoCloseable {
   }
 
   private void retry(String what, Runnable send) {
-    retry(
-        what,
-        () -> {
-          send.run();
-          return 0L;
-        });
+    UntilDone.run("Run " + runId + ": " + what, "training goes on", send);
   }
 
-  /** Runs {@code send} until it succeeds, backing off between tries; gives up only when stopped. */
-  private long retry(String what, LongSupplier send) {
-    Duration backoff = FIRST_BACKOFF;
-    for (int attempt = 1; ; attempt++) {
-      try {
-        return send.getAsLong();
-      } catch (RuntimeException e) {
-        if (Thread.currentThread().isInterrupted()) {
-          throw e;
-        }
-        LOG.warnf(
-            "Run %s: %s not stored (attempt %d: %s); trying again in %d s, training goes on",
-            runId, what, attempt, e.getMessage(), backoff.toSeconds());
-        try {
-          Thread.sleep(backoff.toMillis());
-        } catch (InterruptedException stop) {
-          Thread.currentThread().interrupt();
-          throw e;
-        }
-        backoff =
-            backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0
-                ? MAX_BACKOFF
-                : backoff.multipliedBy(2);
-      }
-    }
+  private long retry(String what, Supplier<Long> send) {
+    return UntilDone.run("Run " + runId + ": " + what, "training goes on", send);
   }
 }

@@ -18,23 +18,13 @@ import { validateBuiltin, validateStrimzi } from "./schema.mjs";
 // What the deployment must agree with (the services' contract; pipeline-contract's Topic enum is cross-checked).
 // ---------------------------------------------------------------------------------------------------------------
 const LARGE = "4194304";
-const DATASET = { "retention.ms": "-1", "retention.bytes": "-1", "max.message.bytes": LARGE };
-const TOPICS = {
-  "mnist.train": { partitions: 1, config: DATASET },
-  "mnist.dev": { partitions: 1, config: DATASET },
-  "mnist.test": { partitions: 1, config: DATASET },
-  "mnist.manifests": { partitions: 1, config: { "cleanup.policy": "compact" } },
-  "training.commands": { partitions: 1, config: {} },
-  "training.events": { partitions: 1, config: {} },
-  "model.checkpoints": {
-    partitions: 1,
-    config: { "cleanup.policy": "compact", "max.message.bytes": LARGE },
-  },
-  "model.control": { partitions: 1, config: { "cleanup.policy": "compact" } },
-  "digits.images": { partitions: 3, config: { "max.message.bytes": LARGE } },
-  "digits.predictions": { partitions: 3, config: {} },
-  "digits.images.dlq": { partitions: 1, config: { "max.message.bytes": LARGE } },
-};
+// The topic table: deploy/base/topics.yaml, rendered from pipeline-contract's Topic (the one source; its
+// TopicCopiesTest fails when the file differs). Every other copy (compose, rendered overlays) must match it in full.
+const TOPICS_FILE = "deploy/base/topics.yaml";
+// The deployments' cluster: three KRaft nodes, every partition on all three, two in sync for a write.
+const BROKERS = 3;
+const REPLICAS = 3;
+const MIN_ISR = 2;
 const SERVICES = {
   "ingest-service": { port: 8081, compose: "ingest" },
   "trainer-service": { port: 8082, compose: "trainer" },
@@ -106,42 +96,21 @@ function walkFiles(dir, pred, out = []) {
   return out;
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// Topic enum of the shared library (names and partitions), when present.
-// ---------------------------------------------------------------------------------------------------------------
-function javaTopics() {
-  // <module>/src/main/java/**/topics/Topic.java, modules at the top level only (no walk through data or builds).
-  const files = [];
-  for (const e of fs.readdirSync(ROOT, { withFileTypes: true })) {
-    const src = path.join(ROOT, e.name, "src/main/java");
-    if (e.isDirectory() && !e.name.startsWith(".") && fs.existsSync(src)) {
-      walkFiles(src, (p) => p.endsWith(`${path.sep}topics${path.sep}Topic.java`), files);
-    }
-  }
-  const file = files[0];
-  if (!file) return null;
-  const src = fs.readFileSync(file, "utf8");
-  const out = {};
-  for (const m of src.matchAll(/^\s*[A-Z_]+\(\s*"([a-z0-9._-]+)",\s*(\d+)\s*,/gm)) out[m[1]] = Number(m[2]);
-  return { file, topics: out };
-}
-
 console.log(`Deployment checks under ${ROOT}`);
 
 console.log("\n[contract]");
-check("the topic table here matches the shared library's Topic enum (names, partitions)", () => {
-  const jt = javaTopics();
-  if (!jt) {
-    console.log("          (no */topics/Topic.java found: cross-check skipped)");
-    return [];
-  }
+let TOPICS = {};
+check(`${TOPICS_FILE} is the topic table rendered from pipeline-contract's Topic, for ${BROKERS} brokers`, () => {
+  const file = path.join(ROOT, TOPICS_FILE);
   const errors = [];
-  for (const [n, p] of Object.entries(jt.topics)) {
-    if (!TOPICS[n]) errors.push(`${rel(jt.file)} declares ${n}, which the deployment files do not create`);
-    else if (TOPICS[n].partitions !== p) errors.push(`${n}: ${p} partitions in ${rel(jt.file)}, ${TOPICS[n].partitions} here`);
+  const text = fs.readFileSync(file, "utf8");
+  if (!text.startsWith("# Generated from pipeline-contract's Topic")) errors.push(`${TOPICS_FILE} must be the rendered copy (TopicCopiesTest)`);
+  for (const t of YAML.parseAllDocuments(text).map((d) => d.toJS()).filter((o) => o?.kind === "KafkaTopic")) {
+    TOPICS[t.spec.topicName] = { partitions: t.spec.partitions, replicas: t.spec.replicas, config: t.spec.config ?? {} };
+    if (t.spec.replicas !== REPLICAS) errors.push(`${t.spec.topicName}: ${t.spec.replicas} replicas, expected ${REPLICAS}`);
+    if (String(t.spec.config?.["min.insync.replicas"]) !== String(MIN_ISR)) errors.push(`${t.spec.topicName}: min.insync.replicas must be ${MIN_ISR}`);
   }
-  for (const n of Object.keys(TOPICS)) if (!(n in jt.topics)) errors.push(`${n} is not in ${rel(jt.file)}`);
-  if (Object.keys(jt.topics).length === 0) errors.push(`no topic constants parsed from ${rel(jt.file)}`);
+  if (Object.keys(TOPICS).length === 0) errors.push(`no KafkaTopic in ${TOPICS_FILE}`);
   return errors;
 });
 
@@ -241,7 +210,9 @@ function parseTopicScript(cmd) {
     if (name) topics[name] = t;
   }
   const fn = /create\(\)\s*\{([^}]*)\}/.exec(text)?.[1] ?? "";
-  return { topics, fn };
+  const replicas = Number(/--replication-factor\s+(\d+)/.exec(fn)?.[1]);
+  for (const t of Object.values(topics)) t.replicas = replicas;
+  return { topics, fn, replicas };
 }
 
 function compareTopics(found, where) {
@@ -253,8 +224,10 @@ function compareTopics(found, where) {
       continue;
     }
     if (t.partitions !== exp.partitions) errors.push(`${where}: ${n} has ${t.partitions} partitions, expected ${exp.partitions}`);
-    const cfg = Object.fromEntries(Object.entries(t.config ?? {}).map(([k, v]) => [k, String(v)]));
-    if (stable(cfg) !== stable(exp.config)) errors.push(`${where}: ${n} config ${stable(cfg)}, expected ${stable(exp.config)}`);
+    if (t.replicas !== exp.replicas) errors.push(`${where}: ${n} has ${t.replicas} replicas, expected ${exp.replicas}`);
+    const strings = (c) => Object.fromEntries(Object.entries(c ?? {}).map(([k, v]) => [k, String(v)]));
+    const cfg = strings(t.config);
+    if (stable(cfg) !== stable(strings(exp.config))) errors.push(`${where}: ${n} config ${stable(cfg)}, expected ${stable(strings(exp.config))}`);
   }
   for (const n of Object.keys(found)) if (!TOPICS[n]) errors.push(`${where}: unexpected topic ${n}`);
   return errors;
@@ -275,46 +248,65 @@ const envOf = (s) => {
 };
 const ports = (s) => (s?.ports ?? []).map((p) => (typeof p === "string" ? p : `${p.host_ip ?? ""}:${p.published ?? ""}:${p.target}`));
 
-check("kafka: apache/kafka:4.1.2 in KRaft mode, one node, healthcheck, data volume", () => {
-  const k = svcs.kafka;
-  if (!k) return ["no 'kafka' service"];
-  const e = envOf(k);
+const KAFKA_NODES = Array.from({ length: BROKERS }, (_v, i) => `kafka-${i + 1}`);
+const KAFKA_BOOTSTRAP = KAFKA_NODES.map((n) => `${n}:9092`).join(",");
+check(`kafka-1..${BROKERS}: apache/kafka:4.1.2, a KRaft cluster of ${BROKERS} (each broker and controller), RF ${REPLICAS}, min ISR ${MIN_ISR}, a volume each`, () => {
   const errors = [];
-  if (k.image !== KAFKA_IMAGE) errors.push(`image ${k.image}, expected ${KAFKA_IMAGE}`);
-  const want = {
-    KAFKA_PROCESS_ROLES: "broker,controller",
-    KAFKA_CONTROLLER_LISTENER_NAMES: "CONTROLLER",
-    KAFKA_AUTO_CREATE_TOPICS_ENABLE: "false",
-    KAFKA_MESSAGE_MAX_BYTES: "8388608",
-    KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: "1",
-    KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: "1",
-    KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: "1",
-    KAFKA_DEFAULT_REPLICATION_FACTOR: "1",
-  };
-  for (const [key, v] of Object.entries(want)) if (String(e[key]) !== v) errors.push(`${key}=${e[key]}, expected ${v}`);
-  for (const key of ["KAFKA_NODE_ID", "KAFKA_CONTROLLER_QUORUM_VOTERS", "KAFKA_LISTENERS", "KAFKA_ADVERTISED_LISTENERS", "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP", "CLUSTER_ID"]) {
-    if (e[key] === undefined || e[key] === null || e[key] === "") errors.push(`${key} not set`);
+  const voters = KAFKA_NODES.map((n, i) => `${i + 1}@${n}:9093`).join(",");
+  const hostPorts = new Set();
+  const clusterIds = new Set();
+  for (const [i, name] of KAFKA_NODES.entries()) {
+    const k = svcs[name];
+    if (!k) {
+      errors.push(`no '${name}' service`);
+      continue;
+    }
+    const e = envOf(k);
+    if (k.image !== KAFKA_IMAGE) errors.push(`${name}: image ${k.image}, expected ${KAFKA_IMAGE}`);
+    const want = {
+      KAFKA_NODE_ID: String(i + 1),
+      KAFKA_PROCESS_ROLES: "broker,controller",
+      KAFKA_CONTROLLER_QUORUM_VOTERS: voters,
+      KAFKA_CONTROLLER_LISTENER_NAMES: "CONTROLLER",
+      KAFKA_AUTO_CREATE_TOPICS_ENABLE: "false",
+      KAFKA_MESSAGE_MAX_BYTES: "8388608",
+      KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: String(REPLICAS),
+      KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: String(REPLICAS),
+      KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: String(MIN_ISR),
+      KAFKA_DEFAULT_REPLICATION_FACTOR: String(REPLICAS),
+      KAFKA_MIN_INSYNC_REPLICAS: String(MIN_ISR),
+    };
+    for (const [key, v] of Object.entries(want)) if (String(e[key]) !== v) errors.push(`${name}: ${key}=${e[key]}, expected ${v}`);
+    if (!e.CLUSTER_ID) errors.push(`${name}: CLUSTER_ID not set`);
+    clusterIds.add(e.CLUSTER_ID);
+    const listeners = String(e.KAFKA_LISTENERS ?? "");
+    if (!/PLAINTEXT:\/\/[^,]*:9092/.test(listeners) || !/CONTROLLER:\/\/[^,]*:9093/.test(listeners)) errors.push(`${name}: KAFKA_LISTENERS needs PLAINTEXT on 9092 and CONTROLLER on 9093`);
+    if (!String(e.KAFKA_ADVERTISED_LISTENERS).includes(`PLAINTEXT://${name}:9092`)) errors.push(`${name}: PLAINTEXT must be advertised as ${name}:9092 on the compose network`);
+    const ext = /EXTERNAL:\/\/localhost:(\d+)/.exec(String(e.KAFKA_ADVERTISED_LISTENERS))?.[1];
+    const published = ports(k).map((p) => /^127\.0\.0\.1:(\d+):9094(\/tcp)?$/.exec(p)?.[1]).find(Boolean);
+    if (!ext || published !== ext) errors.push(`${name}: the EXTERNAL listener must be published on 127.0.0.1 at the port it advertises`);
+    else hostPorts.add(ext);
+    if (!k.healthcheck?.test) errors.push(`${name}: no healthcheck`);
+    const vols = (k.volumes ?? []).map((v) => (typeof v === "string" ? v.split(":") : [v.source, v.target]));
+    const dataDir = String(e.KAFKA_LOG_DIRS ?? "/tmp/kraft-combined-logs");
+    if (!vols.some(([src, dst]) => compose.volumes && src === `${name}-data` && src in compose.volumes && dst === dataDir)) errors.push(`${name}: no named volume ${name}-data on the log dir ${dataDir}`);
   }
-  const listeners = String(e.KAFKA_LISTENERS ?? "");
-  if (!/PLAINTEXT:\/\/[^,]*:9092/.test(listeners) || !/CONTROLLER:\/\//.test(listeners)) errors.push("KAFKA_LISTENERS needs PLAINTEXT on 9092 and CONTROLLER");
-  if (!/PLAINTEXT:\/\/kafka:9092/.test(String(e.KAFKA_ADVERTISED_LISTENERS))) errors.push("PLAINTEXT must be advertised as kafka:9092 on the compose network");
-  if (!String(e.KAFKA_CONTROLLER_QUORUM_VOTERS).startsWith(`${e.KAFKA_NODE_ID}@`)) errors.push("KAFKA_CONTROLLER_QUORUM_VOTERS must name this node");
-  if (!k.healthcheck?.test) errors.push("no healthcheck");
-  const vols = (k.volumes ?? []).map((v) => (typeof v === "string" ? v.split(":") : [v.source, v.target]));
-  const dataDir = String(e.KAFKA_LOG_DIRS ?? "/tmp/kraft-combined-logs");
-  if (!vols.some(([src, dst]) => compose.volumes && src in compose.volumes && dst === dataDir)) errors.push(`no named volume on the log dir ${dataDir}`);
+  if (hostPorts.size !== BROKERS) errors.push("every broker needs a host port of its own");
+  if (clusterIds.size !== 1) errors.push("the nodes must share one CLUSTER_ID");
+  const extra = Object.keys(svcs).filter((n) => /^kafka(-\d+)?$/.test(n) && !KAFKA_NODES.includes(n));
+  if (extra.length) errors.push(`unexpected Kafka services ${extra.join(", ")}`);
   return errors;
 });
-check("kafka-topics: one-shot creation of every topic with its settings, after kafka is healthy", () => {
+check("kafka-topics: one-shot creation of every topic with its settings, after every broker is healthy", () => {
   const t = svcs["kafka-topics"];
   if (!t) return ["no 'kafka-topics' service"];
   const errors = [];
   if (t.image !== KAFKA_IMAGE) errors.push(`image ${t.image}, expected ${KAFKA_IMAGE}`);
-  if (t.depends_on?.kafka?.condition !== "service_healthy") errors.push("must depend on kafka: service_healthy");
+  for (const n of KAFKA_NODES) if (t.depends_on?.[n]?.condition !== "service_healthy") errors.push(`must depend on ${n}: service_healthy`);
   if (t.restart && t.restart !== "no") errors.push("a one-shot service must not restart");
-  const { topics, fn } = parseTopicScript(t.command);
+  const { topics, fn, replicas } = parseTopicScript(t.command);
   if (!/kafka-topics\.sh/.test(fn) || !/--create/.test(fn) || !/--if-not-exists/.test(fn)) errors.push("create() must call kafka-topics.sh --create --if-not-exists");
-  if (!/--replication-factor\s+1/.test(fn)) errors.push("create() must set --replication-factor 1");
+  if (replicas !== REPLICAS) errors.push(`create() must set --replication-factor ${REPLICAS}`);
   errors.push(...compareTopics(topics, "kafka-topics"));
   return errors;
 });
@@ -331,10 +323,10 @@ for (const [svc, { port, compose: name }] of Object.entries(SERVICES)) {
     if (!p.some((x) => x.startsWith(`127.0.0.1:${port}:${port}`))) errors.push(`port ${port} not published as 127.0.0.1:${port}:${port}`);
     const hc = (Array.isArray(s.healthcheck?.test) ? s.healthcheck.test.join(" ") : String(s.healthcheck?.test ?? ""));
     if (!hc.includes(`:${port}/q/health/ready`)) errors.push("healthcheck must probe /q/health/ready on its port");
-    if (s.depends_on?.kafka?.condition !== "service_healthy") errors.push("must depend on kafka: service_healthy");
+    for (const n of KAFKA_NODES) if (s.depends_on?.[n]?.condition !== "service_healthy") errors.push(`must depend on ${n}: service_healthy`);
     if (s.depends_on?.["kafka-topics"]?.condition !== "service_completed_successfully") errors.push("must depend on kafka-topics: service_completed_successfully");
     const e = envOf(s);
-    if (e.KAFKA_BOOTSTRAP_SERVERS !== "kafka:9092") errors.push("KAFKA_BOOTSTRAP_SERVERS must be kafka:9092");
+    if (e.KAFKA_BOOTSTRAP_SERVERS !== KAFKA_BOOTSTRAP) errors.push(`KAFKA_BOOTSTRAP_SERVERS must be ${KAFKA_BOOTSTRAP}`);
     if (e.QUARKUS_HTTP_HOST !== "0.0.0.0") errors.push("QUARKUS_HTTP_HOST must be 0.0.0.0");
     return errors;
   });
@@ -506,9 +498,19 @@ function semanticErrors(name, objs) {
   const roles = new Set(pools.flatMap((p) => p.spec?.roles ?? []));
   if (!roles.has("controller") || !roles.has("broker")) err("the node pools must provide the controller and broker roles (KRaft)");
   const brokers = pools.filter((p) => p.spec?.roles?.includes("broker")).reduce((a, p) => a + (p.spec?.replicas ?? 0), 0);
-  for (const k of ["offsets.topic.replication.factor", "transaction.state.log.replication.factor", "default.replication.factor"]) {
-    if (kafka && Number(cfg[k] ?? 3) > brokers) err(`Kafka: ${k}=${cfg[k] ?? "3 (default)"} exceeds the ${brokers} broker(s)`);
-  }
+  if (brokers !== BROKERS) err(`the node pools hold ${brokers} broker(s), expected ${BROKERS}`);
+  const controllers = pools.filter((p) => p.spec?.roles?.includes("controller")).reduce((a, p) => a + (p.spec?.replicas ?? 0), 0);
+  if (controllers % 2 !== 1 || controllers < 3) err(`${controllers} controller(s): a quorum that survives one loss needs an odd number, at least 3`);
+  const want = {
+    "offsets.topic.replication.factor": REPLICAS,
+    "transaction.state.log.replication.factor": REPLICAS,
+    "share.coordinator.state.topic.replication.factor": REPLICAS,
+    "default.replication.factor": REPLICAS,
+    "transaction.state.log.min.isr": MIN_ISR,
+    "share.coordinator.state.topic.min.isr": MIN_ISR,
+    "min.insync.replicas": MIN_ISR,
+  };
+  for (const [k, v] of Object.entries(want)) if (kafka && Number(cfg[k]) !== v) err(`Kafka: ${k}=${cfg[k] ?? "(default)"}, expected ${v}`);
   // topics
   const kts = byKind(objs, "KafkaTopic");
   const topics = {};
@@ -517,7 +519,7 @@ function semanticErrors(name, objs) {
     if (t.metadata?.labels?.["strimzi.io/cluster"] !== kname) err(`${idOf(t)}: strimzi.io/cluster must be ${kname}`);
     if ((t.spec?.replicas ?? 1) > brokers) err(`${idOf(t)}: ${t.spec.replicas} replicas > ${brokers} broker(s)`);
     if (topics[tn]) err(`topic ${tn} declared twice`);
-    topics[tn] = { partitions: t.spec?.partitions, config: t.spec?.config ?? {} };
+    topics[tn] = { partitions: t.spec?.partitions, replicas: t.spec?.replicas, config: t.spec?.config ?? {} };
   }
   errors.push(...compareTopics(topics, "KafkaTopics"));
   // bootstrap address

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import lenet.contract.topics.Topic;
 import lenet.contract.wire.TrainingEvent;
+import lenet.kafka.KafkaNodes;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -24,7 +25,6 @@ class BrokerRestartIT {
 
   static Services services;
   static int port;
-  static int controllerPort;
   static Path dataDir;
   static int trainerPort;
   private static final java.util.regex.Pattern TRAINED =
@@ -32,11 +32,10 @@ class BrokerRestartIT {
 
   @BeforeAll
   static void startServices() throws Exception {
-    port = Services.freePort();
-    controllerPort = Services.freePort();
+    port = KafkaNodes.onFreePorts(1).port(1);
     dataDir = Files.createTempDirectory(Path.of("target"), "broker-restart-");
     services = new Services("127.0.0.1:" + port);
-    services.startBroker("restart-broker", port, controllerPort, dataDir);
+    services.startBroker("restart-broker", port, dataDir);
     Services.TOPICS.ensureAll(services.bootstrap);
     trainerPort = Services.freePort();
     services.startIngestAndTrainer("broker-", Services.freePort(), trainerPort);
@@ -80,7 +79,7 @@ class BrokerRestartIT {
       trainedInOutage = Math.max(trainedInOutage, trainedEpoch(runId));
       Thread.sleep(500);
     }
-    services.startBroker("restart-broker", port, controllerPort, dataDir);
+    services.startBroker("restart-broker", port, dataDir);
     await("the run completes")
         .atMost(Duration.ofMinutes(4))
         .pollInterval(Duration.ofSeconds(1))

@@ -16,6 +16,7 @@ import lenet.contract.mnist.MnistSet;
 import lenet.contract.topics.KafkaClients;
 import lenet.contract.topics.Topic;
 import lenet.contract.wire.ImageEvent;
+import lenet.kafka.KafkaNodes;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -36,18 +37,16 @@ class ScoringFaultsIT {
   static final int EVENTS = 30_000;
   static Services services;
   static int port;
-  static int controllerPort;
   static Path dataDir;
   static int inferencePort;
   static MnistSet test;
 
   @BeforeAll
   static void startServices() throws Exception {
-    port = Services.freePort();
-    controllerPort = Services.freePort();
+    port = KafkaNodes.onFreePorts(1).port(1);
     dataDir = Files.createTempDirectory(Path.of("target"), "scoring-faults-");
     services = new Services("127.0.0.1:" + port);
-    services.startBroker("faults-broker", port, controllerPort, dataDir);
+    services.startBroker("faults-broker", port, dataDir);
     Services.TOPICS.ensureAll(services.bootstrap);
     services.startIngestAndTrainer("faults-", Services.freePort(), Services.freePort());
     services.send(Topic.TRAINING_COMMANDS, "faults-model", "{\"runId\": \"faults-model\"}");
@@ -108,7 +107,7 @@ class ScoringFaultsIT {
       Thread.sleep(250);
     }
     HttpResponse<String> ready = Services.get(inferencePort, "/q/health/ready");
-    services.startBroker("faults-broker", port, controllerPort, dataDir);
+    services.startBroker("faults-broker", port, dataDir);
     Map<String, Integer> answered = awaitAnswers(tag, EVENTS, Duration.ofMinutes(3));
     assertExactlyOnce(tag, answered, bad);
     assertThat(httpOk.get()).as("HTTP predictions while the broker is away").isGreaterThan(20);

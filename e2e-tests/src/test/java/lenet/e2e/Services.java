@@ -102,10 +102,11 @@ final class Services implements AutoCloseable {
   }
 
   /**
-   * A Kafka broker of its own, as its own process ({@code local-kafka.jar}), keeping its data in
+   * A Kafka broker of its own on {@code port} (controller {@code port + 1}; see {@code
+   * KafkaNodes.onFreePorts}), as its own process ({@code local-kafka.jar}), keeping its data in
    * {@code dataDir} across restarts; returns once it prints READY.
    */
-  Process startBroker(String name, int port, int controllerPort, Path dataDir) throws Exception {
+  Process startBroker(String name, int port, Path dataDir) throws Exception {
     List<String> cmd =
         List.of(
             Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -114,8 +115,6 @@ final class Services implements AutoCloseable {
             REPO.resolve("local-kafka/target/local-kafka.jar").toString(),
             "--port",
             String.valueOf(port),
-            "--controller-port",
-            String.valueOf(controllerPort),
             "--data-dir",
             dataDir.toAbsolutePath().toString());
     Path log = LOGS.resolve(name + ".log");

@@ -2,31 +2,43 @@ package lenet.kafka;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.CountDownLatch;
 
 /**
- * The local broker as its own process, for people: {@code java -jar
- * local-kafka/target/local-kafka.jar [--port 9092] [--controller-port 9093] [--data-dir
- * data/kafka]}. Data survives restarts; prints one READY line once clients can connect; stops
- * cleanly on SIGTERM or Ctrl-C.
+ * The local Kafka for people: {@code java -jar local-kafka/target/local-kafka.jar [--port 9092]
+ * [--data-dir data/kafka] [--brokers N [--node I]]}.
+ *
+ * <ul>
+ *   <li>Alone ({@code --brokers 1}, the default): one node on {@code --port} (controller one
+ *       above), data in {@code --data-dir}.
+ *   <li>{@code --brokers N --node I}: node I of an N-node cluster ({@link KafkaNodes}: ports {@code
+ *       port + 2(I-1)}), data in {@code <data-dir>/node-I}. {@code ./pipeline} starts each node so,
+ *       under a supervisor of its own.
+ *   <li>{@code --brokers N} without {@code --node}: starts all N nodes, each as a child process of
+ *       its own ({@link LocalKafkaCluster}), and stops them with itself.
+ * </ul>
+ *
+ * Data survives restarts; prints one READY line once clients can connect; stops cleanly on SIGTERM
+ * or Ctrl-C.
  */
 public final class LocalKafka {
 
   private LocalKafka() {}
 
-  public static void main(String[] args) throws InterruptedException {
+  public static void main(String[] args) throws Exception {
     int port = 9092;
-    int controllerPort = -1;
-    Path dataDir = Path.of("data", "kafka");
+    int brokers = 1;
+    int node = 0;
+    Path dataDir = null;
     for (int i = 0; i < args.length; i++) {
       String value = i + 1 < args.length ? args[i + 1] : null;
       switch (args[i]) {
         case "--port" -> port = Integer.parseInt(require(args[i], value));
-        case "--controller-port" -> controllerPort = Integer.parseInt(require(args[i], value));
+        case "--brokers" -> brokers = Integer.parseInt(require(args[i], value));
+        case "--node" -> node = Integer.parseInt(require(args[i], value));
         case "--data-dir" -> dataDir = Path.of(require(args[i], value));
         case "--help", "-h" -> {
           System.out.println(
-              "usage: local-kafka [--port 9092] [--controller-port PORT+1] [--data-dir data/kafka]");
+              "usage: local-kafka [--port 9092] [--data-dir data/kafka] [--brokers N [--node I]]");
           return;
         }
         default -> {
@@ -36,32 +48,70 @@ public final class LocalKafka {
       }
       i++;
     }
-    if (controllerPort < 0) {
-      controllerPort = port + 1;
+    KafkaNodes nodes = new KafkaNodes(brokers, port);
+    if (dataDir == null) {
+      dataDir = Path.of("data", brokers == 1 ? "kafka" : "kafka-cluster");
     }
-    LocalKafkaBroker broker = LocalKafkaBroker.persistent(port, controllerPort, dataDir);
+    if (brokers > 1 && node == 0) {
+      runCluster(nodes, dataDir);
+      return;
+    }
+    LocalKafkaBroker broker =
+        brokers == 1
+            ? LocalKafkaBroker.persistent(port, dataDir)
+            : LocalKafkaBroker.clusterNode(nodes, node, dataDir);
     try {
-      broker.start(Duration.ofSeconds(60));
+      broker.start(Duration.ofSeconds(brokers == 1 ? 60 : 120));
+    } catch (IllegalStateException | IllegalArgumentException e) {
+      System.err.println("ERROR: " + e.getMessage());
+      System.exit(1);
+    }
+    untilStopped(
+        () -> {
+          System.out.println(
+              "Stopping Kafka node " + broker.nodeId() + " on " + broker.bootstrapServers());
+          broker.close();
+        });
+    System.out.println(
+        "READY Kafka 4.1 (KRaft) node "
+            + broker.nodeId()
+            + " of "
+            + brokers
+            + " on "
+            + broker.bootstrapServers()
+            + ", data in "
+            + broker.dataDir());
+    Thread.currentThread().join();
+  }
+
+  private static void runCluster(KafkaNodes nodes, Path dataDir) throws Exception {
+    LocalKafkaCluster cluster = new LocalKafkaCluster(nodes, dataDir, System.out);
+    untilStopped(
+        () -> {
+          System.out.println("Stopping the Kafka cluster on " + nodes.bootstrapServers());
+          cluster.close();
+        });
+    try {
+      cluster.start(Duration.ofMinutes(2));
     } catch (IllegalStateException e) {
       System.err.println("ERROR: " + e.getMessage());
       System.exit(1);
     }
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  System.out.println("Stopping Kafka on " + broker.bootstrapServers());
-                  broker.close();
-                  stopped.countDown();
-                },
-                "local-kafka-shutdown"));
     System.out.println(
-        "READY Kafka 4.1 (KRaft) on "
-            + broker.bootstrapServers()
+        "READY Kafka 4.1 (KRaft) cluster of "
+            + nodes.count()
+            + " on "
+            + nodes.bootstrapServers()
             + ", data in "
-            + broker.dataDir());
-    stopped.await();
+            + dataDir.toAbsolutePath());
+    cluster.awaitAnyExit();
+    System.err.println("ERROR: a node exited; stopping the others");
+    System.exit(1);
+  }
+
+  /** Runs {@code stop} on SIGTERM or Ctrl-C, before the JVM exits. */
+  private static void untilStopped(Runnable stop) {
+    Runtime.getRuntime().addShutdownHook(new Thread(stop, "local-kafka-shutdown"));
   }
 
   private static String require(String option, String value) {

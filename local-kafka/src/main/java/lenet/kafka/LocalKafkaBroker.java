@@ -2,9 +2,6 @@ package lenet.kafka;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,49 +14,76 @@ import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.utils.Time;
 import org.apache.kafka.metadata.storage.Formatter;
 
 /**
- * A real single-node Apache Kafka broker in KRaft mode (broker and controller in one), bound to
- * 127.0.0.1. The same class serves tests (in-process, free ports, throw-away directory) and people
- * ({@link LocalKafka}: fixed port, data kept between runs).
+ * One real Apache Kafka node in KRaft mode (broker and controller in one), bound to 127.0.0.1:
+ * alone, or one of the {@link KafkaNodes} of a cluster (each node in a process of its own, see
+ * {@link LocalKafkaCluster}). The same class serves tests (in-process, free ports, throw-away
+ * directory) and people ({@link LocalKafka}: fixed ports, data kept between runs).
  */
 public final class LocalKafkaBroker implements AutoCloseable {
 
-  private static final String HOST = "127.0.0.1";
+  private static final String HOST = KafkaNodes.HOST;
 
+  private final KafkaNodes nodes;
+  private final int nodeId;
   private final int port;
   private final int controllerPort;
   private final Path dataDir;
+  private final String clusterId;
   private final boolean deleteDataOnClose;
   private KafkaRaftServer server;
 
-  private LocalKafkaBroker(int port, int controllerPort, Path dataDir, boolean deleteDataOnClose) {
-    this.port = port;
-    this.controllerPort = controllerPort;
+  private LocalKafkaBroker(
+      KafkaNodes nodes, int nodeId, Path dataDir, String clusterId, boolean deleteDataOnClose) {
+    this.nodes = nodes;
+    this.nodeId = nodeId;
+    this.port = nodes.port(nodeId);
+    this.controllerPort = nodes.controllerPort(nodeId);
     this.dataDir = dataDir;
+    this.clusterId = clusterId;
     this.deleteDataOnClose = deleteDataOnClose;
   }
 
-  /** A broker that keeps its data in {@code dataDir} across restarts. */
-  public static LocalKafkaBroker persistent(int port, int controllerPort, Path dataDir) {
-    return new LocalKafkaBroker(port, controllerPort, dataDir.toAbsolutePath(), false);
+  /**
+   * A single node on {@code port} (controller on {@code port + 1}) that keeps its data in {@code
+   * dataDir} across restarts.
+   */
+  public static LocalKafkaBroker persistent(int port, Path dataDir) {
+    Path dir = dataDir.toAbsolutePath();
+    return new LocalKafkaBroker(new KafkaNodes(1, port), 1, dir, KafkaNodes.clusterId(dir), false);
   }
 
-  /** A broker on free ports with a temporary directory, deleted on close. */
+  /**
+   * Node {@code nodeId} of the cluster {@code nodes} whose data lives under {@code root} (this node
+   * in {@code root/node-<id>}), kept across restarts.
+   */
+  public static LocalKafkaBroker clusterNode(KafkaNodes nodes, int nodeId, Path root) {
+    Path dir = root.toAbsolutePath();
+    return new LocalKafkaBroker(
+        nodes, nodeId, dir.resolve("node-" + nodeId), KafkaNodes.clusterId(dir), false);
+  }
+
+  /** A single node on free ports with a temporary directory, deleted on close. */
   public static LocalKafkaBroker ephemeral() {
     try {
+      Path dir = Files.createTempDirectory("local-kafka-");
       return new LocalKafkaBroker(
-          freePort(), freePort(), Files.createTempDirectory("local-kafka-"), true);
+          KafkaNodes.onFreePorts(1), 1, dir, KafkaNodes.clusterId(dir), true);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
+  /** This node's client address. */
   public String bootstrapServers() {
     return HOST + ":" + port;
+  }
+
+  public int nodeId() {
+    return nodeId;
   }
 
   public int port() {
@@ -106,8 +130,8 @@ public final class LocalKafkaBroker implements AutoCloseable {
     p.putAll(
         Map.ofEntries(
             Map.entry("process.roles", "broker,controller"),
-            Map.entry("node.id", "1"),
-            Map.entry("controller.quorum.voters", "1@" + HOST + ":" + controllerPort),
+            Map.entry("node.id", String.valueOf(nodeId)),
+            Map.entry("controller.quorum.voters", nodes.voters()),
             Map.entry(
                 "listeners",
                 "PLAINTEXT://"
@@ -123,13 +147,7 @@ public final class LocalKafkaBroker implements AutoCloseable {
             Map.entry("inter.broker.listener.name", "PLAINTEXT"),
             Map.entry("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"),
             Map.entry("log.dirs", dataDir.toString()),
-            // One node: every internal topic has one replica.
-            Map.entry("offsets.topic.replication.factor", "1"),
             Map.entry("offsets.topic.num.partitions", "5"),
-            Map.entry("transaction.state.log.replication.factor", "1"),
-            Map.entry("transaction.state.log.min.isr", "1"),
-            Map.entry("share.coordinator.state.topic.replication.factor", "1"),
-            Map.entry("default.replication.factor", "1"),
             // Consumers join at once instead of waiting 3 s for more members.
             Map.entry("group.initial.rebalance.delay.ms", "0"),
             // Topics are created by the services with their settings; a typo must not create a
@@ -138,8 +156,18 @@ public final class LocalKafkaBroker implements AutoCloseable {
             // Room for dataset batches and checkpoints (topics set their own limit too).
             Map.entry("message.max.bytes", String.valueOf(8 * 1024 * 1024)),
             Map.entry("replica.fetch.max.bytes", String.valueOf(8 * 1024 * 1024)),
-            Map.entry("log.cleaner.dedupe.buffer.size", String.valueOf(4 * 1024 * 1024)),
-            Map.entry("controlled.shutdown.enable", "false")));
+            Map.entry("log.cleaner.dedupe.buffer.size", String.valueOf(4 * 1024 * 1024))));
+    // Internal topics (offsets, transactions) and new topics: replicated on up to three nodes, two
+    // in sync for a write; one node: one copy.
+    p.putAll(nodes.replicationSettings());
+    if (nodes.count() > 1) {
+      // A node that stops heart-beating is fenced after 4 s (Kafka's default: 9 s): its partitions
+      // get new leaders and leave their in-sync sets sooner, so a kill -9 stalls writers for ~4 s
+      // instead of ~11 s (measured, ReplicatedClusterTest). Heartbeats every second keep a busy
+      // node (GC, a loaded 2-core machine) well inside it.
+      p.put("broker.session.timeout.ms", "4000");
+      p.put("broker.heartbeat.interval.ms", "1000");
+    }
     return p;
   }
 
@@ -150,7 +178,7 @@ public final class LocalKafkaBroker implements AutoCloseable {
     }
     Formatter formatter =
         new Formatter()
-            .setClusterId(Uuid.randomUuid().toString())
+            .setClusterId(clusterId)
             .setNodeId(config.nodeId())
             .setIgnoreFormatted(true)
             .setControllerListenerName("CONTROLLER")
@@ -174,8 +202,11 @@ public final class LocalKafkaBroker implements AutoCloseable {
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 3000))) {
       while (true) {
         try {
-          admin.describeCluster().nodes().get(3, TimeUnit.SECONDS);
-          return;
+          if (admin.describeCluster().nodes().get(3, TimeUnit.SECONDS).stream()
+              .anyMatch(n -> n.id() == nodeId)) {
+            return;
+          }
+          Thread.sleep(200);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           throw new IllegalStateException("interrupted while waiting for Kafka", e);
@@ -202,28 +233,18 @@ public final class LocalKafkaBroker implements AutoCloseable {
   }
 
   private static void requireFree(int port, String what) {
-    try (ServerSocket socket = new ServerSocket()) {
-      socket.setReuseAddress(true);
-      socket.bind(new InetSocketAddress(InetAddress.getByName(HOST), port));
-    } catch (IOException e) {
+    if (!KafkaNodes.isFree(port)) {
       throw new IllegalStateException(
           what
               + " "
               + HOST
               + ":"
               + port
-              + " is taken (another Kafka still running?). Stop that process or choose another port.",
-          e);
+              + " is taken (another Kafka still running?). Stop that process or choose another port.");
     }
   }
 
-  static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 0, InetAddress.getByName(HOST))) {
-      return socket.getLocalPort();
-    }
-  }
-
-  private static void deleteRecursively(Path dir) {
+  static void deleteRecursively(Path dir) {
     if (!Files.exists(dir)) {
       return;
     }

@@ -23,10 +23,9 @@ class LocalKafkaBrokerTest {
 
   @Test
   void keepsItsRecordsAcrossARestartAndRefusesATakenPort(@TempDir Path dir) throws Exception {
-    int port = LocalKafkaBroker.freePort();
-    int controller = LocalKafkaBroker.freePort();
+    int port = KafkaNodes.onFreePorts(1).port(1);
     try (LocalKafkaBroker broker =
-        LocalKafkaBroker.persistent(port, controller, dir).start(Duration.ofSeconds(60))) {
+        LocalKafkaBroker.persistent(port, dir).start(Duration.ofSeconds(60))) {
       assertThat(broker.bootstrapServers()).isEqualTo("127.0.0.1:" + port);
       try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
         admin.createTopics(List.of(new NewTopic("kept", 1, (short) 1))).all().get();
@@ -40,13 +39,13 @@ class LocalKafkaBrokerTest {
       }
       assertThatThrownBy(
               () ->
-                  LocalKafkaBroker.persistent(port, controller, dir.resolve("other"))
+                  LocalKafkaBroker.persistent(port, dir.resolve("other"))
                       .start(Duration.ofSeconds(5)))
           .isInstanceOf(IllegalStateException.class)
           .hasMessageContaining("127.0.0.1:" + port + " is taken");
     }
     try (LocalKafkaBroker again =
-        LocalKafkaBroker.persistent(port, controller, dir).start(Duration.ofSeconds(60))) {
+        LocalKafkaBroker.persistent(port, dir).start(Duration.ofSeconds(60))) {
       assertThat(readAll(again.bootstrapServers(), "kept")).containsExactly("before restart");
     }
   }

@@ -80,27 +80,27 @@ public final class KafkaClients {
   }
 
   /**
-   * A producer that accepts the pipeline's large records; {@code settings} add to or override the
-   * defaults.
+   * A producer that accepts the pipeline's large records and is answered once every in-sync replica
+   * holds a record ({@code acks=all}: with {@code min.insync.replicas} 2 of 3, an acknowledged
+   * write survives the loss of any one broker); {@code settings} add to or override the defaults.
    */
   public static KafkaProducer<String, byte[]> writer(
       String bootstrapServers, Map<String, Object> settings) {
     Map<String, Object> config = new HashMap<>();
     config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    config.put(ProducerConfig.ACKS_CONFIG, "all");
     config.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topic.LARGE_RECORD);
     config.putAll(settings);
     return new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer());
   }
 
   /**
-   * A writer for records that decide something (model control, version claims): acknowledged by
-   * every in-sync replica ({@code acks=all}) and never duplicated by a retry (idempotence); {@code
-   * settings} add to or override that.
+   * A writer for records that decide something (model control, version claims): a {@link #writer}
+   * that is never duplicated by a retry (idempotence); {@code settings} add to or override that.
    */
   public static KafkaProducer<String, byte[]> durableWriter(
       String bootstrapServers, String clientId, Map<String, Object> settings) {
     Map<String, Object> config = new HashMap<>();
-    config.put(ProducerConfig.ACKS_CONFIG, "all");
     config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     config.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
     config.putAll(settings);

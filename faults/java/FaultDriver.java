@@ -42,7 +42,8 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  *       or a dead letter, read_committed), or the timeout.
  *   <li>{@code count BOOTSTRAP TAG N}: answered, lost and duplicated, for read_committed and
  *       read_uncommitted readers; how long events waited for their answer (median, p99, longest:
- *       the first committed output's timestamp minus the event's).
+ *       the first committed output's timestamp minus the event's); the longest time without any
+ *       answer (the scoring stall).
  *   <li>{@code http-probe URL MNIST_DIR SECONDS}: one HTTP prediction every 100 ms; how many were
  *       answered.
  *   <li>{@code run-check BOOTSTRAP RUN_ID}: the run's events: completed once, epochs in order.
@@ -180,10 +181,18 @@ public class FaultDriver {
           });
     }
     waits.sort(null);
+    // The longest time in which no event got its answer (while some waited): the scoring stall.
+    List<Long> times = new ArrayList<>(answeredAt.values());
+    times.sort(null);
+    long gap = 0;
+    for (int i = 1; i < times.size(); i++) {
+      gap = Math.max(gap, times.get(i) - times.get(i - 1));
+    }
     out.append(
         String.format(
-            "\"waitMedianS\": %.2f, \"waitP99S\": %.2f, \"waitLongestS\": %.2f",
-            quantile(waits, 0.5), quantile(waits, 0.99), quantile(waits, 1.0)));
+            "\"waitMedianS\": %.2f, \"waitP99S\": %.2f, \"waitLongestS\": %.2f,"
+                + " \"longestGapS\": %.2f",
+            quantile(waits, 0.5), quantile(waits, 0.99), quantile(waits, 1.0), gap / 1000.0));
     System.out.println(out.append("}"));
   }
 

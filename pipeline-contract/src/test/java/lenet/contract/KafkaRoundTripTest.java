@@ -1,6 +1,7 @@
 package lenet.contract;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -71,6 +72,48 @@ class KafkaRoundTripTest {
                   .partitions())
           .hasSize(3);
     }
+  }
+
+  @Test
+  void oneBrokerKeepsOneCopyAndTheImageTopicGrowsToItsSetting() throws Exception {
+    Map<Topic, String> names = new java.util.EnumMap<>(Topic.class);
+    for (Topic t : Topic.values()) {
+      names.put(t, "grow-" + t.defaultName());
+    }
+    Topics topics = new Topics(names);
+    topics.ensureAll(bootstrap);
+    String images = topics.name(Topic.DIGITS_IMAGES);
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+      var described =
+          admin.describeTopics(List.of(images)).allTopicNames().get(10, TimeUnit.SECONDS);
+      assertThat(described.get(images).partitions())
+          .hasSize(3)
+          .allSatisfy(p -> assertThat(p.replicas()).hasSize(1));
+      ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, images);
+      assertThat(
+              admin
+                  .describeConfigs(List.of(r))
+                  .all()
+                  .get(10, TimeUnit.SECONDS)
+                  .get(r)
+                  .get("min.insync.replicas")
+                  .value())
+          .isEqualTo("1");
+
+      topics.withPartitions(Topic.DIGITS_IMAGES, 5).ensureAll(bootstrap);
+      assertThat(
+              admin
+                  .describeTopics(List.of(images))
+                  .allTopicNames()
+                  .get(10, TimeUnit.SECONDS)
+                  .get(images)
+                  .partitions())
+          .hasSize(5);
+    }
+    assertThatThrownBy(() -> topics.withPartitions(Topic.MODEL_CHECKPOINTS, 2))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> topics.withPartitions(Topic.DIGITS_IMAGES, 0))
+        .hasMessageContaining("topics.digits-images.partitions");
   }
 
   @Test

@@ -6,6 +6,7 @@ import java.util.Collection;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -46,24 +47,41 @@ public final class Topics {
     }
   }
 
-  /** Names from {@code topics.*} keys, defaults otherwise. */
+  /**
+   * Names from {@code topics.*} keys, defaults otherwise; the image topic's partitions from {@code
+   * topics.digits-images.partitions}.
+   */
   public static Topics from(Config config) {
     Map<Topic, String> names = new EnumMap<>(Topic.class);
-    Map<Topic, Integer> partitions = new EnumMap<>(Topic.class);
     for (Topic t : Topic.values()) {
       names.put(t, config.getOptionalValue(t.configKey(), String.class).orElse(t.defaultName()));
-      t.partitionsKey()
-          .flatMap(key -> config.getOptionalValue(key, Integer.class))
-          .ifPresent(
-              n -> {
-                if (n < 1) {
-                  throw new IllegalArgumentException(
-                      t.partitionsKey().get() + " must be at least 1, not " + n);
-                }
-                partitions.put(t, n);
-              });
     }
-    return new Topics(names, partitions);
+    Topics topics = new Topics(names);
+    for (Topic t : Topic.values()) {
+      Optional<Integer> n =
+          t.partitionsKey().flatMap(k -> config.getOptionalValue(k, Integer.class));
+      if (n.isPresent()) {
+        topics = topics.withPartitions(t, n.get());
+      }
+    }
+    return topics;
+  }
+
+  /**
+   * These topics with {@code topic} at {@code partitions} (only a topic with a {@link
+   * Topic#partitionsKey()}: the others' single partition keeps their order).
+   */
+  public Topics withPartitions(Topic topic, int partitions) {
+    if (topic.partitionsKey().isEmpty()) {
+      throw new IllegalArgumentException(topic.defaultName() + " keeps its partitions");
+    }
+    if (partitions < 1) {
+      throw new IllegalArgumentException(
+          topic.partitionsKey().get() + " must be at least 1, not " + partitions);
+    }
+    Map<Topic, Integer> changed = new EnumMap<>(this.partitions);
+    changed.put(topic, partitions);
+    return new Topics(names, changed);
   }
 
   public static Topics defaults() {

@@ -60,6 +60,38 @@ class WireFormatTest {
   }
 
   @Test
+  void thePlainReaderAgreesWithTheTreeOnFieldOrderNullsRepeatsAndSpacing() {
+    String pixels = pixelsJson(784, "3");
+    assertThat(ImageEvent.decode(utf8("{\"pixels\":" + pixels + ",\"id\":\"late\"}"), "k").id())
+        .isEqualTo("late");
+    assertThat(ImageEvent.decode(utf8("{\"id\":null,\"pixels\":" + pixels + "}"), "k").id())
+        .isEqualTo("k");
+    assertThat(ImageEvent.decode(utf8("{\"id\":\" \",\"pixels\":" + pixels + "}"), "k").id())
+        .isEqualTo("k");
+    // A repeated field: the tree's rule (the last one counts) decides.
+    assertThat(
+            ImageEvent.decode(utf8("{\"id\":\"a\",\"pixels\":" + pixels + ",\"id\":\"b\"}"), null)
+                .id())
+        .isEqualTo("b");
+    assertThat(ImageEvent.decode(utf8("{\"id\":\"a\",\"pixels\":" + pixels + "}"), null).pixels())
+        .containsOnly(3);
+    String spaced =
+        " {\n \"id\" : \"é\" ,\t\"pixels\" : "
+            + pixelsJson(784, "7").replace(",", " ,\n ").replace("[", "[ ").replace("]", " ]")
+            + " } ";
+    ImageEvent e = ImageEvent.decode(utf8(spaced), null);
+    assertThat(e.id()).isEqualTo("é");
+    assertThat(e.pixels()).containsOnly(7);
+    // What JSON forbids stays forbidden: a leading zero is malformed, as the tree reader says.
+    assertThat(
+            imageError("{\"pixels\":" + pixelsJson(783, "0").replace("]", ",07]") + "}").reason())
+        .isEqualTo(Reason.MALFORMED_JSON);
+    assertThat(ImageEvent.decode(utf8("{\"id\":\"a\\\"b\",\"pixels\":" + pixels + "}"), null).id())
+        .as("an escaped id goes through the tree reader")
+        .isEqualTo("a\"b");
+  }
+
+  @Test
   void wholeNumbersWrittenAsFloatsAreAccepted() {
     String json = "{\"pixels\":" + pixelsJson(784, "255.0") + "}";
     assertThat(ImageEvent.decode(utf8(json), null).pixels()).containsOnly(255);
@@ -156,10 +188,12 @@ class WireFormatTest {
     float[] row = {0.01f, 0.02f, 0.9f, 0.01f, 0.01f, 0.01f, 0.01f, 0.01f, 0.01f, 0.01f};
     Prediction p = Prediction.fromProbabilities("id-1", row, 7);
     assertThat(p.digit()).isEqualTo(2);
-    assertThat(p.confidence()).isEqualTo((double) 0.9f);
+    assertThat(p.confidence()).isEqualTo(0.9f);
     assertThat(Prediction.decode(p.encode())).isEqualTo(p);
     assertThat(new String(p.encode(), StandardCharsets.UTF_8))
-        .contains("\"id\":\"id-1\"", "\"digit\":2", "\"modelVersion\":7", "\"probabilities\":[");
+        .contains("\"id\":\"id-1\"", "\"digit\":2", "\"modelVersion\":7", "\"probabilities\":[")
+        .as("float32 written as its shortest decimal, not widened to a double's 17 digits")
+        .contains("\"confidence\":0.9,", "0.01,0.02,0.9,");
   }
 
   @Test

@@ -10,11 +10,12 @@ import lenet.contract.wire.WireFormatException.Reason;
  * A scored image, on {@code digits.predictions} (key = id) and as the body of {@code POST
  * /api/predict}.
  *
- * @param probabilities softmax output, ten values summing to 1
+ * @param probabilities softmax output, ten values summing to 1, in the model's own precision
+ *     (float32: written as the shortest decimal that reads back to the same float)
  * @param modelVersion the checkpoint version that produced it
  */
 public record Prediction(
-    String id, int digit, double confidence, double[] probabilities, long modelVersion) {
+    String id, int digit, float confidence, float[] probabilities, long modelVersion) {
 
   public static final int CLASSES = 10;
 
@@ -26,11 +27,10 @@ public record Prediction(
 
   /** Builds a prediction from one row of softmax output: the digit is the arg-max. */
   public static Prediction fromProbabilities(String id, float[] row, long modelVersion) {
-    double[] p = new double[CLASSES];
+    float[] p = row.clone();
     int best = 0;
-    for (int i = 0; i < CLASSES; i++) {
-      p[i] = row[i];
-      if (row[i] > row[best]) {
+    for (int i = 1; i < CLASSES; i++) {
+      if (p[i] > p[best]) {
         best = i;
       }
     }
@@ -48,14 +48,14 @@ public record Prediction(
       throw new WireFormatException(
           Reason.INVALID_VALUE, "'probabilities' must be an array of " + CLASSES + " numbers");
     }
-    double[] p = new double[CLASSES];
+    float[] p = new float[CLASSES];
     for (int i = 0; i < CLASSES; i++) {
-      p[i] = probs.get(i).doubleValue();
+      p[i] = probs.get(i).floatValue();
     }
     return new Prediction(
         Json.optString(node, "id"),
         require(Json.optInt(node, "digit"), "digit"),
-        require(Json.optDouble(node, "confidence"), "confidence"),
+        require(Json.optDouble(node, "confidence"), "confidence").floatValue(),
         p,
         require(Json.optLong(node, "modelVersion"), "modelVersion"));
   }

@@ -1,0 +1,55 @@
+package lenet.contract.wire;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Collections;
+import org.junit.jupiter.api.Test;
+
+/** Which events the scoring hot path reads itself, and which it leaves to the tree reader. */
+class PlainImageReaderTest {
+
+  private static final String PIXELS = "[" + String.join(",", Collections.nCopies(784, "9")) + "]";
+
+  private static ImageEvent plain(String json) {
+    return ImageEvent.plain(json.getBytes(StandardCharsets.UTF_8), "key");
+  }
+
+  @Test
+  void readsTheEventsProducersWrite() {
+    assertThat(plain("{\"id\":\"a\",\"pixels\":" + PIXELS + "}"))
+        .isEqualTo(
+            ImageEvent.decode(("{\"id\":\"a\",\"pixels\":" + PIXELS + "}").getBytes(), null));
+    assertThat(plain("{\"pixels\":" + PIXELS + "}").id()).isEqualTo("key");
+    assertThat(plain(" { \"pixels\" : " + PIXELS.replace(",", ", ") + " , \"id\" : null } ").id())
+        .isEqualTo("key");
+    assertThat(
+            plain(
+                new String(
+                    ImageEvent.ofPixels("x", new int[784]).encode(), StandardCharsets.UTF_8)))
+        .as("what ImageEvent.encode writes")
+        .isNotNull();
+  }
+
+  @Test
+  void leavesEverythingElseToTheTreeReader() {
+    for (String json :
+        new String[] {
+          "{\"png\":\"iVBO\"}",
+          "{\"id\":\"a\\\"b\",\"pixels\":" + PIXELS + "}",
+          "{\"pixels\":" + PIXELS.replace("[9,", "[09,") + "}",
+          "{\"pixels\":" + PIXELS.replace("[9,", "[9.0,") + "}",
+          "{\"pixels\":" + PIXELS.replace("[9,", "[256,") + "}",
+          "{\"pixels\":" + PIXELS.replace("[9,", "[-1,") + "}",
+          "{\"pixels\":" + PIXELS.replace("[9,", "[") + "}",
+          "{\"pixels\":" + PIXELS.replace("]", ",9]") + "}",
+          "{\"pixels\":" + PIXELS + ",\"pixels\":" + PIXELS + "}",
+          "{\"pixels\":" + PIXELS + ",\"extra\":1}",
+          "{\"pixels\":" + PIXELS + "} trailing",
+          "{\"pixels\":" + PIXELS,
+          "[]"
+        }) {
+      assertThat(plain(json)).as(json.length() > 60 ? json.substring(0, 60) : json).isNull();
+    }
+  }
+}

@@ -68,6 +68,44 @@ class HttpPredictTest {
   }
 
   @Test
+  void rawPixelBytesScoreAsTheirJsonDoesAndAWrongSizeIsNamed() {
+    for (int i = 0; i < 5; i++) {
+      int[] pixels = TestModels.pixels(i);
+      byte[] raw = new byte[pixels.length];
+      for (int k = 0; k < raw.length; k++) {
+        raw[k] = (byte) pixels[k];
+      }
+      List<Float> fromJson =
+          given()
+              .contentType("application/json")
+              .body(TestModels.pixelsJson(null, i))
+              .post("/api/predict")
+              .then()
+              .statusCode(200)
+              .extract()
+              .jsonPath()
+              .getList("probabilities", Float.class);
+      for (String type : List.of("application/x-mnist-u8", "application/octet-stream")) {
+        Response r = given().contentType(type).body(raw).post("/api/predict");
+        r.then().statusCode(200).body("digit", equalTo(TestModels.label(i)));
+        assertThat(r.jsonPath().getList("probabilities", Float.class))
+            .as("%s, digit %d", type, i)
+            .isEqualTo(fromJson);
+      }
+    }
+    for (String type : List.of("application/x-mnist-u8", "application/octet-stream")) {
+      given()
+          .contentType(type)
+          .body(new byte[783])
+          .post("/api/predict")
+          .then()
+          .statusCode(400)
+          .body("reason", equalTo("WRONG_PIXEL_COUNT"))
+          .body("error", org.hamcrest.Matchers.containsString("got 783"));
+    }
+  }
+
+  @Test
   void classifiesRealTestDigitsPhotographedLargeDarkOnWhiteAndOffCentre() {
     int right = 0;
     for (int i = 0; i < 10; i++) {

@@ -22,6 +22,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 import lenet.contract.topics.Topic;
+import lenet.contract.wire.ImageEvent;
 import lenet.contract.wire.Prediction;
 import lenet.inference.kafka.ScoringOutputs;
 import lenet.inference.model.ModelManager;
@@ -208,6 +209,75 @@ class KafkaScoringTest {
             Duration.ofSeconds(60));
     assertThat(predictions.get(id)).as("deterministic id " + id).hasSize(1);
     assertThat(Prediction.decode(predictions.get(id).get(0).value()).id()).isEqualTo(id);
+  }
+
+  @Test
+  void rawPixelRecordsAreScoredAndAWrongSizeIsDeadLettered() throws Exception {
+    TestModels.ensureServing(models);
+    String run = "raw-" + System.nanoTime();
+    try (KafkaProducer<byte[], byte[]> producer = TestModels.producer()) {
+      List<Future<RecordMetadata>> acks = new ArrayList<>();
+      for (int i = 0; i < 5; i++) {
+        int[] pixels = TestModels.pixels(i);
+        byte[] raw = new byte[pixels.length];
+        for (int k = 0; k < raw.length; k++) {
+          raw[k] = (byte) pixels[k];
+        }
+        acks.add(sendRaw(producer, run + "-good-" + i, raw));
+        acks.add(
+            producer.send(
+                new ProducerRecord<>(
+                    Topic.DIGITS_IMAGES.defaultName(),
+                    (run + "-json-" + i).getBytes(StandardCharsets.UTF_8),
+                    TestModels.pixelsJson(null, i).getBytes(StandardCharsets.UTF_8))));
+      }
+      acks.add(sendRaw(producer, run + "-bad-size", new byte[100]));
+      for (Future<RecordMetadata> ack : acks) {
+        ack.get(30, TimeUnit.SECONDS);
+      }
+    }
+    var predictions =
+        TestModels.readUntil(
+            Topic.DIGITS_PREDICTIONS.defaultName(),
+            k -> k.startsWith(run),
+            m -> m.size() >= 10,
+            Duration.ofSeconds(60));
+    for (int i = 0; i < 5; i++) {
+      Prediction raw = Prediction.decode(predictions.get(run + "-good-" + i).get(0).value());
+      Prediction json = Prediction.decode(predictions.get(run + "-json-" + i).get(0).value());
+      assertThat(raw.digit()).isEqualTo(TestModels.label(i));
+      // Same image, another batch: libtorch may sum in another order (last float digits).
+      assertThat(raw.probabilities())
+          .as("raw and JSON of image %d", i)
+          .containsExactly(json.probabilities(), org.assertj.core.data.Offset.offset(1e-5f));
+    }
+    var dead =
+        TestModels.readUntil(
+            Topic.DIGITS_IMAGES_DLQ.defaultName(),
+            k -> k.startsWith(run),
+            m -> !m.isEmpty(),
+            Duration.ofSeconds(60));
+    ConsumerRecord<byte[], byte[]> letter = dead.get(run + "-bad-size").get(0);
+    assertThat(
+            new String(
+                letter.headers().lastHeader(ScoringOutputs.REASON_HEADER).value(),
+                StandardCharsets.UTF_8))
+        .startsWith("WRONG_PIXEL_COUNT: ")
+        .contains("got 100");
+    assertThat(letter.value()).hasSize(100);
+  }
+
+  private static Future<RecordMetadata> sendRaw(
+      KafkaProducer<byte[], byte[]> producer, String key, byte[] value) {
+    RecordHeaders headers = new RecordHeaders();
+    headers.add("content-type", ImageEvent.RAW_CONTENT_TYPE.getBytes(StandardCharsets.UTF_8));
+    return producer.send(
+        new ProducerRecord<>(
+            Topic.DIGITS_IMAGES.defaultName(),
+            null,
+            key.getBytes(StandardCharsets.UTF_8),
+            value,
+            headers));
   }
 
   @Test

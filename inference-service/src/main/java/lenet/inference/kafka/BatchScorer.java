@@ -16,6 +16,7 @@ import lenet.inference.image.DigitImages;
 import lenet.inference.scoring.Scorer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
 import org.jboss.logging.Logger;
 
 /**
@@ -31,6 +32,9 @@ import org.jboss.logging.Logger;
 final class BatchScorer {
 
   private static final Logger LOG = Logger.getLogger(BatchScorer.class);
+
+  /** The Kafka header that marks a record's format; absent: a JSON image event. */
+  static final String CONTENT_TYPE = "content-type";
 
   private final Scorer scorer;
   private final ScoringOutputs outputs;
@@ -101,6 +105,9 @@ final class BatchScorer {
    */
   private ImageEvent decode(ConsumerRecord<byte[], byte[]> record) {
     try {
+      if (isRaw(record)) {
+        return ImageEvent.ofRaw(idFallback(record), record.value());
+      }
       return ImageEvent.decode(record.value(), idFallback(record), config.maxImageBytes());
     } catch (WireFormatException e) {
       throw e;
@@ -125,6 +132,15 @@ final class BatchScorer {
   }
 
   /** The record key, else the record's place: deterministic, so a rescored event keeps its id. */
+  /** A record in the binary form: header {@code content-type: application/x-mnist-u8}. */
+  static boolean isRaw(ConsumerRecord<byte[], byte[]> record) {
+    Header type = record.headers().lastHeader(CONTENT_TYPE);
+    return type != null
+        && type.value() != null
+        && ImageEvent.RAW_CONTENT_TYPE.equals(
+            new String(type.value(), StandardCharsets.UTF_8).trim());
+  }
+
   static String idFallback(ConsumerRecord<byte[], byte[]> record) {
     if (record.key() != null && record.key().length > 0) {
       String key = new String(record.key(), StandardCharsets.UTF_8);

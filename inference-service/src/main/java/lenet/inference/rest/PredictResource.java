@@ -5,6 +5,7 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
+import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import lenet.contract.wire.ImageEvent;
@@ -16,9 +17,10 @@ import lenet.inference.image.DigitImages;
 import lenet.inference.scoring.Scorer;
 
 /**
- * {@code POST /api/predict}: one image in, one prediction out. The body is a PNG or JPEG, or JSON
- * in the image event's shape ({@code {"pixels": [784 values]}} or {@code {"png": "base64"}},
- * optional {@code id}).
+ * {@code POST /api/predict}: one image in, one prediction out. The body is a PNG or JPEG, JSON in
+ * the image event's shape ({@code {"pixels": [784 values]}} or {@code {"png": "base64"}}, optional
+ * {@code id}), or the 784 pixels as raw bytes ({@code application/x-mnist-u8}, or {@code
+ * application/octet-stream} without an image signature).
  */
 @Path("/api/predict")
 @Produces(MediaType.APPLICATION_JSON)
@@ -33,8 +35,35 @@ public class PredictResource {
   }
 
   @POST
-  @Consumes({"image/png", "image/jpeg", "image/*", MediaType.APPLICATION_OCTET_STREAM})
+  @Consumes({"image/png", "image/jpeg", "image/*"})
   public Prediction image(byte[] body) {
+    return score(ImageEvent.ofEncoded(UUID.randomUUID().toString(), checkedImage(body)));
+  }
+
+  /** Raw pixels, exactly 784 bytes; a wrong size is a 400 naming it. */
+  @POST
+  @Consumes(ImageEvent.RAW_CONTENT_TYPE)
+  public Prediction raw(byte[] body) {
+    return score(ImageEvent.ofRaw(UUID.randomUUID().toString(), body));
+  }
+
+  /**
+   * Bytes of unknown kind: an image by its signature (PNG, JPEG, GIF, BMP), else the 784 raw pixels
+   * (any other size is refused with it).
+   */
+  @POST
+  @Consumes(MediaType.APPLICATION_OCTET_STREAM)
+  public Prediction bytes(byte[] body) {
+    return hasImageSignature(body) ? image(body) : raw(body);
+  }
+
+  @POST
+  @Consumes(MediaType.APPLICATION_JSON)
+  public Prediction json(byte[] body) {
+    return score(ImageEvent.decode(body, null, config.maxImageBytes()));
+  }
+
+  private byte[] checkedImage(byte[] body) {
     if (body == null || body.length == 0) {
       throw new WireFormatException(Reason.EMPTY, "the request body holds no image");
     }
@@ -43,13 +72,28 @@ public class PredictResource {
           Reason.TOO_LARGE,
           "the image is " + body.length + " bytes, the limit is " + config.maxImageBytes());
     }
-    return score(ImageEvent.ofEncoded(UUID.randomUUID().toString(), body));
+    return body;
   }
 
-  @POST
-  @Consumes(MediaType.APPLICATION_JSON)
-  public Prediction json(byte[] body) {
-    return score(ImageEvent.decode(body, null, config.maxImageBytes()));
+  /** The signatures of the formats the JDK decodes: PNG, JPEG, GIF, BMP. */
+  private static final byte[][] IMAGE_SIGNATURES = {
+    {(byte) 0x89, 'P', 'N', 'G'},
+    {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF},
+    {'G', 'I', 'F', '8'},
+    {'B', 'M'}
+  };
+
+  static boolean hasImageSignature(byte[] body) {
+    if (body == null) {
+      return false;
+    }
+    for (byte[] signature : IMAGE_SIGNATURES) {
+      if (body.length >= signature.length
+          && Arrays.equals(body, 0, signature.length, signature, 0, signature.length)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private Prediction score(ImageEvent event) {

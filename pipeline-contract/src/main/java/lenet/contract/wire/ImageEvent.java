@@ -29,6 +29,13 @@ public record ImageEvent(String id, int[] pixels, byte[] encodedImage) {
    */
   public static final int DEFAULT_MAX_BYTES = 2 * 1024 * 1024;
 
+  /**
+   * The binary form for producers that want speed: the value is the 784 pixels as raw bytes
+   * (0..255, row-major), marked by this Kafka header {@code content-type} or HTTP {@code
+   * Content-Type}; the id is the record's key (HTTP: generated).
+   */
+  public static final String RAW_CONTENT_TYPE = "application/x-mnist-u8";
+
   private static final Set<String> FIELDS = Set.of("id", "pixels", "png");
 
   public ImageEvent {
@@ -39,6 +46,32 @@ public record ImageEvent(String id, int[] pixels, byte[] encodedImage) {
 
   public static ImageEvent ofPixels(String id, int[] pixels) {
     checkPixels(pixels);
+    return new ImageEvent(id, pixels, null);
+  }
+
+  /**
+   * An event in the binary form ({@link #RAW_CONTENT_TYPE}): exactly 784 bytes.
+   *
+   * @throws WireFormatException EMPTY or WRONG_PIXEL_COUNT, naming the size
+   */
+  public static ImageEvent ofRaw(String id, byte[] raw) {
+    if (raw == null || raw.length == 0) {
+      throw new WireFormatException(Reason.EMPTY, "the raw image holds no bytes");
+    }
+    if (raw.length != PIXELS) {
+      throw new WireFormatException(
+          Reason.WRONG_PIXEL_COUNT,
+          "a raw image ("
+              + RAW_CONTENT_TYPE
+              + ") is "
+              + PIXELS
+              + " bytes, one per pixel (28x28), got "
+              + raw.length);
+    }
+    int[] pixels = new int[PIXELS];
+    for (int i = 0; i < PIXELS; i++) {
+      pixels[i] = raw[i] & 0xFF;
+    }
     return new ImageEvent(id, pixels, null);
   }
 

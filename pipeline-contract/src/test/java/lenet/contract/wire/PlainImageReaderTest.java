@@ -32,6 +32,28 @@ class PlainImageReaderTest {
   }
 
   @Test
+  void rawEventsAre784BytesOnePerPixel() {
+    byte[] raw = new byte[784];
+    raw[0] = (byte) 255;
+    raw[783] = 7;
+    ImageEvent e = ImageEvent.ofRaw("r", raw);
+    assertThat(e.pixels()[0]).isEqualTo(255);
+    assertThat(e.pixels()[783]).isEqualTo(7);
+    for (int size : new int[] {783, 785, 28}) {
+      WireFormatException bad =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              WireFormatException.class, () -> ImageEvent.ofRaw("r", new byte[size]));
+      assertThat(bad.reason()).isEqualTo(WireFormatException.Reason.WRONG_PIXEL_COUNT);
+      assertThat(bad.getMessage()).contains("got " + size);
+    }
+    assertThat(
+            org.junit.jupiter.api.Assertions.assertThrows(
+                    WireFormatException.class, () -> ImageEvent.ofRaw("r", new byte[0]))
+                .reason())
+        .isEqualTo(WireFormatException.Reason.EMPTY);
+  }
+
+  @Test
   void leavesEverythingElseToTheTreeReader() {
     for (String json :
         new String[] {

@@ -210,6 +210,11 @@ def table(results_path, meta_path, accuracy):
             "exactly-once " + summary(g("B9", "eos_ips"), "%.0f img/s"),
             summary(g("B9", "ratio_alo_eos"), "%.2fx"),
             verdict(med("B9", "ratio_alo_eos"), ">=", 1.0))
+        if g("B9", "raw_ips"):
+            row("B9", "exactly-once scoring of binary events (784 raw bytes) vs JSON events", "(reported)",
+                summary(g("B9", "raw_ips"), "%.0f img/s") + " binary",
+                "JSON " + summary(g("B9", "eos_ips"), "%.0f img/s"),
+                summary(g("B9", "ratio_raw_eos"), "%.2fx"), "-")
     # B6
     if g("B6", "swap_p99_ms"):
         failed = g("B6", "failed")

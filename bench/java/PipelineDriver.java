@@ -23,6 +23,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import lenet.contract.mnist.MnistFiles;
 import lenet.contract.mnist.MnistSet;
+import lenet.contract.wire.ImageEvent;
 import lenet.contract.model.LeNet5;
 import lenet.contract.topics.Topic;
 import lenet.contract.wire.Checkpoint;
@@ -85,7 +86,15 @@ public class PipelineDriver {
       case "checkpoint" -> saveCheckpoint(a[0], Path.of(a[1]));
       case "bodies" -> bodies(Path.of(a[0]), Path.of(a[1]));
       case "score" ->
-          score(a[0], a[1], a[2], Path.of(a[3]), Integer.parseInt(a[4]), a[5], Integer.parseInt(a[6]));
+          score(
+              a[0],
+              a[1],
+              a[2],
+              Path.of(a[3]),
+              Integer.parseInt(a[4]),
+              a[5],
+              Integer.parseInt(a[6]),
+              a.length > 7 && a[7].equals("raw"));
       case "swaps" ->
           swaps(a[0], a[1], Integer.parseInt(a[2]), Integer.parseInt(a[3]), Long.parseLong(a[4]));
       case "reloads" -> reloads(a[0], a[1], a[2], Integer.parseInt(a[3]), a[4]);
@@ -371,13 +380,22 @@ public class PipelineDriver {
       Path mnist,
       int n,
       String tag,
-      int timeoutS)
+      int timeoutS,
+      boolean raw)
       throws Exception {
     MnistSet test = new MnistFiles(mnist, true).test();
     String[] pix = new String[test.count()];
+    byte[][] rawPix = new byte[test.count()][];
     for (int i = 0; i < pix.length; i++) {
       pix[i] = pixels(test, i);
+      rawPix[i] = new byte[MnistSet.IMAGE_BYTES];
+      for (int k = 0; k < MnistSet.IMAGE_BYTES; k++) {
+        rawPix[i][k] = (byte) test.pixel(i, k);
+      }
     }
+    org.apache.kafka.common.header.internals.RecordHeaders rawHeaders =
+        new org.apache.kafka.common.header.internals.RecordHeaders();
+    rawHeaders.add("content-type", ImageEvent.RAW_CONTENT_TYPE.getBytes(StandardCharsets.UTF_8));
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutS);
     String prefix = tag + "-";
     BitSet seen = new BitSet(n);
@@ -428,6 +446,11 @@ public class PipelineDriver {
         consumerThread.start();
         for (int i = 0; i < n; i++) {
           String id = prefix + i;
+          if (raw) { // the binary form: 784 bytes, the id in the key
+            p.send(
+                new ProducerRecord<>(imagesTopic, null, id, rawPix[i % rawPix.length], rawHeaders));
+            continue;
+          }
           byte[] value =
               ("{\"id\":\"" + id + "\",\"pixels\":" + pix[i % pix.length] + "}")
                   .getBytes(StandardCharsets.UTF_8);

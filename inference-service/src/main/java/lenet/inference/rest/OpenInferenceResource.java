@@ -2,7 +2,6 @@ package lenet.inference.rest;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.databind.JsonNode;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -11,19 +10,12 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
-import java.io.IOException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
-import java.util.UUID;
 import lenet.contract.model.LeNet5;
 import lenet.contract.wire.Checkpoint;
-import lenet.contract.wire.ImageEvent;
-import lenet.contract.wire.Json;
 import lenet.contract.wire.Prediction;
-import lenet.contract.wire.WireFormatException;
-import lenet.contract.wire.WireFormatException.Reason;
 import lenet.inference.config.InferenceConfig;
 import lenet.inference.model.ModelManager;
 import lenet.inference.model.UnknownVersionException;
@@ -40,7 +32,7 @@ import lenet.inference.scoring.Scorer;
 @Produces(MediaType.APPLICATION_JSON)
 public class OpenInferenceResource {
 
-  static final String OUTPUT = "probabilities";
+  static final String OUTPUT = InferRequestCodec.OUTPUT;
   static final String INPUT = "input";
   static final String PLATFORM = "pytorch_djl";
 
@@ -153,7 +145,7 @@ public class OpenInferenceResource {
   }
 
   private InferResponse run(byte[] body, OptionalLong version) {
-    Request request = parse(body);
+    InferRequestCodec.Request request = InferRequestCodec.decode(body, config.maxBatch());
     Scorer.Scored scored = scorer.score(request.rows(), Scorer.Source.OIP, version);
     float[] flat = new float[request.rows().length * Prediction.CLASSES];
     for (int i = 0; i < request.rows().length; i++) {
@@ -170,157 +162,6 @@ public class OpenInferenceResource {
                 "FP32",
                 List.of((long) request.rows().length, (long) Prediction.CLASSES),
                 flat)));
-  }
-
-  private record Request(String id, float[][] rows) {}
-
-  private Request parse(byte[] body) {
-    if (body == null || body.length == 0) {
-      throw bad(Reason.EMPTY, "the inference request is empty");
-    }
-    JsonNode root;
-    try {
-      root = Json.MAPPER.readTree(body);
-    } catch (IOException e) {
-      throw new WireFormatException(
-          Reason.MALFORMED_JSON, "the inference request is not valid JSON", e);
-    }
-    if (root == null || !root.isObject()) {
-      throw bad(Reason.WRONG_TYPE, "the inference request must be a JSON object");
-    }
-    JsonNode idNode = root.get("id");
-    String id =
-        idNode != null && idNode.isTextual() ? idNode.textValue() : UUID.randomUUID().toString();
-    JsonNode inputs = root.get("inputs");
-    if (inputs == null || !inputs.isArray() || inputs.size() != 1) {
-      throw bad(Reason.MISSING_FIELD, "'inputs' must be an array with exactly one tensor");
-    }
-    JsonNode outputs = root.get("outputs");
-    if (outputs != null && !outputs.isNull()) {
-      if (!outputs.isArray()) {
-        throw bad(
-            Reason.WRONG_TYPE, "'outputs' must be an array of {\"name\": \"" + OUTPUT + "\"}");
-      }
-      for (JsonNode o : outputs) {
-        if (!OUTPUT.equals(o.path("name").asText(null))) {
-          throw bad(
-              Reason.INVALID_VALUE,
-              "unknown output " + o.path("name") + "; the only output is '" + OUTPUT + "'");
-        }
-      }
-    }
-    JsonNode tensor = inputs.get(0);
-    String datatype = tensor.path("datatype").asText("");
-    List<Long> shape = shape(tensor.get("shape"));
-    boolean uint8 =
-        switch (datatype) {
-          case "FP32" -> false;
-          case "UINT8" -> true;
-          default ->
-              throw bad(
-                  Reason.INVALID_VALUE,
-                  "datatype '"
-                      + datatype
-                      + "' is not supported; send FP32 [N,1,28,28] in [0,1] or UINT8 [N,28,28]");
-        };
-    boolean shapeOk =
-        uint8
-            ? shape.equals(List.of(shape.get(0), 28L, 28L))
-                || shape.equals(List.of(shape.get(0), 1L, 28L, 28L))
-            : shape.equals(List.of(shape.get(0), 1L, 28L, 28L));
-    if (!shapeOk) {
-      throw bad(
-          Reason.INVALID_VALUE,
-          "shape "
-              + shape
-              + " does not fit "
-              + datatype
-              + "; expected "
-              + (uint8 ? "[N,28,28]" : "[N,1,28,28]"));
-    }
-    long n = shape.get(0);
-    if (n < 1 || n > config.maxBatch()) {
-      throw bad(
-          Reason.INVALID_VALUE, "batch size " + n + " must be between 1 and " + config.maxBatch());
-    }
-    JsonNode data = tensor.get("data");
-    if (data == null || !data.isArray()) {
-      throw bad(
-          Reason.MISSING_FIELD,
-          "input tensor needs 'data', an array of " + n * ImageEvent.PIXELS + " numbers");
-    }
-    List<JsonNode> values = new ArrayList<>((int) n * ImageEvent.PIXELS);
-    flatten(data, values, (int) n * ImageEvent.PIXELS);
-    if (values.size() != n * ImageEvent.PIXELS) {
-      throw bad(
-          Reason.WRONG_PIXEL_COUNT,
-          "shape "
-              + shape
-              + " needs "
-              + n * ImageEvent.PIXELS
-              + " values, 'data' holds "
-              + values.size());
-    }
-    float[][] rows = new float[(int) n][ImageEvent.PIXELS];
-    for (int i = 0; i < values.size(); i++) {
-      JsonNode v = values.get(i);
-      if (!v.isNumber()) {
-        throw bad(Reason.WRONG_TYPE, "data[" + i + "] is " + v + ", not a number");
-      }
-      double d = v.doubleValue();
-      float x;
-      if (uint8) {
-        if (!(d >= 0 && d <= 255) || d != Math.rint(d)) {
-          throw bad(
-              Reason.VALUE_OUT_OF_RANGE,
-              "data[" + i + "] is " + v + "; UINT8 values are whole numbers 0..255");
-        }
-        x = (float) (d / 255.0);
-      } else {
-        if (!(d >= 0 && d <= 1)) {
-          throw bad(
-              Reason.VALUE_OUT_OF_RANGE, "data[" + i + "] is " + v + "; FP32 pixels are in [0,1]");
-        }
-        x = (float) d;
-      }
-      rows[i / ImageEvent.PIXELS][i % ImageEvent.PIXELS] = x;
-    }
-    return new Request(id, rows);
-  }
-
-  private static List<Long> shape(JsonNode node) {
-    if (node == null || !node.isArray() || node.isEmpty()) {
-      throw bad(Reason.MISSING_FIELD, "input tensor needs 'shape', e.g. [1,1,28,28]");
-    }
-    List<Long> shape = new ArrayList<>();
-    for (JsonNode d : node) {
-      if (!d.isIntegralNumber()) {
-        throw bad(Reason.WRONG_TYPE, "shape " + node + " must hold whole numbers");
-      }
-      shape.add(d.longValue());
-    }
-    return shape;
-  }
-
-  /**
-   * Row-major values of a flat or nested array, stopping early once there are more than {@code
-   * limit}.
-   */
-  private static void flatten(JsonNode node, List<JsonNode> out, int limit) {
-    for (JsonNode v : node) {
-      if (out.size() > limit) {
-        return;
-      }
-      if (v.isArray()) {
-        flatten(v, out, limit);
-      } else {
-        out.add(v);
-      }
-    }
-  }
-
-  private static WireFormatException bad(Reason reason, String message) {
-    return new WireFormatException(reason, message);
   }
 
   private static void checkName(String name) {

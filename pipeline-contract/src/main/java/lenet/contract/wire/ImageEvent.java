@@ -329,7 +329,7 @@ public record ImageEvent(String id, int[] pixels, byte[] encodedImage) {
         throw Json.wrongType("pixels[" + i + "]", "a number", v);
       }
       double d = v.doubleValue();
-      if (!(d >= 0 && d <= 255) || d != Math.rint(d)) {
+      if (!isPixelValue(d)) {
         throw new WireFormatException(
             Reason.VALUE_OUT_OF_RANGE,
             "'pixels[" + i + "]' is " + v.asText() + "; pixels are whole numbers in 0..255");
@@ -337,6 +337,11 @@ public record ImageEvent(String id, int[] pixels, byte[] encodedImage) {
       out[i] = (int) d;
     }
     return out;
+  }
+
+  /** Whether {@code d} is a pixel value: a whole number in 0..255 (12.0 counts as 12). */
+  public static boolean isPixelValue(double d) {
+    return d >= 0 && d <= 255 && d == Math.rint(d);
   }
 
   private static void checkPixels(int[] pixels) {

@@ -271,13 +271,7 @@ class KafkaScoringTest {
       KafkaProducer<byte[], byte[]> producer, String key, byte[] value) {
     RecordHeaders headers = new RecordHeaders();
     headers.add("content-type", ImageEvent.RAW_CONTENT_TYPE.getBytes(StandardCharsets.UTF_8));
-    return producer.send(
-        new ProducerRecord<>(
-            Topic.DIGITS_IMAGES.defaultName(),
-            null,
-            key.getBytes(StandardCharsets.UTF_8),
-            value,
-            headers));
+    return send(producer, key, value, headers);
   }
 
   @Test
@@ -329,6 +323,11 @@ class KafkaScoringTest {
     RecordHeaders headers = new RecordHeaders();
     headers.add("trace", key.getBytes(StandardCharsets.UTF_8));
     headers.add("source", "test".getBytes(StandardCharsets.UTF_8));
+    return send(producer, key, value, headers);
+  }
+
+  private static Future<RecordMetadata> send(
+      KafkaProducer<byte[], byte[]> producer, String key, byte[] value, RecordHeaders headers) {
     return producer.send(
         new ProducerRecord<>(
             Topic.DIGITS_IMAGES.defaultName(),

@@ -20,7 +20,7 @@ import lenet.inference.scoring.Scorer;
  * {@code POST /api/predict}: one image in, one prediction out. The body is a PNG or JPEG, JSON in
  * the image event's shape ({@code {"pixels": [784 values]}} or {@code {"png": "base64"}}, optional
  * {@code id}), or the 784 pixels as raw bytes ({@code application/x-mnist-u8}, or {@code
- * application/octet-stream} without an image signature).
+ * application/octet-stream} of exactly 784 bytes without an image signature).
  */
 @Path("/api/predict")
 @Produces(MediaType.APPLICATION_JSON)
@@ -48,13 +48,15 @@ public class PredictResource {
   }
 
   /**
-   * Bytes of unknown kind: an image by its signature (PNG, JPEG, GIF, BMP), else the 784 raw pixels
-   * (any other size is refused with it).
+   * Bytes of unknown kind: exactly 784 bytes without an image signature (PNG, JPEG, GIF, BMP) are
+   * the raw pixels; anything else is read as an image (and refused as one when it is not).
    */
   @POST
   @Consumes(MediaType.APPLICATION_OCTET_STREAM)
   public Prediction bytes(byte[] body) {
-    return hasImageSignature(body) ? image(body) : raw(body);
+    return body != null && body.length == ImageEvent.PIXELS && !hasImageSignature(body)
+        ? raw(body)
+        : image(body);
   }
 
   @POST

@@ -1,5 +1,8 @@
 package lenet.inference.rest;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -27,6 +30,22 @@ final class InferRequestCodec {
   private InferRequestCodec() {}
 
   static Request decode(byte[] body, int maxBatch) {
+    if (body == null || body.length == 0) {
+      throw bad(Reason.EMPTY, "the inference request is empty");
+    }
+    Request streamed = streamed(body, maxBatch);
+    return streamed != null ? streamed : tree(body, maxBatch);
+  }
+
+  /**
+   * The hot path alone: the request, or null when it is not one it accepts (see {@link Streamed}).
+   */
+  static Request streamed(byte[] body, int maxBatch) {
+    return Streamed.read(body, maxBatch);
+  }
+
+  /** The tree reader alone: the request, or the refusal that names its problem. */
+  static Request tree(byte[] body, int maxBatch) {
     if (body == null || body.length == 0) {
       throw bad(Reason.EMPTY, "the inference request is empty");
     }
@@ -169,6 +188,194 @@ final class InferRequestCodec {
       shape.add(d.longValue());
     }
     return shape;
+  }
+
+  /**
+   * The hot path: a valid request read token by token, its numbers written straight into the
+   * network's rows (a 256-image batch is 200,704 numbers; as a JSON tree that was 200,704 nodes).
+   * It only ever answers a request it fully accepts; anything it does not (a refusal of any kind,
+   * an unusual shape of the document) returns null, and the tree reader above decides with its
+   * exact reason and message.
+   */
+  private static final class Streamed {
+    private final JsonParser p;
+    private final int maxBatch;
+    private String id;
+    private int tensors;
+    private String datatype;
+    private long[] shape;
+    private double[] data;
+    private int count;
+
+    private Streamed(JsonParser p, int maxBatch) {
+      this.p = p;
+      this.maxBatch = maxBatch;
+    }
+
+    static Request read(byte[] body, int maxBatch) {
+      try (JsonParser p = Json.MAPPER.getFactory().createParser(body)) {
+        // Jackson's own fast decimal parser (FastDoubleParser): the same doubles, sooner.
+        p.enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER.mappedFeature());
+        return new Streamed(p, maxBatch).request();
+      } catch (IOException | RuntimeException e) {
+        return null; // the tree reader names the problem
+      }
+    }
+
+    private Request request() throws IOException {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        return null;
+      }
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String field = p.currentName();
+        JsonToken t = p.nextToken();
+        switch (field) {
+          case "id" -> {
+            if (t == JsonToken.VALUE_STRING) {
+              id = p.getText();
+            } else {
+              p.skipChildren();
+            }
+          }
+          case "inputs" -> {
+            if (t != JsonToken.START_ARRAY) {
+              return null;
+            }
+            while (p.nextToken() == JsonToken.START_OBJECT) {
+              if (++tensors > 1 || !tensor()) {
+                return null;
+              }
+            }
+            if (p.currentToken() != JsonToken.END_ARRAY) {
+              return null;
+            }
+          }
+          case "outputs" -> {
+            if (!outputsOk(t)) {
+              return null;
+            }
+          }
+          default -> p.skipChildren();
+        }
+      }
+      if (tensors != 1 || datatype == null || shape == null || data == null) {
+        return null;
+      }
+      boolean uint8 = datatype.equals("UINT8");
+      boolean shapeOk =
+          uint8
+              ? (shape.length == 3 && shape[1] == 28 && shape[2] == 28)
+                  || (shape.length == 4 && shape[1] == 1 && shape[2] == 28 && shape[3] == 28)
+              : datatype.equals("FP32")
+                  && shape.length == 4
+                  && shape[1] == 1
+                  && shape[2] == 28
+                  && shape[3] == 28;
+      long n = shape[0];
+      if (!shapeOk || n < 1 || n > maxBatch || count != n * ImageEvent.PIXELS) {
+        return null;
+      }
+      float[][] rows = new float[(int) n][ImageEvent.PIXELS];
+      for (int i = 0; i < count; i++) {
+        double v = data[i];
+        if (uint8 ? !ImageEvent.isPixelValue(v) : !(v >= 0 && v <= 1)) {
+          return null;
+        }
+        // As the tree reader converts: the JSON number as a double, then to float.
+        rows[i / ImageEvent.PIXELS][i % ImageEvent.PIXELS] = (float) (uint8 ? v / 255.0 : v);
+      }
+      return new Request(id != null ? id : UUID.randomUUID().toString(), rows);
+    }
+
+    private boolean tensor() throws IOException {
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String field = p.currentName();
+        JsonToken t = p.nextToken();
+        switch (field) {
+          case "datatype" -> {
+            if (t != JsonToken.VALUE_STRING) {
+              return false;
+            }
+            datatype = p.getText();
+          }
+          case "shape" -> {
+            if (t != JsonToken.START_ARRAY) {
+              return false;
+            }
+            List<Long> dims = new ArrayList<>();
+            while (p.nextToken() == JsonToken.VALUE_NUMBER_INT) {
+              dims.add(p.getLongValue());
+            }
+            if (p.currentToken() != JsonToken.END_ARRAY || dims.isEmpty()) {
+              return false;
+            }
+            shape = dims.stream().mapToLong(Long::longValue).toArray();
+          }
+          case "data" -> {
+            if (t != JsonToken.START_ARRAY) {
+              return false;
+            }
+            data = new double[ImageEvent.PIXELS * 16];
+            count = 0;
+            if (!values(0)) {
+              return false;
+            }
+          }
+          default -> p.skipChildren();
+        }
+      }
+      return true;
+    }
+
+    /**
+     * Row-major numbers of a flat or nested array; false past the largest batch or on a non-number.
+     */
+    private boolean values(int depth) throws IOException {
+      JsonToken t;
+      while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+        if (t == JsonToken.START_ARRAY) {
+          if (depth > 4 || !values(depth + 1)) {
+            return false;
+          }
+        } else if (t == JsonToken.VALUE_NUMBER_INT || t == JsonToken.VALUE_NUMBER_FLOAT) {
+          if (count == data.length) {
+            if (count >= maxBatch * ImageEvent.PIXELS) {
+              return false;
+            }
+            data = java.util.Arrays.copyOf(data, Math.min(count * 2, maxBatch * ImageEvent.PIXELS));
+          }
+          data[count++] = p.getDoubleValue();
+        } else {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    private boolean outputsOk(JsonToken t) throws IOException {
+      if (t == JsonToken.VALUE_NULL) {
+        return true;
+      }
+      if (t != JsonToken.START_ARRAY) {
+        return false;
+      }
+      while (p.nextToken() == JsonToken.START_OBJECT) {
+        String name = null;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+          String field = p.currentName();
+          JsonToken v = p.nextToken();
+          if (field.equals("name") && v == JsonToken.VALUE_STRING) {
+            name = p.getText();
+          } else {
+            p.skipChildren();
+          }
+        }
+        if (!OUTPUT.equals(name)) {
+          return false;
+        }
+      }
+      return p.currentToken() == JsonToken.END_ARRAY;
+    }
   }
 
   private static WireFormatException bad(Reason reason, String message) {

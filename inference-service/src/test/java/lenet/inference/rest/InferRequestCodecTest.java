@@ -52,6 +52,29 @@ class InferRequestCodecTest {
   }
 
   @Test
+  void theStreamedReaderTakesValidRequestsAndReadsThemAsTheTreeDoes() {
+    String row = "[" + values(28, "0.25") + "]";
+    String image = "[[" + String.join(",", Collections.nCopies(28, row)) + "]]";
+    java.util.List<String> valid =
+        java.util.List.of(
+            request("FP32", "[2,1,28,28]", "[" + values(1568, "0.1") + "]"),
+            request("FP32", "[1,1,28,28]", "[" + image + "]"),
+            request("UINT8", "[1,28,28]", "[" + values(784, "200") + "]"),
+            request("UINT8", "[1,1,28,28]", "[" + values(784, "7.0") + "]"),
+            // data before shape and datatype, extra fields, outputs named, a numeric id
+            "{\"id\":5,\"parameters\":{\"a\":[1,{\"b\":2}]},\"inputs\":[{\"data\":["
+                + values(784, "0.3333333333333333")
+                + "],\"name\":\"input\",\"shape\":[1,1,28,28],\"datatype\":\"FP32\","
+                + "\"parameters\":{}}],\"outputs\":[{\"name\":\"probabilities\"}]}");
+    for (String json : valid) {
+      byte[] body = json.getBytes(StandardCharsets.UTF_8);
+      InferRequestCodec.Request streamed = InferRequestCodec.streamed(body, 256);
+      assertThat(streamed).as(json.substring(0, 60)).isNotNull();
+      assertThat(streamed.rows()).isDeepEqualTo(InferRequestCodec.tree(body, 256).rows());
+    }
+  }
+
+  @Test
   void anAbsentIdIsGenerated() {
     String json =
         request("FP32", "[1,1,28,28]", "[" + values(784, "0") + "]").replace("\"id\":\"r1\",", "");
@@ -101,5 +124,8 @@ class InferRequestCodecTest {
   void refusesWithTheReason(String name, String json, Reason reason) {
     WireFormatException e = assertThrows(WireFormatException.class, () -> decode(json));
     assertThat(e.reason()).isEqualTo(reason);
+    assertThat(InferRequestCodec.streamed(json.getBytes(StandardCharsets.UTF_8), 256))
+        .as("the streamed reader leaves every refusal to the tree reader")
+        .isNull();
   }
 }

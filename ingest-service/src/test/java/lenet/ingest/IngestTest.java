@@ -74,6 +74,13 @@ class IngestTest {
     }
 
     given().post("/api/datasets/mnist/ingest").then().statusCode(202);
+    // A body past the service's limit (64K) is refused before it is read.
+    given()
+        .contentType("application/json")
+        .body("x".repeat(70_000))
+        .post("/api/datasets/mnist/ingest")
+        .then()
+        .statusCode(413);
     await()
         .atMost(Duration.ofMinutes(1))
         .until(() -> job.status().state() != IngestJob.State.RUNNING);

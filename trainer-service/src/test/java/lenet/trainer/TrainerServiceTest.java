@@ -124,6 +124,13 @@ class TrainerServiceTest {
         .then()
         .statusCode(400)
         .body("error", containsString("this trainer takes at most 4096"));
+    // A body past the service's limit (64K) is refused before it is read.
+    given()
+        .contentType("application/json")
+        .body("{\"runId\": \"" + "x".repeat(70_000) + "\"}")
+        .post("/api/runs")
+        .then()
+        .statusCode(413);
   }
 
   @Test

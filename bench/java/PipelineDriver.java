@@ -395,7 +395,9 @@ public class PipelineDriver {
     }
     org.apache.kafka.common.header.internals.RecordHeaders rawHeaders =
         new org.apache.kafka.common.header.internals.RecordHeaders();
-    rawHeaders.add("content-type", ImageEvent.RAW_CONTENT_TYPE.getBytes(StandardCharsets.UTF_8));
+    rawHeaders.add(
+        ImageEvent.CONTENT_TYPE_HEADER,
+        ImageEvent.RAW_CONTENT_TYPE.getBytes(StandardCharsets.UTF_8));
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutS);
     String prefix = tag + "-";
     BitSet seen = new BitSet(n);

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Set;
 import lenet.contract.mnist.MnistFiles;
 import lenet.contract.mnist.MnistSet;
+import lenet.contract.topics.KafkaClients;
 import lenet.contract.wire.Checkpoint;
 import lenet.contract.wire.ImageEvent;
 import lenet.contract.wire.TrainingEvent;
@@ -218,29 +219,28 @@ public class FaultDriver {
 
   static void checkpoints(String bootstrap, String runId) {
     Map<Integer, Integer> perEpoch = new java.util.TreeMap<>();
-    int epochs = 0;
-    try (KafkaConsumer<String, byte[]> c = consumer(bootstrap, "read_committed")) {
-      List<ConsumerRecord<String, byte[]>> records = new ArrayList<>();
-      readAll(c, assignAll(c, new String[] {"model.checkpoints"}), records::add);
-      for (ConsumerRecord<String, byte[]> r : records) {
-        if (r.value() == null || r.key() == null || !r.key().contains("/v")) {
-          continue;
-        }
-        try {
-          Checkpoint.Header h = Checkpoint.decode(r.value()).header();
-          if (runId.equals(h.runId())) {
-            perEpoch.merge(h.epoch(), 1, Integer::sum);
-            epochs = h.epochs();
+    int[] epochs = {0};
+    KafkaClients.readToEnd(
+        bootstrap,
+        "model.checkpoints",
+        r -> {
+          if (r.value() == null || Checkpoint.versionOfKey(r.key()) < 0) {
+            return; // a tombstone or a version claim
           }
-        } catch (RuntimeException e) {
-          // a claim or another record kind
-        }
-      }
-    }
-    boolean all = epochs > 0 && perEpoch.size() == epochs && perEpoch.values().stream().allMatch(v -> v == 1);
+          try {
+            Checkpoint.Header h = Checkpoint.decode(r.value()).header();
+            if (runId.equals(h.runId())) {
+              perEpoch.merge(h.epoch(), 1, Integer::sum);
+              epochs[0] = h.epochs();
+            }
+          } catch (RuntimeException e) {
+            // not a checkpoint this driver can read
+          }
+        });
+    boolean all = epochs[0] > 0 && perEpoch.size() == epochs[0] && perEpoch.values().stream().allMatch(v -> v == 1);
     System.out.printf(
         "{\"checkpointEpochs\": %d, \"runEpochs\": %d, \"everyEpochOnce\": %b}%n",
-        perEpoch.size(), epochs, all);
+        perEpoch.size(), epochs[0], all);
   }
 
   static void leader(String bootstrap, String topic, int partition) throws Exception {
@@ -346,19 +346,10 @@ public class FaultDriver {
   static void runCheck(String bootstrap, String runId) {
     List<String> types = new ArrayList<>();
     List<Integer> epochs = new ArrayList<>();
-    try (KafkaConsumer<String, byte[]> c =
-        new KafkaConsumer<>(
-            Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false),
-            new StringDeserializer(),
-            new ByteArrayDeserializer())) {
-      TopicPartition tp = new TopicPartition("training.events", 0);
-      c.assign(List.of(tp));
-      c.seekToBeginning(List.of(tp));
-      long end = c.endOffsets(List.of(tp)).get(tp);
-      while (c.position(tp) < end) {
-        for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(300))) {
+    KafkaClients.readToEnd(
+        bootstrap,
+        "training.events",
+        r -> {
           if (runId.equals(r.key())) {
             TrainingEvent e = TrainingEvent.decode(r.value());
             types.add(e.type().name());
@@ -366,9 +357,7 @@ public class FaultDriver {
               epochs.add(ep.epoch());
             }
           }
-        }
-      }
-    }
+        });
     long completed = types.stream().filter("COMPLETED"::equals).count();
     int lastCompleted = types.lastIndexOf("COMPLETED");
     boolean startedAfter = lastCompleted >= 0 && types.subList(lastCompleted, types.size()).contains("STARTED");

@@ -270,7 +270,9 @@ class KafkaScoringTest {
   private static Future<RecordMetadata> sendRaw(
       KafkaProducer<byte[], byte[]> producer, String key, byte[] value) {
     RecordHeaders headers = new RecordHeaders();
-    headers.add("content-type", ImageEvent.RAW_CONTENT_TYPE.getBytes(StandardCharsets.UTF_8));
+    headers.add(
+        ImageEvent.CONTENT_TYPE_HEADER,
+        ImageEvent.RAW_CONTENT_TYPE.getBytes(StandardCharsets.UTF_8));
     return send(producer, key, value, headers);
   }
 

@@ -77,10 +77,6 @@ public final class LocalKafkaCluster implements AutoCloseable {
     return nodes.bootstrapServers();
   }
 
-  public Path root() {
-    return root;
-  }
-
   /**
    * Starts every node at once (a node is ready only once a quorum of controllers is) and returns
    * when all are.
@@ -116,21 +112,13 @@ public final class LocalKafkaCluster implements AutoCloseable {
     Process p = processes[node];
     if (p != null) {
       p.destroy();
-      if (!waitFor(p, STOP_GRACE)) {
-        p.destroyForcibly();
-        waitFor(p, STOP_GRACE);
-      }
+      awaitOrKill(p);
       processes[node] = null;
     }
   }
 
   public boolean isRunning(int node) {
     return processes[node] != null && processes[node].isAlive();
-  }
-
-  /** The operating system's id of node {@code node}'s process. */
-  public long pid(int node) {
-    return processes[node].pid();
   }
 
   /** Blocks until one of the nodes' processes exits (for {@code local-kafka --brokers N}). */
@@ -189,12 +177,7 @@ public final class LocalKafkaCluster implements AutoCloseable {
         processes[n] = null;
       }
     }
-    for (Process p : running) {
-      if (!waitFor(p, STOP_GRACE)) {
-        p.destroyForcibly();
-        waitFor(p, STOP_GRACE);
-      }
-    }
+    running.forEach(LocalKafkaCluster::awaitOrKill);
     if (deleteDataOnClose) {
       log.close();
       LocalKafkaBroker.deleteRecursively(root);
@@ -269,6 +252,14 @@ public final class LocalKafkaCluster implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while starting Kafka node " + node, e);
+    }
+  }
+
+  /** Waits for a process asked to stop; one still there after the grace time is killed. */
+  private static void awaitOrKill(Process p) {
+    if (!waitFor(p, STOP_GRACE)) {
+      p.destroyForcibly();
+      waitFor(p, STOP_GRACE);
     }
   }
 

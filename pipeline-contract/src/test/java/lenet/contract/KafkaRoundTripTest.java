@@ -24,6 +24,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -63,14 +64,7 @@ class KafkaRoundTripTest {
       assertThat(config.get("cleanup.policy").value()).isEqualTo("compact");
       assertThat(Integer.parseInt(config.get("max.message.bytes").value()))
           .isGreaterThanOrEqualTo(1 << 20);
-      assertThat(
-              admin
-                  .describeTopics(List.of(Topic.DIGITS_IMAGES.defaultName()))
-                  .allTopicNames()
-                  .get(10, TimeUnit.SECONDS)
-                  .get(Topic.DIGITS_IMAGES.defaultName())
-                  .partitions())
-          .hasSize(3);
+      assertThat(partitionsOf(admin, Topic.DIGITS_IMAGES.defaultName())).hasSize(3);
     }
   }
 
@@ -84,9 +78,7 @@ class KafkaRoundTripTest {
     topics.ensureAll(bootstrap);
     String images = topics.name(Topic.DIGITS_IMAGES);
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-      var described =
-          admin.describeTopics(List.of(images)).allTopicNames().get(10, TimeUnit.SECONDS);
-      assertThat(described.get(images).partitions())
+      assertThat(partitionsOf(admin, images))
           .hasSize(3)
           .allSatisfy(p -> assertThat(p.replicas()).hasSize(1));
       ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, images);
@@ -101,19 +93,21 @@ class KafkaRoundTripTest {
           .isEqualTo("1");
 
       topics.withPartitions(Topic.DIGITS_IMAGES, 5).ensureAll(bootstrap);
-      assertThat(
-              admin
-                  .describeTopics(List.of(images))
-                  .allTopicNames()
-                  .get(10, TimeUnit.SECONDS)
-                  .get(images)
-                  .partitions())
-          .hasSize(5);
+      assertThat(partitionsOf(admin, images)).hasSize(5);
     }
     assertThatThrownBy(() -> topics.withPartitions(Topic.MODEL_CHECKPOINTS, 2))
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> topics.withPartitions(Topic.DIGITS_IMAGES, 0))
         .hasMessageContaining("topics.digits-images.partitions");
+  }
+
+  private static List<TopicPartitionInfo> partitionsOf(Admin admin, String topic) throws Exception {
+    return admin
+        .describeTopics(List.of(topic))
+        .allTopicNames()
+        .get(10, TimeUnit.SECONDS)
+        .get(topic)
+        .partitions();
   }
 
   @Test

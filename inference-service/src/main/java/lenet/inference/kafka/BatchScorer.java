@@ -33,9 +33,6 @@ final class BatchScorer {
 
   private static final Logger LOG = Logger.getLogger(BatchScorer.class);
 
-  /** The Kafka header that marks a record's format; absent: a JSON image event. */
-  static final String CONTENT_TYPE = "content-type";
-
   private final Scorer scorer;
   private final ScoringOutputs outputs;
   private final InferenceConfig config;
@@ -131,16 +128,16 @@ final class BatchScorer {
         WireFormatException.Reason.UNDECODABLE_IMAGE, "image event could not be read: " + e, e);
   }
 
-  /** The record key, else the record's place: deterministic, so a rescored event keeps its id. */
   /** A record in the binary form: header {@code content-type: application/x-mnist-u8}. */
   static boolean isRaw(ConsumerRecord<byte[], byte[]> record) {
-    Header type = record.headers().lastHeader(CONTENT_TYPE);
+    Header type = record.headers().lastHeader(ImageEvent.CONTENT_TYPE_HEADER);
     return type != null
         && type.value() != null
         && ImageEvent.RAW_CONTENT_TYPE.equals(
             new String(type.value(), StandardCharsets.UTF_8).trim());
   }
 
+  /** The record key, else the record's place: deterministic, so a rescored event keeps its id. */
   static String idFallback(ConsumerRecord<byte[], byte[]> record) {
     if (record.key() != null && record.key().length > 0) {
       String key = new String(record.key(), StandardCharsets.UTF_8);

@@ -30,9 +30,6 @@ final class InferRequestCodec {
   private InferRequestCodec() {}
 
   static Request decode(byte[] body, int maxBatch) {
-    if (body == null || body.length == 0) {
-      throw bad(Reason.EMPTY, "the inference request is empty");
-    }
     Request streamed = streamed(body, maxBatch);
     return streamed != null ? streamed : tree(body, maxBatch);
   }
@@ -100,12 +97,7 @@ final class InferRequestCodec {
                       + datatype
                       + "' is not supported; send FP32 [N,1,28,28] in [0,1] or UINT8 [N,28,28]");
         };
-    boolean shapeOk =
-        uint8
-            ? shape.equals(List.of(shape.get(0), 28L, 28L))
-                || shape.equals(List.of(shape.get(0), 1L, 28L, 28L))
-            : shape.equals(List.of(shape.get(0), 1L, 28L, 28L));
-    if (!shapeOk) {
+    if (!shapeFits(uint8, shape)) {
       throw bad(
           Reason.INVALID_VALUE,
           "shape "
@@ -161,19 +153,32 @@ final class InferRequestCodec {
       throw bad(Reason.WRONG_TYPE, "data[" + i + "] is " + v + ", not a number");
     }
     double d = v.doubleValue();
-    if (uint8) {
-      if (!ImageEvent.isPixelValue(d)) {
-        throw bad(
-            Reason.VALUE_OUT_OF_RANGE,
-            "data[" + i + "] is " + v + "; UINT8 values are whole numbers 0..255");
-      }
-      return (float) (d / 255.0);
-    }
-    if (!(d >= 0 && d <= 1)) {
+    if (!valueFits(uint8, d)) {
       throw bad(
-          Reason.VALUE_OUT_OF_RANGE, "data[" + i + "] is " + v + "; FP32 pixels are in [0,1]");
+          Reason.VALUE_OUT_OF_RANGE,
+          "data["
+              + i
+              + "] is "
+              + v
+              + (uint8 ? "; UINT8 values are whole numbers 0..255" : "; FP32 pixels are in [0,1]"));
     }
-    return (float) d;
+    return input(uint8, d);
+  }
+
+  /** {@code UINT8 [N,28,28]} or {@code [N,1,28,28]}; {@code FP32 [N,1,28,28]}. */
+  private static boolean shapeFits(boolean uint8, List<Long> shape) {
+    return shape.equals(List.of(shape.get(0), 1L, 28L, 28L))
+        || (uint8 && shape.equals(List.of(shape.get(0), 28L, 28L)));
+  }
+
+  /** UINT8: a whole number 0..255; FP32: a pixel in [0,1]. */
+  private static boolean valueFits(boolean uint8, double d) {
+    return uint8 ? ImageEvent.isPixelValue(d) : d >= 0 && d <= 1;
+  }
+
+  /** The network's input for a value that fits: the JSON number as a double, then a float. */
+  private static float input(boolean uint8, double d) {
+    return (float) (uint8 ? d / 255.0 : d);
   }
 
   private static List<Long> shape(JsonNode node) {
@@ -203,7 +208,7 @@ final class InferRequestCodec {
     private String id;
     private int tensors;
     private String datatype;
-    private long[] shape;
+    private List<Long> shape;
     private double[] data;
     private int count;
 
@@ -262,27 +267,19 @@ final class InferRequestCodec {
         return null;
       }
       boolean uint8 = datatype.equals("UINT8");
-      boolean shapeOk =
-          uint8
-              ? (shape.length == 3 && shape[1] == 28 && shape[2] == 28)
-                  || (shape.length == 4 && shape[1] == 1 && shape[2] == 28 && shape[3] == 28)
-              : datatype.equals("FP32")
-                  && shape.length == 4
-                  && shape[1] == 1
-                  && shape[2] == 28
-                  && shape[3] == 28;
-      long n = shape[0];
-      if (!shapeOk || n < 1 || n > maxBatch || count != n * ImageEvent.PIXELS) {
+      if ((!uint8 && !datatype.equals("FP32")) || !shapeFits(uint8, shape)) {
+        return null;
+      }
+      long n = shape.get(0);
+      if (n < 1 || n > maxBatch || count != n * ImageEvent.PIXELS) {
         return null;
       }
       float[][] rows = new float[(int) n][ImageEvent.PIXELS];
       for (int i = 0; i < count; i++) {
-        double v = data[i];
-        if (uint8 ? !ImageEvent.isPixelValue(v) : !(v >= 0 && v <= 1)) {
+        if (!valueFits(uint8, data[i])) {
           return null;
         }
-        // As the tree reader converts: the JSON number as a double, then to float.
-        rows[i / ImageEvent.PIXELS][i % ImageEvent.PIXELS] = (float) (uint8 ? v / 255.0 : v);
+        rows[i / ImageEvent.PIXELS][i % ImageEvent.PIXELS] = input(uint8, data[i]);
       }
       return new Request(id != null ? id : UUID.randomUUID().toString(), rows);
     }
@@ -309,7 +306,7 @@ final class InferRequestCodec {
             if (p.currentToken() != JsonToken.END_ARRAY || dims.isEmpty()) {
               return false;
             }
-            shape = dims.stream().mapToLong(Long::longValue).toArray();
+            shape = dims;
           }
           case "data" -> {
             if (t != JsonToken.START_ARRAY) {

@@ -36,6 +36,9 @@ public record ImageEvent(String id, int[] pixels, byte[] encodedImage) {
    */
   public static final String RAW_CONTENT_TYPE = "application/x-mnist-u8";
 
+  /** The Kafka header that names a record's form; absent: a JSON image event. */
+  public static final String CONTENT_TYPE_HEADER = "content-type";
+
   private static final Set<String> FIELDS = Set.of("id", "pixels", "png");
 
   public ImageEvent {
@@ -192,9 +195,15 @@ public record ImageEvent(String id, int[] pixels, byte[] encodedImage) {
     }
 
     private void skipSpace() {
-      while (i < b.length && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t')) {
-        i++;
+      i = skipSpace(b, i);
+    }
+
+    /** The first index from {@code p} on that is not JSON whitespace. */
+    private static int skipSpace(byte[] b, int p) {
+      while (p < b.length && isSpace(b[p])) {
+        p++;
       }
+      return p;
     }
 
     boolean expect(char c) {
@@ -254,9 +263,7 @@ public record ImageEvent(String id, int[] pixels, byte[] encodedImage) {
       int p = i;
       int end = b.length;
       for (int n = 0; ; ) {
-        while (p < end && b[p] <= ' ' && isSpace(b[p])) {
-          p++;
-        }
+        p = skipSpace(b, p);
         int start = p;
         int v = 0;
         while (p < end && isDigit(b[p])) {
@@ -270,9 +277,7 @@ public record ImageEvent(String id, int[] pixels, byte[] encodedImage) {
           return null;
         }
         out[n++] = v;
-        while (p < end && b[p] <= ' ' && isSpace(b[p])) {
-          p++;
-        }
+        p = skipSpace(b, p);
         if (p == end) {
           return null;
         }
@@ -288,7 +293,8 @@ public record ImageEvent(String id, int[] pixels, byte[] encodedImage) {
     }
 
     private static boolean isSpace(byte c) {
-      return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+      // Digits and punctuation, the common bytes, fail the first test.
+      return c <= ' ' && (c == ' ' || c == '\n' || c == '\r' || c == '\t');
     }
 
     private static boolean isDigit(byte c) {

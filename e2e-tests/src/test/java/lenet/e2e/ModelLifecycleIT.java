@@ -138,9 +138,16 @@ class ModelLifecycleIT {
               });
     }
 
+    // Without the operator's token a pin is refused (401) and changes nothing anywhere.
+    HttpResponse<String> refused =
+        Services.post(
+            replicas.get("A"), "/api/models/" + champion + "/activate", "application/json", "{}");
+    assertThat(refused.statusCode()).as(refused.body()).isEqualTo(401);
+    assertThat(refused.body()).contains("NO_TOKEN");
+
     // Rollback on A: B and C follow within 10 s.
     HttpResponse<String> pinned =
-        Services.post(replicas.get("A"), "/api/models/" + champion + "/activate", "text/plain", "");
+        Services.operatorPost(replicas.get("A"), "/api/models/" + champion + "/activate");
     assertThat(pinned.statusCode()).as(pinned.body()).isEqualTo(200);
     long t0 = System.nanoTime();
     awaitAll(champion, Duration.ofSeconds(10));
@@ -156,8 +163,7 @@ class ModelLifecycleIT {
         .contains("\"mode\":\"PINNED\"");
 
     // follow on B: every replica returns to the champion.
-    assertThat(
-            Services.post(replicas.get("B"), "/api/models/follow", "text/plain", "").statusCode())
+    assertThat(Services.operatorPost(replicas.get("B"), "/api/models/follow").statusCode())
         .isEqualTo(200);
     awaitAll(next, Duration.ofSeconds(10));
   }

@@ -36,6 +36,13 @@ final class Services implements AutoCloseable {
   static final Path LOGS = Path.of("target", "e2e-logs");
   static final Topics TOPICS = Topics.defaults();
   static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  /**
+   * The API token every service started here accepts (given as {@code API_TOKEN} in its
+   * environment, as {@code ./pipeline} does, never on its command line).
+   */
+  static final String API_TOKEN = "e2e-" + java.util.UUID.randomUUID();
+
   private static final Pattern SERVING = Pattern.compile("\"serving\"\\s*:\\s*(\\d+)");
 
   final String bootstrap;
@@ -64,11 +71,12 @@ final class Services implements AutoCloseable {
     cmd.addAll(List.of(props));
     cmd.add("-jar");
     cmd.add(REPO.resolve(service + "-service/target/quarkus-app/quarkus-run.jar").toString());
-    Process p =
+    ProcessBuilder builder =
         new ProcessBuilder(cmd)
             .redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(LOGS.resolve(name + ".log").toFile()))
-            .start();
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(LOGS.resolve(name + ".log").toFile()));
+    builder.environment().put("API_TOKEN", API_TOKEN);
+    Process p = builder.start();
     processes.put(name, p);
     return p;
   }
@@ -180,6 +188,18 @@ final class Services implements AutoCloseable {
             .timeout(Duration.ofSeconds(90))
             .header("Content-Type", contentType)
             .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** A request as the operator sends it to an endpoint that changes state: JSON, with the token. */
+  static HttpResponse<String> operatorPost(int port, String path) throws Exception {
+    return HTTP.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .timeout(Duration.ofSeconds(90))
+            .header("Content-Type", "application/json")
+            .header("Authorization", "Bearer " + API_TOKEN)
+            .POST(HttpRequest.BodyPublishers.ofString("{}"))
             .build(),
         HttpResponse.BodyHandlers.ofString());
   }

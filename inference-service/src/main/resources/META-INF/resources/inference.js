@@ -1,5 +1,5 @@
 // The inference page: draw or upload a digit and see the prediction; model versions, pin and follow; live counts.
-import { $, api, fmt } from '/common/page.js';
+import { $, api, fmt, operatorApi } from '/common/page.js';
 
 const pct = (v) => (typeof v === 'number' ? (v * 100).toFixed(2) + '%' : '–');
 const escape = (s) => String(s ?? '').replace(/[&<>"]/g, (c) => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;'})[c]);
@@ -233,7 +233,7 @@ async function changeModel(url, button) {
   $('models-error').textContent = '';
   button.disabled = true;
   try {
-    renderModels(await api(url, {method: 'POST'}));
+    renderModels(await operatorApi(url));
     predictDrawing(); // the drawing again, by the model that serves now
   } catch (e) {
     $('models-error').textContent = e.message;

@@ -1,6 +1,7 @@
 package lenet.inference;
 
 import static io.restassured.RestAssured.given;
+import static lenet.webtest.Operator.operator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
@@ -82,7 +83,7 @@ class CheckpointRejectionTest {
         .anyMatch(m -> m.contains("fails its SHA-256 check"))
         .anyMatch(m -> m.contains("'resnet-18'"))
         .anyMatch(m -> m.contains("declares 1000 parameters"));
-    given().post("/api/models/" + nanVersion + "/activate").then().statusCode(409);
+    operator().post("/api/models/" + nanVersion + "/activate").then().statusCode(409);
     assertThat(given().get("/q/metrics").asString())
         .contains("inference_checkpoints_rejected_total{reason=\"BAD_BINARY_FORMAT\"}");
   }

@@ -1,6 +1,7 @@
 package lenet.inference;
 
 import static io.restassured.RestAssured.given;
+import static lenet.webtest.Operator.token;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
@@ -133,8 +134,21 @@ class InferencePageTest {
           .isEqualTo(probabilities.stream().mapToDouble(Number::doubleValue).max().orElseThrow());
     }
 
-    // Rollback from the page: pin the older version, and the API reports it.
-    browser.driver.findElement(By.cssSelector("button[data-pin='" + older + "']")).click();
+    // Rollback from the page: it needs the API token, asked for once. No token: nothing is sent;
+    // a wrong one: the server's reason on the page; the right one: pinned, and the API reports it.
+    By pin = By.cssSelector("button[data-pin='" + older + "']");
+    browser.driver.findElement(pin).click();
+    browser.answerPrompt(null);
+    wait.until(
+        ExpectedConditions.textToBe(By.id("models-error"), "not sent: this needs the API token"));
+    browser.driver.findElement(pin).click();
+    browser.answerPrompt("a-token-that-is-not-this-services");
+    wait.until(
+        ExpectedConditions.textToBePresentInElementLocated(
+            By.id("models-error"), "not one this service accepts"));
+    assertThat(models.view().pinned()).as("a refused pin changes nothing").isNull();
+    browser.driver.findElement(pin).click();
+    browser.answerPrompt(token());
     wait.until(
         ExpectedConditions.textToBePresentInElementLocated(By.id("mode"), "Pinned to v" + older));
     given()
@@ -176,9 +190,10 @@ class InferencePageTest {
         .body("serving", equalTo(newer));
 
     assertThat(browser.consoleErrors())
-        .as("only the refused upload went wrong")
-        .hasSize(1)
-        .allMatch(m -> m.contains("/api/predict") && m.contains("status of 400"));
+        .as("only the refused upload and the refused token went wrong")
+        .hasSize(2)
+        .anyMatch(m -> m.contains("/api/predict") && m.contains("status of 400"))
+        .anyMatch(m -> m.contains("/activate") && m.contains("status of 401"));
   }
 
   /**

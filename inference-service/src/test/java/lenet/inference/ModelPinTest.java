@@ -1,6 +1,7 @@
 package lenet.inference;
 
 import static io.restassured.RestAssured.given;
+import static lenet.webtest.Operator.operator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
@@ -30,7 +31,7 @@ class ModelPinTest {
     long older = TestModels.publishAndAwait(models);
     long newer = TestModels.publishAndAwait(models);
 
-    given()
+    operator()
         .post("/api/models/" + older + "/activate")
         .then()
         .statusCode(200)
@@ -66,14 +67,14 @@ class ModelPinTest {
         .body("versions[0].version", equalTo(newest))
         .body("versions[0].devAccuracy", equalTo(0.99f));
 
-    given()
+    operator()
         .post("/api/models/424242/activate")
         .then()
         .statusCode(404)
         .body("error", containsString("424242 is unknown"));
-    given().post("/api/models/abc/activate").then().statusCode(404);
+    operator().post("/api/models/abc/activate").then().statusCode(404);
 
-    given()
+    operator()
         .post("/api/models/follow")
         .then()
         .statusCode(200)

@@ -1,5 +1,6 @@
 package lenet.ingest;
 
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -10,6 +11,8 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import lenet.service.security.Mutating;
+import lenet.service.security.Roles;
 
 /** The dataset over HTTP: its facts and ingest status, and a trigger. */
 @Path("/api/datasets/mnist")
@@ -34,8 +37,13 @@ public class DatasetResource {
     return out;
   }
 
-  /** Starts an ingest: 202 with the status, 409 while one runs. */
+  /**
+   * Starts an ingest: 202 with the status, 409 while one runs. Needs the API token and a JSON
+   * request ({@link Mutating}).
+   */
   @POST
+  @Mutating
+  @RolesAllowed(Roles.OPERATOR)
   @Path("/ingest")
   public Response ingest(@QueryParam("force") @DefaultValue("false") boolean force) {
     if (!job.start(force)) {

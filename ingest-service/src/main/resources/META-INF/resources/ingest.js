@@ -1,5 +1,5 @@
 // The ingest page: dataset statistics, images per class, sample digits, re-ingest.
-import { $, api, fmt } from '/common/page.js';
+import { $, api, fmt, operatorApi } from '/common/page.js';
 
 let labelChart;
 let pollTimer;
@@ -78,7 +78,7 @@ async function ingest() {
   $('ingest-ok').textContent = '';
   const force = $('force').checked;
   try {
-    const status = await api(`/api/datasets/mnist/ingest${force ? '?force=true' : ''}`, {method: 'POST'});
+    const status = await operatorApi(`/api/datasets/mnist/ingest${force ? '?force=true' : ''}`);
     $('ingest-ok').textContent = force ? 'Ingest started: writing another copy.' : 'Ingest started.';
     renderStatus(status);
   } catch (e) {

@@ -15,6 +15,7 @@ import lenet.contract.mnist.MnistFiles;
 import lenet.contract.mnist.MnistSet;
 import lenet.kafka.SharedKafkaResource;
 import lenet.webtest.Browser;
+import lenet.webtest.Operator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -110,7 +111,9 @@ class IngestPageTest {
         ExpectedConditions.numberOfElementsToBe(By.cssSelector("#samples .strip canvas"), 30));
     assertThat(browser.driver.findElement(By.id("samples-error")).getText()).isEmpty();
 
-    // Re-ingest: the same files are on Kafka already, so the service keeps that copy and says so.
+    // Re-ingest (as the operator: the page has the token): the same files are on Kafka already, so
+    // the service keeps that copy and says so.
+    browser.rememberToken(Operator.token());
     browser.driver.findElement(By.id("ingest")).click();
     wait.until(ExpectedConditions.textToBe(By.id("state"), "SKIPPED"));
     assertThat(browser.driver.findElement(By.id("message")).getText())

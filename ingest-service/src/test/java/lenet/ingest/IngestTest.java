@@ -1,6 +1,7 @@
 package lenet.ingest;
 
 import static io.restassured.RestAssured.given;
+import static lenet.webtest.Operator.operator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
@@ -40,7 +41,7 @@ class IngestTest {
     await()
         .atMost(Duration.ofMinutes(3))
         .until(() -> job.status().state() != IngestJob.State.RUNNING);
-    given().post("/api/datasets/mnist/ingest?force=true").then().statusCode(202);
+    operator().post("/api/datasets/mnist/ingest?force=true").then().statusCode(202);
     await()
         .atMost(Duration.ofMinutes(3))
         .until(() -> job.status().state() != IngestJob.State.RUNNING);
@@ -73,14 +74,32 @@ class IngestTest {
       assertSame(reader.read(manifest, Split.TEST), test, 0);
     }
 
-    given().post("/api/datasets/mnist/ingest").then().statusCode(202);
-    // A body past the service's limit (64K) is refused before it is read.
+    // Only the operator may ingest (each forced copy adds ~220 MB to Kafka for good), and only
+    // with JSON: no token, a wrong one, or a form post is refused and starts nothing.
     given()
         .contentType("application/json")
-        .body("x".repeat(70_000))
+        .post("/api/datasets/mnist/ingest?force=true")
+        .then()
+        .statusCode(401)
+        .body("reason", equalTo("NO_TOKEN"));
+    given()
+        .header("Authorization", "Bearer a-token-that-is-not-this-services")
+        .contentType("application/json")
+        .post("/api/datasets/mnist/ingest?force=true")
+        .then()
+        .statusCode(401)
+        .body("reason", equalTo("BAD_TOKEN"));
+    operator()
+        .contentType("application/x-www-form-urlencoded")
+        .formParam("force", "true")
         .post("/api/datasets/mnist/ingest")
         .then()
-        .statusCode(413);
+        .statusCode(415)
+        .body("reason", equalTo("NOT_JSON"));
+    assertThat(job.status().state()).as("nothing started").isEqualTo(IngestJob.State.DONE);
+    operator().post("/api/datasets/mnist/ingest").then().statusCode(202);
+    // A body past the service's limit (64K) is refused before it is read.
+    operator().body("x".repeat(70_000)).post("/api/datasets/mnist/ingest").then().statusCode(413);
     await()
         .atMost(Duration.ofMinutes(1))
         .until(() -> job.status().state() != IngestJob.State.RUNNING);

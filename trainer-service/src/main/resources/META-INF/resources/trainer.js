@@ -1,5 +1,5 @@
 // The trainer page: runs, the shown run's curves (live over server-sent events), its history, a start form.
-import { $, api, fmt } from '/common/page.js';
+import { $, api, fmt, operatorApi } from '/common/page.js';
 
 const num = (v, digits = 4) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '–');
 const pct = (v) => (typeof v === 'number' ? (v * 100).toFixed(2) + '%' : '–');
@@ -176,11 +176,7 @@ async function start(event) {
     if (v !== undefined) command[name] = v;
   }
   try {
-    const accepted = await api('/api/runs', {
-      method: 'POST',
-      headers: {'Content-Type': 'application/json'},
-      body: JSON.stringify(command),
-    });
+    const accepted = await operatorApi('/api/runs', {body: command});
     $('start-ok').textContent = `Run ${accepted.runId} queued on training.commands.`;
     followNewest = true;
   } catch (e) {
@@ -206,7 +202,7 @@ $('runs').addEventListener('click', async (e) => {
   if (button) {
     button.disabled = true;
     try {
-      await api(`/api/runs/${encodeURIComponent(button.dataset.cancel)}`, {method: 'DELETE'});
+      await operatorApi(`/api/runs/${encodeURIComponent(button.dataset.cancel)}`, {method: 'DELETE'});
     } catch (err) {
       $('run-message').textContent = `Cannot cancel ${button.dataset.cancel}: ${err.message}`;
     }

@@ -17,6 +17,7 @@ import lenet.contract.topics.Topics;
 import lenet.kafka.SharedKafka;
 import lenet.kafka.SharedKafkaResource;
 import lenet.webtest.Browser;
+import lenet.webtest.Operator;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -71,6 +72,8 @@ class TrainerPageTest {
   @Test
   void aRunStartedFromTheFormGrowsItsCurvesLive() {
     browser.driver.get(page.toString());
+    // The operator's page: starting and cancelling runs needs the API token.
+    browser.rememberToken(Operator.token());
     var wait = browser.waitUpTo(Duration.ofSeconds(20));
     wait.until(ExpectedConditions.textToBe(By.id("live"), "live"));
     // The network summary (the engine's first start can take a few seconds).

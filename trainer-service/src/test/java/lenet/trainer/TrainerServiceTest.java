@@ -1,6 +1,7 @@
 package lenet.trainer;
 
 import static io.restassured.RestAssured.given;
+import static lenet.webtest.Operator.operator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
@@ -117,16 +118,14 @@ class TrainerServiceTest {
         .then()
         .statusCode(200)
         .body("state", equalTo("FAILED"));
-    given()
-        .contentType("application/json")
+    operator()
         .body("{\"batchSize\": 8192}")
         .post("/api/runs")
         .then()
         .statusCode(400)
         .body("error", containsString("this trainer takes at most 4096"));
     // A body past the service's limit (64K) is refused before it is read.
-    given()
-        .contentType("application/json")
+    operator()
         .body("{\"runId\": \"" + "x".repeat(70_000) + "\"}")
         .post("/api/runs")
         .then()
@@ -136,8 +135,7 @@ class TrainerServiceTest {
   @Test
   void aCommandTrainsAndPublishesEventsAndVersionedCheckpoints() {
     String runId =
-        given()
-            .contentType("application/json")
+        operator()
             .body("{\"epochs\": 2, \"seed\": 3}")
             .post("/api/runs")
             .then()
@@ -198,8 +196,20 @@ class TrainerServiceTest {
             .asByteArray();
     assertThat(png).startsWith(0x89, 'P', 'N', 'G');
     given().get("/api/runs/nope").then().statusCode(404);
+    // Only the operator starts or cancels runs: without the token, 401 and nothing published.
+    int commandsBefore = readAll(TOPICS.name(Topic.TRAINING_COMMANDS)).size();
     given()
         .contentType("application/json")
+        .body("{\"epochs\": 1000}")
+        .post("/api/runs")
+        .then()
+        .statusCode(401)
+        .body("reason", equalTo("NO_TOKEN"));
+    given().delete("/api/runs/" + runId).then().statusCode(401);
+    assertThat(readAll(TOPICS.name(Topic.TRAINING_COMMANDS)))
+        .as("nothing reached training.commands")
+        .hasSize(commandsBefore);
+    operator()
         .body("{\"epochs\": -1}")
         .post("/api/runs")
         .then()
@@ -251,7 +261,7 @@ class TrainerServiceTest {
 
     // Cancel of a queued run (over HTTP): it never starts. Cancel of the running one (a command):
     // it stops within an epoch, and the next in the queue runs.
-    given().delete("/api/runs/" + second).then().statusCode(202);
+    operator().delete("/api/runs/" + second).then().statusCode(202);
     await("an epoch of " + running + " (so it has a checkpoint to mark)")
         .atMost(Duration.ofMinutes(1))
         .until(() -> types(running).contains(TrainingEvent.Type.EPOCH));
@@ -294,7 +304,7 @@ class TrainerServiceTest {
         .atMost(Duration.ofSeconds(10))
         .untilAsserted(
             () -> given().get("/api/runs/" + second).then().body("state", equalTo("CANCELLED")));
-    given().delete("/api/runs/" + second).then().statusCode(409);
+    operator().delete("/api/runs/" + second).then().statusCode(409);
   }
 
   @Test

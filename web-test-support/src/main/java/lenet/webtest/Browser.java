@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.logging.Level;
 import java.util.stream.Stream;
+import org.openqa.selenium.Alert;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
@@ -18,6 +19,7 @@ import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.logging.LogEntry;
 import org.openqa.selenium.logging.LogType;
 import org.openqa.selenium.logging.LoggingPreferences;
+import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
@@ -84,6 +86,28 @@ public final class Browser implements AutoCloseable {
 
   public Object js(String script, Object... args) {
     return ((JavascriptExecutor) driver).executeScript(script, args);
+  }
+
+  /**
+   * Answers the page's {@code window.prompt} once it shows: types {@code text} and accepts, or
+   * dismisses it when {@code text} is null.
+   */
+  public void answerPrompt(String text) {
+    Alert prompt = waitUpTo(Duration.ofSeconds(10)).until(ExpectedConditions.alertIsPresent());
+    if (text == null) {
+      prompt.dismiss();
+    } else {
+      prompt.sendKeys(text);
+      prompt.accept();
+    }
+  }
+
+  /**
+   * Gives the page the operator's API token for this browser session, as a person answering its
+   * first prompt would.
+   */
+  public void rememberToken(String token) {
+    js("sessionStorage.setItem('lenet.api-token', arguments[0])", token);
   }
 
   /** The page's console errors so far (failed requests, uncaught exceptions). */

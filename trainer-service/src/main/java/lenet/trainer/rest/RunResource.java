@@ -1,5 +1,6 @@
 package lenet.trainer.rest;
 
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -16,6 +17,8 @@ import java.util.Map;
 import java.util.UUID;
 import lenet.contract.wire.TrainingCommand;
 import lenet.contract.wire.WireFormatException;
+import lenet.service.security.Mutating;
+import lenet.service.security.Roles;
 import lenet.trainer.TrainerConfig;
 import lenet.trainer.kafka.TrainingPublisher;
 import lenet.trainer.runs.CommandIntake;
@@ -71,6 +74,8 @@ public class RunResource {
    * event). 202; 404 for an unknown run; 409 for one that is over.
    */
   @DELETE
+  @Mutating
+  @RolesAllowed(Roles.OPERATOR)
   @Path("/{runId}")
   public Response cancel(@PathParam("runId") String runId) {
     RunRegistry.Run run = find(runId);
@@ -120,6 +125,8 @@ public class RunResource {
    * training.commands}. 202 with the run id; 400 with the reason for a bad command.
    */
   @POST
+  @Mutating
+  @RolesAllowed(Roles.OPERATOR)
   @Consumes(MediaType.APPLICATION_JSON)
   public Response start(byte[] body) {
     TrainingCommand command;

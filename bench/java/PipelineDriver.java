@@ -38,6 +38,9 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import lenet.contract.wire.CheckpointSignature;
+import lenet.contract.wire.SigningKeys;
+import java.security.KeyPair;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
@@ -220,6 +223,20 @@ public class PipelineDriver {
     return new Checkpoint(nh, base.parameters()).encode();
   }
 
+  /**
+   * A checkpoint record signed with the bench trainer's key ({@code TRAINER_SIGNING_KEY_FILE}), so
+   * the inference service under test takes it as the trainer's own.
+   */
+  static ProducerRecord<String, byte[]> signed(long version, byte[] value) {
+    KeyPair keys = SigningKeys.loadOrCreate(Path.of(System.getenv("TRAINER_SIGNING_KEY_FILE")));
+    return new ProducerRecord<>(
+        "model.checkpoints",
+        null,
+        Checkpoint.key(LeNet5.MODEL_NAME, version),
+        value,
+        CheckpointSignature.sign(value, keys));
+  }
+
   static void swaps(String bootstrap, String url, int count, int intervalMs, long startAtMillis)
       throws Exception {
     List<Checkpoint> all = checkpoints(bootstrap);
@@ -240,10 +257,7 @@ public class PipelineDriver {
           Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
         }
         byte[] value = asVersion(models.get(i % models.size()), ++v, "bench-swap");
-        p.send(
-                new ProducerRecord<>(
-                    "model.checkpoints", Checkpoint.key(LeNet5.MODEL_NAME, v), value))
-            .get();
+        p.send(signed(v, value)).get();
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
       boolean served = awaitServing(url, v, 60);
@@ -273,10 +287,7 @@ public class PipelineDriver {
       for (int i = 1; i <= count; i++) {
         long ts = System.nanoTime();
         byte[] value = asVersion(models.get(i % models.size()), ++v, "bench-reload");
-        p.send(
-                new ProducerRecord<>(
-                    "model.checkpoints", Checkpoint.key(LeNet5.MODEL_NAME, v), value))
-            .get();
+        p.send(signed(v, value)).get();
         if (!awaitServing(url, v, 60)) {
           print(Map.of("error", "v" + v + " did not serve within 60 s", "reloads", i - 1, "rss", rss));
           return;

@@ -20,6 +20,7 @@ import lenet.contract.mnist.MnistFiles;
 import lenet.contract.topics.KafkaClients;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
+import lenet.contract.wire.SigningKeys;
 import lenet.contract.wire.TrainingEvent;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -42,6 +43,15 @@ final class Services implements AutoCloseable {
    * environment, as {@code ./pipeline} does, never on its command line).
    */
   static final String API_TOKEN = "e2e-" + java.util.UUID.randomUUID();
+
+  /**
+   * The trainers' checkpoint signing key (created on first use, kept across runs in target/), and
+   * the public key every inference replica trusts.
+   */
+  static final Path SIGNING_KEY = Path.of("target", "e2e-keys", "checkpoint-signing.key");
+
+  static final String TRUSTED_KEY =
+      SigningKeys.encode(SigningKeys.loadOrCreate(SIGNING_KEY).getPublic());
 
   private static final Pattern SERVING = Pattern.compile("\"serving\"\\s*:\\s*(\\d+)");
 
@@ -76,6 +86,8 @@ final class Services implements AutoCloseable {
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(LOGS.resolve(name + ".log").toFile()));
     builder.environment().put("API_TOKEN", API_TOKEN);
+    builder.environment().put("TRAINER_SIGNING_KEY_FILE", SIGNING_KEY.toAbsolutePath().toString());
+    builder.environment().put("INFERENCE_SIGNING_TRUSTED_KEYS", TRUSTED_KEY);
     Process p = builder.start();
     processes.put(name, p);
     return p;

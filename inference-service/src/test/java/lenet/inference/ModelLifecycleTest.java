@@ -136,10 +136,12 @@ class ModelLifecycleTest {
     TestModels.publishCheckpoint(
         checkpoints(), TestModels.checkpoint(nan, 0.99, TestModels.nanParameters(), "r4", 1, 1));
     long garbage = TestModels.nextVersion();
-    TestModels.publish(
+    byte[] junk = "not a checkpoint".getBytes(StandardCharsets.UTF_8);
+    TestModels.publish( // signed by the trusted key: it gets as far as its format
         checkpoints(),
         Checkpoint.key(LeNet5.MODEL_NAME, garbage),
-        "not a checkpoint".getBytes(StandardCharsets.UTF_8));
+        junk,
+        lenet.contract.wire.CheckpointSignature.sign(junk, TestModels.SIGNING));
     await("the gate refuses the NaN candidate")
         .atMost(Duration.ofSeconds(60))
         .until(

@@ -67,7 +67,7 @@ final class Replicas {
 
   static ModelManager manager(Policy policy, Topics topics, String name) {
     return new ModelManager(
-        ModelManager.Settings.of(policy, Device.cpu(), topics, name),
+        ModelManager.Settings.of(policy, Device.cpu(), topics, name, TestModels.TRUST),
         new SimpleMeterRegistry(),
         SharedKafka.bootstrapServers());
   }

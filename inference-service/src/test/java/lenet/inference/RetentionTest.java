@@ -68,7 +68,8 @@ class RetentionTest {
 
   private static ModelManager manager(Topics topics, String name) {
     return new ModelManager(
-        ModelManager.Settings.of(Policy.GATED, Device.cpu(), topics, name).withRetention(2, 1),
+        ModelManager.Settings.of(Policy.GATED, Device.cpu(), topics, name, TestModels.TRUST)
+            .withRetention(2, 1),
         new SimpleMeterRegistry(),
         SharedKafka.bootstrapServers());
   }

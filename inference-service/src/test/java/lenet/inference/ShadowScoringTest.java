@@ -32,7 +32,7 @@ class ShadowScoringTest {
     Topics topics = Replicas.ownTopics("shadow");
     // Every scored batch is shadowed; 64 images decide; 99% agreement needed.
     ModelManager.Settings settings =
-        ModelManager.Settings.of(Policy.GATED, Device.cpu(), topics, "shadowing")
+        ModelManager.Settings.of(Policy.GATED, Device.cpu(), topics, "shadowing", TestModels.TRUST)
             .withShadow(1.0, 64, 0.99);
     try (ModelManager m =
             new ModelManager(settings, new SimpleMeterRegistry(), SharedKafka.bootstrapServers());

@@ -21,6 +21,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.KeyPair;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -41,6 +42,9 @@ import lenet.contract.topics.KafkaClients;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.Checkpoint;
+import lenet.contract.wire.CheckpointSignature;
+import lenet.contract.wire.SigningKeys;
+import lenet.inference.model.CheckpointTrust;
 import lenet.inference.model.ModelManager;
 import lenet.kafka.SharedKafka;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -50,6 +54,8 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
@@ -66,6 +72,20 @@ public final class TestModels {
   /** Monotonic across test classes and app restarts, as the trainer's versions are. */
   private static final AtomicLong VERSIONS =
       new AtomicLong(System.currentTimeMillis() / 1000 * 1000);
+
+  /**
+   * The key the tests sign checkpoints with, as the trainer does with its own; the service under
+   * test trusts its public key ({@code %test.inference.signing.trusted-keys}).
+   */
+  public static final KeyPair SIGNING =
+      SigningKeys.loadOrCreate(Path.of("src/test/resources/checkpoint-signing/test.key"));
+
+  /**
+   * How replicas built in tests trust checkpoints: the test key, and no limit on versions (the
+   * tests' versions are timestamps, far above the topics' offsets).
+   */
+  public static final CheckpointTrust TRUST =
+      new CheckpointTrust(List.of(SIGNING.getPublic()), List.of(), Long.MAX_VALUE);
 
   /** Training images of the gate set's copy: the last 20% (400) are its dev split. */
   static final int GATE_TRAIN_IMAGES = 2000;
@@ -322,19 +342,28 @@ public final class TestModels {
   }
 
   /**
-   * Publishes raw bytes as a checkpoint record under the bare model name (as builds before
-   * per-version keys did) and waits for the broker's acknowledgement.
+   * Publishes raw bytes, signed with the test key, as a checkpoint record under the bare model name
+   * (as builds before per-version keys did) and waits for the broker's acknowledgement.
    */
   public static void publishCheckpoint(String topic, byte[] value) {
-    publish(topic, LeNet5.MODEL_NAME, value);
+    publish(topic, LeNet5.MODEL_NAME, value, CheckpointSignature.sign(value, SIGNING));
   }
 
-  /** Publishes a checkpoint under its per-version key, as the trainer does. */
+  /** Publishes a checkpoint under its per-version key, signed with the test key, as the trainer. */
   public static void publishCheckpoint(String topic, Checkpoint checkpoint) {
+    publishCheckpoint(topic, checkpoint, SIGNING);
+  }
+
+  /**
+   * Publishes a checkpoint under its per-version key, signed with {@code keys} (null: unsigned).
+   */
+  public static void publishCheckpoint(String topic, Checkpoint checkpoint, KeyPair keys) {
+    byte[] value = checkpoint.encode();
     publish(
         topic,
         Checkpoint.key(LeNet5.MODEL_NAME, checkpoint.header().modelVersion()),
-        checkpoint.encode());
+        value,
+        keys == null ? new RecordHeaders() : CheckpointSignature.sign(value, keys));
   }
 
   public static void publishCheckpoint(Checkpoint checkpoint) {
@@ -343,9 +372,16 @@ public final class TestModels {
 
   /** Writes one record and waits for the broker's acknowledgement. */
   public static void publish(String topic, String key, byte[] value) {
+    publish(topic, key, value, new RecordHeaders());
+  }
+
+  /** Writes one record with {@code headers} and waits for the broker's acknowledgement. */
+  public static void publish(String topic, String key, byte[] value, Headers headers) {
     try (KafkaProducer<byte[], byte[]> producer = producer()) {
       producer
-          .send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value))
+          .send(
+              new ProducerRecord<>(
+                  topic, null, key.getBytes(StandardCharsets.UTF_8), value, headers))
           .get(30, TimeUnit.SECONDS);
     } catch (InterruptedException | ExecutionException | TimeoutException e) {
       throw new IllegalStateException("could not publish to " + topic, e);

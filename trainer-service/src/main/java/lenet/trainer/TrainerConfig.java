@@ -2,6 +2,7 @@ package lenet.trainer;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -95,4 +96,13 @@ public interface TrainerConfig {
    */
   @WithDefault("3")
   int maxAttempts();
+
+  /**
+   * The Ed25519 private key every checkpoint is signed with (PEM, PKCS#8), its public key beside it
+   * as {@code <file>.pub}: that is what inference trusts ({@code inference.signing.trusted-keys}).
+   * Created at first start when neither exists (readable by the owner only); keep it like any other
+   * secret. {@code ./pipeline} keeps it in {@code run/checkpoint-signing.key}.
+   */
+  @WithDefault("signing/checkpoint-signing.key")
+  Path signingKeyFile();
 }

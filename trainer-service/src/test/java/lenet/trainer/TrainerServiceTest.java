@@ -24,7 +24,9 @@ import lenet.contract.topics.KafkaClients;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.Checkpoint;
+import lenet.contract.wire.CheckpointSignature;
 import lenet.contract.wire.ModelControl;
+import lenet.contract.wire.SigningKeys;
 import lenet.contract.wire.TrainingEvent;
 import lenet.kafka.SharedKafka;
 import lenet.kafka.SharedKafkaResource;
@@ -42,6 +44,8 @@ import org.junit.jupiter.api.Test;
 class TrainerServiceTest {
 
   static final Topics TOPICS = Topics.defaults();
+
+  @jakarta.inject.Inject TrainerConfig trainerConfig;
 
   @BeforeAll
   static void publishSmallDataset() throws Exception {
@@ -174,6 +178,16 @@ class TrainerServiceTest {
     assertThat(last.header().testAccuracy()).isEqualTo(done.testAccuracy());
     assertThat(checkpoints.get(0).header().testAccuracy()).isNull();
     assertThat(last.parameters().length).isBetween(240_000, 270_000);
+    // Each is signed with the trainer's key (created at its first start, the public key beside it).
+    var trusted =
+        new CheckpointSignature.Verifier(
+            List.of(SigningKeys.loadOrCreate(trainerConfig.signingKeyFile()).getPublic()));
+    List<ConsumerRecord<String, byte[]>> records =
+        readAll(TOPICS.name(Topic.MODEL_CHECKPOINTS)).stream()
+            .filter(r -> Checkpoint.versionOfKey(r.key()) >= first.modelVersion())
+            .toList();
+    assertThat(records).hasSize(2);
+    records.forEach(r -> trusted.verify(r.value(), r.headers()));
 
     await()
         .atMost(Duration.ofSeconds(20))

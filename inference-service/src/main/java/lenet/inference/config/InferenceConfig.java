@@ -2,7 +2,9 @@ package lenet.inference.config;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import lenet.contract.wire.DatasetBatch.Split;
 
@@ -106,6 +108,36 @@ public interface InferenceConfig {
     FINAL,
     /** The run's epoch with the highest dev accuracy (as the trainer measured it). */
     BEST_EPOCH
+  }
+
+  /** Which checkpoints may serve at all: {@code inference.signing.*}. */
+  Signing signing();
+
+  /** {@code inference.signing.*} */
+  interface Signing {
+    /**
+     * The trainers' public keys (the base64 of each key's X.509 encoding, or its PEM text),
+     * comma-separated: several during a key rotation. A checkpoint that is unsigned, or not signed
+     * by one of these, is rejected ({@code BAD_SIGNATURE}). None: every checkpoint is rejected.
+     */
+    Optional<List<String>> trustedKeys();
+
+    /**
+     * Files holding trusted public keys (PEM, e.g. the trainer's {@code checkpoint-signing.key.pub}
+     * on a shared volume), comma-separated. Read at start and again whenever a checkpoint names a
+     * key not trusted yet, so a trainer that creates or rotates its key is trusted without a
+     * restart here. A file that does not exist yet is skipped.
+     */
+    Optional<List<Path>> trustedKeyFiles();
+
+    /**
+     * A checkpoint whose version is more than this above both the newest known version and its own
+     * offset on the checkpoint topic is rejected ({@code VERSION_TOO_FAR}): the trainer's versions
+     * never pass their record's offset, so only a forged or broken one does (and would otherwise
+     * stay "latest" for good).
+     */
+    @WithDefault("1000")
+    long maxVersionJump();
   }
 
   /** {@code inference.gate.*} */

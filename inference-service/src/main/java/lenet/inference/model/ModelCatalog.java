@@ -130,6 +130,11 @@ final class ModelCatalog {
     return out;
   }
 
+  /** The highest version known, 0 for none. */
+  long newestVersion() {
+    return entries.keySet().stream().mapToLong(Long::longValue).max().orElse(0);
+  }
+
   /** Versions newest first. */
   List<Entry> newestFirst() {
     List<Entry> all = new ArrayList<>(entries.values());

@@ -10,6 +10,7 @@ import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
+import java.util.List;
 import lenet.contract.topics.Topics;
 import lenet.inference.config.InferenceConfig;
 import org.eclipse.microprofile.config.Config;
@@ -61,6 +62,23 @@ public class ModelLifecycle {
                         config.shadow().fraction() * 100, config.shadow().minImages())
                     : "")
             : "");
+    CheckpointTrust trust =
+        CheckpointTrust.of(
+            config.signing().trustedKeys().orElse(List.of()),
+            config.signing().trustedKeyFiles().orElse(List.of()),
+            config.signing().maxVersionJump());
+    if (trust.keyIds().isEmpty()) {
+      LOG.warnf(
+          "No trusted signing key yet (inference.signing.trusted-keys%s): checkpoints are rejected"
+              + " with BAD_SIGNATURE until one is",
+          config
+              .signing()
+              .trustedKeyFiles()
+              .map(f -> "; key files " + f + " not there")
+              .orElse(""));
+    } else {
+      LOG.infof("Checkpoints must be signed by one of the keys %s", trust.keyIds());
+    }
     return new ModelManager(
         new ModelManager.Settings(
             config.policy(),
@@ -80,7 +98,8 @@ public class ModelLifecycle {
             config.shadow().fraction(),
             config.shadow().minImages(),
             config.shadow().minAgreement(),
-            config.replicaId().orElseGet(ModelLifecycle::defaultReplicaId)),
+            config.replicaId().orElseGet(ModelLifecycle::defaultReplicaId),
+            trust),
         registry,
         bootstrap);
   }

@@ -22,6 +22,7 @@ import lenet.contract.wire.ModelControl;
 import lenet.contract.wire.WireFormatException;
 import lenet.inference.config.InferenceConfig.CandidateChoice;
 import lenet.inference.config.InferenceConfig.Policy;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.jboss.logging.Logger;
 
 /**
@@ -59,7 +60,8 @@ public final class ModelManager implements AutoCloseable {
       double shadowFraction,
       int shadowMinImages,
       double shadowMinAgreement,
-      String replicaId) {
+      String replicaId,
+      CheckpointTrust trust) {
 
     public String checkpointTopic() {
       return topics.name(Topic.MODEL_CHECKPOINTS);
@@ -89,7 +91,8 @@ public final class ModelManager implements AutoCloseable {
           shadowFraction,
           shadowMinImages,
           shadowMinAgreement,
-          replicaId);
+          replicaId,
+          trust);
     }
 
     /** These settings with shadow scoring. */
@@ -112,11 +115,16 @@ public final class ModelManager implements AutoCloseable {
           fraction,
           minImages,
           minAgreement,
-          replicaId);
+          replicaId,
+          trust);
     }
 
-    /** Defaults for a replica built in code (tests, tools): gated, dev split, no shadow. */
-    public static Settings of(Policy policy, Device device, Topics topics, String replicaId) {
+    /**
+     * Defaults for a replica built in code (tests, tools): gated, dev split, no shadow, checkpoints
+     * trusted as {@code trust} says.
+     */
+    public static Settings of(
+        Policy policy, Device device, Topics topics, String replicaId, CheckpointTrust trust) {
       return new Settings(
           policy,
           device,
@@ -135,7 +143,8 @@ public final class ModelManager implements AutoCloseable {
           0,
           1000,
           0,
-          replicaId);
+          replicaId,
+          trust);
     }
   }
 
@@ -207,13 +216,15 @@ public final class ModelManager implements AutoCloseable {
   // ---------------------------------------------------------------- records in (follower thread)
 
   /**
-   * Registers one record of the checkpoint topic: verifies it (SHA-256, architecture, parameter
-   * count) and keeps it, or rejects it with a logged reason and a counter; a tombstone forgets the
-   * version. Loads nothing: call {@link #converge()} after a poll.
-   *
-   * @param source where the record came from, for logs (topic-partition@offset)
+   * Registers one record of the checkpoint topic: verifies it (signature of a trusted trainer key,
+   * SHA-256, architecture, parameter count, a plausible version) and keeps it, or rejects it with a
+   * logged reason and a counter; a tombstone forgets the version. Loads nothing: call {@link
+   * #converge()} after a poll.
    */
-  public void offer(byte[] key, byte[] value, String source) {
+  public void offer(ConsumerRecord<byte[], byte[]> record) {
+    String source = record.topic() + "-" + record.partition() + "@" + record.offset();
+    byte[] key = record.key();
+    byte[] value = record.value();
     String k = key == null ? null : new String(key, StandardCharsets.UTF_8);
     if (!Checkpoint.keyBelongsTo(k, LeNet5.MODEL_NAME)) {
       LOG.debugf("Skipping checkpoint %s for key '%s'", source, k);
@@ -230,6 +241,7 @@ public final class ModelManager implements AutoCloseable {
     }
     Checkpoint checkpoint;
     try {
+      settings.trust().verify(value, record.headers());
       checkpoint = Checkpoint.decode(value);
       ModelIO.checkCompatible(checkpoint.header());
     } catch (WireFormatException e) {
@@ -239,6 +251,25 @@ public final class ModelManager implements AutoCloseable {
     Checkpoint.Header h = checkpoint.header();
     if (!LeNet5.MODEL_NAME.equals(h.modelName())) {
       LOG.debugf("Skipping checkpoint %s for model '%s'", source, h.modelName());
+      return;
+    }
+    long newestKnown;
+    synchronized (state) {
+      newestKnown = state.catalog.newestVersion();
+    }
+    if (!settings.trust().plausible(h.modelVersion(), newestKnown, record.offset())) {
+      rejections.reject(
+          source,
+          "VERSION_TOO_FAR",
+          "checkpoint v"
+              + h.modelVersion()
+              + " is more than "
+              + settings.trust().maxVersionJump()
+              + " above the newest known version ("
+              + newestKnown
+              + ") and its own offset ("
+              + record.offset()
+              + ")");
       return;
     }
     synchronized (state) {

@@ -94,11 +94,10 @@ public final class ModelStateFollower implements AutoCloseable {
     while (running) {
       ConsumerRecords<byte[], byte[]> records = c.poll(Duration.ofMillis(500));
       for (ConsumerRecord<byte[], byte[]> r : records) {
-        String source = r.topic() + "-" + r.partition() + "@" + r.offset();
         if (r.topic().equals(controlTopic)) {
-          manager.control(r.key(), r.value(), source);
+          manager.control(r.key(), r.value(), r.topic() + "-" + r.partition() + "@" + r.offset());
         } else {
-          manager.offer(r.key(), r.value(), source);
+          manager.offer(r);
         }
         read++;
       }

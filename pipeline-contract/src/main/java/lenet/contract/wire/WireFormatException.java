@@ -22,7 +22,9 @@ public final class WireFormatException extends RuntimeException {
     VALUE_OUT_OF_RANGE,
     UNDECODABLE_IMAGE,
     INVALID_VALUE,
-    BAD_BINARY_FORMAT
+    BAD_BINARY_FORMAT,
+    /** A checkpoint without a valid signature of a trusted key. */
+    BAD_SIGNATURE
   }
 
   private final Reason reason;

@@ -5,6 +5,7 @@ import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.security.KeyPair;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -14,10 +15,13 @@ import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.CancelCommand;
 import lenet.contract.wire.Checkpoint;
+import lenet.contract.wire.CheckpointSignature;
 import lenet.contract.wire.ModelControl;
+import lenet.contract.wire.SigningKeys;
 import lenet.contract.wire.TrainingCommand;
 import lenet.contract.wire.TrainingEvent;
 import lenet.contract.wire.TrainingEvent.EpochMetrics;
+import lenet.trainer.TrainerConfig;
 import lenet.trainer.training.Training.Evaluation;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -26,6 +30,7 @@ import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
+import org.jboss.logging.Logger;
 
 /**
  * Everything the trainer writes to Kafka: progress events, versioned checkpoints and (for the HTTP
@@ -34,6 +39,8 @@ import org.eclipse.microprofile.reactive.messaging.Message;
  */
 @ApplicationScoped
 public class TrainingPublisher {
+
+  private static final Logger LOG = Logger.getLogger(TrainingPublisher.class);
 
   private final MutinyEmitter<byte[]> events;
   private final MutinyEmitter<byte[]> checkpoints;
@@ -46,17 +53,28 @@ public class TrainingPublisher {
 
   private KafkaProducer<String, byte[]> claimProducer;
 
+  /** The key every checkpoint is signed with ({@code trainer.signing-key-file}). */
+  private final KeyPair signingKeys;
+
   TrainingPublisher(
       @Channel("training-events") MutinyEmitter<byte[]> events,
       @Channel("model-checkpoints") MutinyEmitter<byte[]> checkpoints,
       @Channel("training-commands-out") MutinyEmitter<byte[]> commands,
       @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap,
-      Config config) {
+      Config config,
+      TrainerConfig trainerConfig) {
     this.events = events;
     this.checkpoints = checkpoints;
     this.commands = commands;
     this.bootstrap = bootstrap;
     this.topics = Topics.from(config);
+    this.signingKeys = SigningKeys.loadOrCreate(trainerConfig.signingKeyFile());
+    LOG.infof(
+        "Checkpoints are signed with key %s (%s); inference trusts it with"
+            + " inference.signing.trusted-keys=%s",
+        SigningKeys.id(signingKeys.getPublic()),
+        trainerConfig.signingKeyFile().toAbsolutePath(),
+        SigningKeys.encode(signingKeys.getPublic()));
   }
 
   public void event(TrainingEvent event) {
@@ -93,10 +111,14 @@ public class TrainingPublisher {
             .dev(m.devLoss(), m.devAccuracy())
             .test(test == null ? null : test.loss(), test == null ? null : test.accuracy())
             .build();
+    byte[] value = new Checkpoint(header, parameters).encode();
     checkpoints.sendMessageAndAwait(
-        keyed(
-            Checkpoint.key(LeNet5.MODEL_NAME, version),
-            new Checkpoint(header, parameters).encode()));
+        Message.of(value)
+            .addMetadata(
+                OutgoingKafkaRecordMetadata.<String>builder()
+                    .withKey(Checkpoint.key(LeNet5.MODEL_NAME, version))
+                    .withHeaders(CheckpointSignature.sign(value, signingKeys))
+                    .build()));
   }
 
   /**

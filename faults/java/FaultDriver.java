@@ -11,6 +11,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import lenet.contract.topics.KafkaConnection;
 import lenet.contract.mnist.MnistFiles;
 import lenet.contract.mnist.MnistSet;
 import lenet.contract.topics.KafkaClients;
@@ -221,7 +222,7 @@ public class FaultDriver {
     Map<Integer, Integer> perEpoch = new java.util.TreeMap<>();
     int[] epochs = {0};
     KafkaClients.readToEnd(
-        bootstrap,
+        KafkaConnection.to(bootstrap),
         "model.checkpoints",
         r -> {
           if (r.value() == null || Checkpoint.versionOfKey(r.key()) < 0) {
@@ -347,7 +348,7 @@ public class FaultDriver {
     List<String> types = new ArrayList<>();
     List<Integer> epochs = new ArrayList<>();
     KafkaClients.readToEnd(
-        bootstrap,
+        KafkaConnection.to(bootstrap),
         "training.events",
         r -> {
           if (runId.equals(r.key())) {

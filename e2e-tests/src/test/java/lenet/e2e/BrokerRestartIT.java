@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.wire.TrainingEvent;
 import lenet.kafka.KafkaNodes;
@@ -36,7 +37,7 @@ class BrokerRestartIT {
     dataDir = Files.createTempDirectory(Path.of("target"), "broker-restart-");
     services = new Services("127.0.0.1:" + port);
     services.startBroker("restart-broker", port, dataDir);
-    Services.TOPICS.ensureAll(services.bootstrap);
+    Services.TOPICS.ensureAll(KafkaConnection.to(services.bootstrap));
     trainerPort = Services.freePort();
     services.startIngestAndTrainer("broker-", Services.freePort(), trainerPort);
   }

@@ -13,6 +13,7 @@ import java.util.Map;
 import lenet.contract.mnist.MnistFiles;
 import lenet.contract.mnist.MnistSet;
 import lenet.contract.topics.KafkaClients;
+import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.ImageEvent;
@@ -45,7 +46,7 @@ class EndToEndIT {
   @BeforeAll
   static void startServices() throws Exception {
     bootstrap = SharedKafka.bootstrapServers();
-    TOPICS.ensureAll(bootstrap);
+    TOPICS.ensureAll(KafkaConnection.to(bootstrap));
     services = new Services(bootstrap);
     ingestPort = Services.freePort();
     trainerPort = Services.freePort();
@@ -79,7 +80,8 @@ class EndToEndIT {
     // 2. Image events scored in micro-batches; bad ones dead-lettered with a reason.
     MnistSet test = new MnistFiles(Path.of(Services.mnistDir()), true).test();
     Map<String, Integer> truth = new HashMap<>();
-    try (KafkaProducer<String, byte[]> producer = KafkaClients.writer(bootstrap, Map.of())) {
+    try (KafkaProducer<String, byte[]> producer =
+        KafkaClients.writer(KafkaConnection.to(bootstrap), Map.of())) {
       for (int i = 0; i < 100; i++) {
         int[] pixels = new int[784];
         for (int p = 0; p < 784; p++) {

@@ -15,6 +15,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import lenet.contract.mnist.MnistFiles;
 import lenet.contract.mnist.MnistSet;
+import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.wire.TrainingEvent;
 import lenet.kafka.SharedKafka;
@@ -40,7 +41,7 @@ class ModelLifecycleIT {
   @BeforeAll
   static void startServices() throws Exception {
     String bootstrap = SharedKafka.bootstrapServers();
-    Services.TOPICS.ensureAll(bootstrap);
+    Services.TOPICS.ensureAll(KafkaConnection.to(bootstrap));
     services = new Services(bootstrap);
     trainerPort = Services.freePort();
     services.startIngestAndTrainer("lifecycle-", Services.freePort(), trainerPort);

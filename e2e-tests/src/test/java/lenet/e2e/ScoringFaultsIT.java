@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import lenet.contract.mnist.MnistFiles;
 import lenet.contract.mnist.MnistSet;
 import lenet.contract.topics.KafkaClients;
+import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.wire.ImageEvent;
 import lenet.kafka.KafkaNodes;
@@ -47,7 +48,7 @@ class ScoringFaultsIT {
     dataDir = Files.createTempDirectory(Path.of("target"), "scoring-faults-");
     services = new Services("127.0.0.1:" + port);
     services.startBroker("faults-broker", port, dataDir);
-    Services.TOPICS.ensureAll(services.bootstrap);
+    Services.TOPICS.ensureAll(KafkaConnection.to(services.bootstrap));
     services.startIngestAndTrainer("faults-", Services.freePort(), Services.freePort());
     services.send(Topic.TRAINING_COMMANDS, "faults-model", "{\"runId\": \"faults-model\"}");
     await("a model to score with")
@@ -144,7 +145,8 @@ class ScoringFaultsIT {
     String tag = "alo-" + Long.toString(System.nanoTime(), 36) + "-";
     int n = 2_000;
     try (KafkaProducer<String, byte[]> producer =
-        KafkaClients.writer(services.bootstrap, Map.of(ProducerConfig.ACKS_CONFIG, "all"))) {
+        KafkaClients.writer(
+            KafkaConnection.to(services.bootstrap), Map.of(ProducerConfig.ACKS_CONFIG, "all"))) {
       for (int i = 0; i < n; i++) {
         byte[] value =
             i % 500 == 499
@@ -191,7 +193,7 @@ class ScoringFaultsIT {
     int bad = 0;
     try (KafkaProducer<String, byte[]> producer =
         KafkaClients.writer(
-            services.bootstrap,
+            KafkaConnection.to(services.bootstrap),
             Map.of(ProducerConfig.LINGER_MS_CONFIG, 20, ProducerConfig.ACKS_CONFIG, "all"))) {
       for (int i = 0; i < EVENTS; i++) {
         byte[] value;

@@ -18,6 +18,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import lenet.contract.mnist.MnistFiles;
 import lenet.contract.topics.KafkaClients;
+import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.SigningKeys;
@@ -227,7 +228,8 @@ final class Services implements AutoCloseable {
   }
 
   void send(Topic topic, String key, String value) throws Exception {
-    try (KafkaProducer<String, byte[]> producer = KafkaClients.writer(bootstrap, Map.of())) {
+    try (KafkaProducer<String, byte[]> producer =
+        KafkaClients.writer(KafkaConnection.to(bootstrap), Map.of())) {
       producer
           .send(
               new ProducerRecord<>(TOPICS.name(topic), key, value.getBytes(StandardCharsets.UTF_8)))
@@ -252,7 +254,7 @@ final class Services implements AutoCloseable {
 
   List<ConsumerRecord<String, byte[]>> readAll(String topic) {
     List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
-    KafkaClients.readToEnd(bootstrap, topic, out::add);
+    KafkaClients.readToEnd(KafkaConnection.to(bootstrap), topic, out::add);
     return out;
   }
 

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
 import java.util.List;
+import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.wire.TrainingEvent;
 import lenet.kafka.SharedKafka;
@@ -25,7 +26,7 @@ class TrainerRestartIT {
   @BeforeAll
   static void startServices() throws Exception {
     String bootstrap = SharedKafka.bootstrapServers();
-    Services.TOPICS.ensureAll(bootstrap);
+    Services.TOPICS.ensureAll(KafkaConnection.to(bootstrap));
     services = new Services(bootstrap);
     trainerPort = Services.freePort();
     services.startIngestAndTrainer("restart-", Services.freePort(), trainerPort);

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.wire.Checkpoint;
 import lenet.contract.wire.TrainingEvent;
@@ -30,7 +31,7 @@ class TwoTrainersIT {
   @BeforeAll
   static void startServices() throws Exception {
     String bootstrap = SharedKafka.bootstrapServers();
-    Services.TOPICS.ensureAll(bootstrap);
+    Services.TOPICS.ensureAll(KafkaConnection.to(bootstrap));
     services = new Services(bootstrap);
     services.startIngestAndTrainer("two-", Services.freePort(), Services.freePort());
     services.startTrainer("two-trainer-b", Services.freePort());

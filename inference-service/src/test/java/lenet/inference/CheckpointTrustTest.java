@@ -12,6 +12,7 @@ import java.security.KeyPair;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.Checkpoint;
@@ -74,8 +75,10 @@ class CheckpointTrustTest {
         new CheckpointTrust(List.of(TestModels.SIGNING.getPublic()), List.of(), 1000);
     try (ModelManager a = replica(topics, "A", trust);
         ModelManager b = replica(topics, "B", trust);
-        ModelStateFollower fa = new ModelStateFollower(SharedKafka.bootstrapServers(), a);
-        ModelStateFollower fb = new ModelStateFollower(SharedKafka.bootstrapServers(), b)) {
+        ModelStateFollower fa =
+            new ModelStateFollower(KafkaConnection.to(SharedKafka.bootstrapServers()), a);
+        ModelStateFollower fb =
+            new ModelStateFollower(KafkaConnection.to(SharedKafka.bootstrapServers()), b)) {
       fa.start().replayed().get(60, TimeUnit.SECONDS);
       fb.start().replayed().get(60, TimeUnit.SECONDS);
       TestModels.publishCheckpoint(topic, TestModels.checkpoint(1, 0.95)); // offset 0, as a trainer
@@ -123,6 +126,6 @@ class CheckpointTrustTest {
     return new ModelManager(
         ModelManager.Settings.of(Policy.LATEST, Device.cpu(), topics, name, trust),
         new SimpleMeterRegistry(),
-        SharedKafka.bootstrapServers());
+        KafkaConnection.to(SharedKafka.bootstrapServers()));
   }
 }

@@ -7,6 +7,7 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.Checkpoint;
@@ -43,9 +44,9 @@ class ColdStartReplayTest {
     try (ModelManager latest = Replicas.manager(Policy.LATEST, topics, "latest");
         ModelManager best = Replicas.manager(Policy.BEST, topics, "best");
         ModelStateFollower latestFollower =
-            new ModelStateFollower(SharedKafka.bootstrapServers(), latest);
+            new ModelStateFollower(KafkaConnection.to(SharedKafka.bootstrapServers()), latest);
         ModelStateFollower bestFollower =
-            new ModelStateFollower(SharedKafka.bootstrapServers(), best)) {
+            new ModelStateFollower(KafkaConnection.to(SharedKafka.bootstrapServers()), best)) {
       latestFollower.start().replayed().get(60, TimeUnit.SECONDS);
       bestFollower.start().replayed().get(60, TimeUnit.SECONDS);
       TestModels.awaitServing(latest, versions[7]);

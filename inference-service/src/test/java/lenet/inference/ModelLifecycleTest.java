@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import lenet.contract.model.LeNet5;
 import lenet.contract.topics.KafkaClients;
+import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.Checkpoint;
@@ -163,7 +164,8 @@ class ModelLifecycleTest {
 
   private ModelManager replica(String name) {
     ModelManager m = Replicas.manager(Policy.GATED, topics, name);
-    ModelStateFollower f = new ModelStateFollower(SharedKafka.bootstrapServers(), m);
+    ModelStateFollower f =
+        new ModelStateFollower(KafkaConnection.to(SharedKafka.bootstrapServers()), m);
     open.add(m);
     open.add(f);
     f.start();
@@ -248,7 +250,7 @@ class ModelLifecycleTest {
 
   private static List<ConsumerRecord<String, byte[]>> readAll(String topic) {
     try (KafkaConsumer<String, byte[]> consumer =
-        KafkaClients.reader(SharedKafka.bootstrapServers())) {
+        KafkaClients.reader(KafkaConnection.to(SharedKafka.bootstrapServers()))) {
       TopicPartition tp = new TopicPartition(topic, 0);
       consumer.assign(List.of(tp));
       consumer.seekToBeginning(List.of(tp));

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.inference.config.InferenceConfig.Policy;
@@ -69,7 +70,7 @@ final class Replicas {
     return new ModelManager(
         ModelManager.Settings.of(policy, Device.cpu(), topics, name, TestModels.TRUST),
         new SimpleMeterRegistry(),
-        SharedKafka.bootstrapServers());
+        KafkaConnection.to(SharedKafka.bootstrapServers()));
   }
 
   /** What replica {@code m} knows of version {@code v}; fails when it does not list it. */

@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.time.Duration;
+import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.inference.config.InferenceConfig.Policy;
@@ -31,7 +32,8 @@ class RetentionTest {
     String checkpoints = topics.name(Topic.MODEL_CHECKPOINTS);
     long[] v = new long[5];
     try (ModelManager m = manager(topics, "retaining");
-        ModelStateFollower f = new ModelStateFollower(SharedKafka.bootstrapServers(), m)) {
+        ModelStateFollower f =
+            new ModelStateFollower(KafkaConnection.to(SharedKafka.bootstrapServers()), m)) {
       f.start();
       for (int i = 0; i < v.length; i++) {
         long version = TestModels.nextVersion();
@@ -53,7 +55,8 @@ class RetentionTest {
       assertThat(m.serving().orElseThrow().modelVersion()).isEqualTo(v[0]);
     }
     try (ModelManager late = manager(topics, "late");
-        ModelStateFollower f = new ModelStateFollower(SharedKafka.bootstrapServers(), late)) {
+        ModelStateFollower f =
+            new ModelStateFollower(KafkaConnection.to(SharedKafka.bootstrapServers()), late)) {
       f.start();
       TestModels.awaitServing(late, v[0]);
       assertThat(listed(late)).containsExactly(v[4], v[3], v[0]);
@@ -71,6 +74,6 @@ class RetentionTest {
         ModelManager.Settings.of(Policy.GATED, Device.cpu(), topics, name, TestModels.TRUST)
             .withRetention(2, 1),
         new SimpleMeterRegistry(),
-        SharedKafka.bootstrapServers());
+        KafkaConnection.to(SharedKafka.bootstrapServers()));
   }
 }

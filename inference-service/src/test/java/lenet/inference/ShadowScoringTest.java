@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.time.Duration;
+import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.Checkpoint;
 import lenet.inference.config.InferenceConfig.Policy;
@@ -35,8 +36,12 @@ class ShadowScoringTest {
         ModelManager.Settings.of(Policy.GATED, Device.cpu(), topics, "shadowing", TestModels.TRUST)
             .withShadow(1.0, 64, 0.99);
     try (ModelManager m =
-            new ModelManager(settings, new SimpleMeterRegistry(), SharedKafka.bootstrapServers());
-        ModelStateFollower f = new ModelStateFollower(SharedKafka.bootstrapServers(), m)) {
+            new ModelManager(
+                settings,
+                new SimpleMeterRegistry(),
+                KafkaConnection.to(SharedKafka.bootstrapServers()));
+        ModelStateFollower f =
+            new ModelStateFollower(KafkaConnection.to(SharedKafka.bootstrapServers()), m)) {
       f.start();
       String checkpoints = topics.name(lenet.contract.topics.Topic.MODEL_CHECKPOINTS);
       long first = TestModels.nextVersion();

@@ -39,6 +39,7 @@ import lenet.contract.mnist.MnistSet;
 import lenet.contract.model.LeNet5;
 import lenet.contract.model.ModelIO;
 import lenet.contract.topics.KafkaClients;
+import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.Checkpoint;
@@ -118,10 +119,11 @@ public final class TestModels {
     }
     String bootstrap = SharedKafka.bootstrapServers();
     Topics topics = Topics.defaults();
-    topics.ensureAll(bootstrap);
+    topics.ensureAll(KafkaConnection.to(bootstrap));
     MnistFiles files = files();
     try (KafkaProducer<String, byte[]> producer =
-        KafkaClients.writer(bootstrap, Map.of(ProducerConfig.ACKS_CONFIG, "all"))) {
+        KafkaClients.writer(
+            KafkaConnection.to(bootstrap), Map.of(ProducerConfig.ACKS_CONFIG, "all"))) {
       new DatasetWriter(producer, topics)
           .publish(
               "test-gate-set",

@@ -23,6 +23,7 @@ import lenet.contract.dataset.DatasetWriter;
 import lenet.contract.mnist.MnistFiles;
 import lenet.contract.mnist.MnistSet;
 import lenet.contract.topics.KafkaClients;
+import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.DatasetBatch.Split;
 import lenet.contract.wire.DatasetManifest;
@@ -30,7 +31,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.eclipse.microprofile.config.Config;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -62,7 +62,7 @@ public class IngestJob {
 
   private final IngestConfig config;
   private final Topics topics;
-  private final String bootstrap;
+  private final KafkaConnection kafka;
   private final Counter imagesCounter;
   private final ExecutorService worker =
       Executors.newSingleThreadExecutor(r -> new Thread(r, "mnist-ingest"));
@@ -71,14 +71,10 @@ public class IngestJob {
           new Status(State.IDLE, "no ingest yet", Map.of(), null, null, null, null));
   private volatile DatasetFacts facts;
 
-  IngestJob(
-      IngestConfig config,
-      Config mpConfig,
-      @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap,
-      MeterRegistry registry) {
+  IngestJob(IngestConfig config, Config mpConfig, KafkaConnection kafka, MeterRegistry registry) {
     this.config = config;
     this.topics = Topics.from(mpConfig);
-    this.bootstrap = bootstrap;
+    this.kafka = kafka;
     this.imagesCounter =
         Counter.builder("ingest.images")
             .description("Images written to the dataset topics")
@@ -86,7 +82,7 @@ public class IngestJob {
   }
 
   void onStart(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) StartupEvent event) {
-    topics.ensureAll(bootstrap);
+    topics.ensureAll(kafka);
     if (config.onStartup()) {
       start(false);
     }
@@ -284,7 +280,7 @@ public class IngestJob {
   }
 
   private Optional<DatasetManifest> latestManifest() {
-    try (KafkaConsumer<String, byte[]> consumer = KafkaClients.reader(bootstrap)) {
+    try (KafkaConsumer<String, byte[]> consumer = KafkaClients.reader(kafka)) {
       return new DatasetReader(consumer, topics).latestManifest(DatasetWriter.DATASET_NAME);
     }
   }
@@ -296,7 +292,7 @@ public class IngestJob {
    */
   private KafkaProducer<String, byte[]> producer() {
     return KafkaClients.writer(
-        bootstrap,
+        kafka,
         Map.of(
             ProducerConfig.ACKS_CONFIG,
             "all",

@@ -22,6 +22,7 @@ import java.util.Optional;
 import lenet.contract.dataset.DatasetReader;
 import lenet.contract.mnist.MnistFiles;
 import lenet.contract.topics.KafkaClients;
+import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.DatasetManifest;
 import lenet.kafka.SharedKafka;
@@ -83,8 +84,8 @@ class CorruptFilesTest {
 
   private static Optional<DatasetManifest> manifest() {
     try (KafkaConsumer<String, byte[]> consumer =
-        KafkaClients.reader(SharedKafka.bootstrapServers())) {
-      Topics.defaults().ensureAll(SharedKafka.bootstrapServers());
+        KafkaClients.reader(KafkaConnection.to(SharedKafka.bootstrapServers()))) {
+      Topics.defaults().ensureAll(KafkaConnection.to(SharedKafka.bootstrapServers()));
       return new DatasetReader(consumer, Topics.defaults()).latestManifest("mnist");
     }
   }

@@ -15,6 +15,7 @@ import lenet.contract.dataset.DatasetReader;
 import lenet.contract.mnist.MnistFiles;
 import lenet.contract.mnist.MnistSet;
 import lenet.contract.topics.KafkaClients;
+import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.DatasetBatch.Split;
 import lenet.contract.wire.DatasetManifest;
@@ -63,7 +64,7 @@ class IngestTest {
     MnistSet train = files.train();
     MnistSet test = files.test();
     try (KafkaConsumer<String, byte[]> consumer =
-        KafkaClients.reader(SharedKafka.bootstrapServers())) {
+        KafkaClients.reader(KafkaConnection.to(SharedKafka.bootstrapServers()))) {
       DatasetReader reader = new DatasetReader(consumer, Topics.defaults());
       DatasetManifest manifest = reader.latestManifest("mnist").orElseThrow();
       assertThat(manifest.split(Split.TRAIN).images()).isEqualTo(48_000);

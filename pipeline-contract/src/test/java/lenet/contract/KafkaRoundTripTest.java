@@ -11,6 +11,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
+import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.ImageEvent;
@@ -42,8 +43,8 @@ class KafkaRoundTripTest {
   @BeforeAll
   static void createTopics() {
     bootstrap = SharedKafka.bootstrapServers();
-    TOPICS.ensureAll(bootstrap);
-    TOPICS.ensureAll(bootstrap); // idempotent
+    TOPICS.ensureAll(KafkaConnection.to(bootstrap));
+    TOPICS.ensureAll(KafkaConnection.to(bootstrap)); // idempotent
   }
 
   @Test
@@ -75,7 +76,7 @@ class KafkaRoundTripTest {
       names.put(t, "grow-" + t.defaultName());
     }
     Topics topics = new Topics(names);
-    topics.ensureAll(bootstrap);
+    topics.ensureAll(KafkaConnection.to(bootstrap));
     String images = topics.name(Topic.DIGITS_IMAGES);
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
       assertThat(partitionsOf(admin, images))
@@ -92,8 +93,11 @@ class KafkaRoundTripTest {
                   .value())
           .isEqualTo("1");
 
-      topics.withPartitions(Topic.DIGITS_IMAGES, 5).ensureAll(bootstrap);
-      assertThat(partitionsOf(admin, images)).hasSize(5);
+      topics.withPartitions(Topic.DIGITS_IMAGES, 5).ensureAll(KafkaConnection.to(bootstrap));
+      // The new partitions reach the broker's metadata a moment after the request returns.
+      org.awaitility.Awaitility.await("five partitions")
+          .atMost(java.time.Duration.ofSeconds(10))
+          .untilAsserted(() -> assertThat(partitionsOf(admin, images)).hasSize(5));
     }
     assertThatThrownBy(() -> topics.withPartitions(Topic.MODEL_CHECKPOINTS, 2))
         .isInstanceOf(IllegalArgumentException.class);

@@ -14,6 +14,7 @@ import lenet.contract.mnist.MnistFiles;
 import lenet.contract.mnist.MnistFormatException;
 import lenet.contract.mnist.MnistSet;
 import lenet.contract.topics.KafkaClients;
+import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.DatasetBatch.Split;
 import lenet.contract.wire.DatasetManifest;
@@ -99,11 +100,12 @@ class MnistDatasetTest {
   void aRealSubsetStreamsToKafkaAndReadsBackExactly() throws Exception {
     String bootstrap = SharedKafka.bootstrapServers();
     Topics topics = Topics.defaults();
-    topics.ensureAll(bootstrap);
+    topics.ensureAll(KafkaConnection.to(bootstrap));
     MnistSet train = files.train().head(1000);
     MnistSet test = files.test().head(300);
     DatasetManifest manifest;
-    try (KafkaProducer<String, byte[]> producer = KafkaClients.writer(bootstrap, Map.of())) {
+    try (KafkaProducer<String, byte[]> producer =
+        KafkaClients.writer(KafkaConnection.to(bootstrap), Map.of())) {
       manifest =
           new DatasetWriter(producer, topics).publish("subset-1", train, test, 0.2, 128, null);
     }
@@ -112,7 +114,8 @@ class MnistDatasetTest {
     assertThat(manifest.split(Split.TEST).images()).isEqualTo(300);
     assertThat(manifest.split(Split.TRAIN).batches()).isEqualTo(7);
 
-    try (KafkaConsumer<String, byte[]> consumer = KafkaClients.reader(bootstrap)) {
+    try (KafkaConsumer<String, byte[]> consumer =
+        KafkaClients.reader(KafkaConnection.to(bootstrap))) {
       DatasetReader reader = new DatasetReader(consumer, topics);
       assertThat(reader.latestManifest("mnist")).contains(manifest);
       DatasetReader.SplitData dev = reader.read(manifest, Split.DEV);

@@ -12,6 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import lenet.contract.topics.KafkaClients;
+import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.kafka.LocalKafkaCluster;
@@ -38,7 +39,7 @@ class ReplicatedClusterTest {
   @BeforeAll
   static void startCluster() {
     cluster = LocalKafkaCluster.ephemeral(3).start(Duration.ofMinutes(2));
-    Topics.defaults().ensureAll(cluster.bootstrapServers());
+    Topics.defaults().ensureAll(KafkaConnection.to(cluster.bootstrapServers()));
   }
 
   @AfterAll
@@ -92,7 +93,7 @@ class ReplicatedClusterTest {
     boolean[] killed = {false};
     try (KafkaProducer<String, byte[]> producer =
         KafkaClients.durableWriter(
-            cluster.bootstrapServers(),
+            KafkaConnection.to(cluster.bootstrapServers()),
             "cluster-test",
             Map.of(ProducerConfig.LINGER_MS_CONFIG, 5))) {
       for (int i = 0; i < total; i++) {
@@ -134,7 +135,9 @@ class ReplicatedClusterTest {
 
     Map<String, Integer> seen = new HashMap<>();
     KafkaClients.readToEnd(
-        cluster.bootstrapServers(), topic, r -> seen.merge(r.key(), 1, Integer::sum));
+        KafkaConnection.to(cluster.bootstrapServers()),
+        topic,
+        r -> seen.merge(r.key(), 1, Integer::sum));
     assertThat(seen.keySet()).as("every acknowledged write is there").containsAll(acknowledged);
     assertThat(seen.values()).as("and once (idempotent producer)").allMatch(n -> n == 1);
     assertThat(cluster.leaderOf(topic, 0)).as("a new leader").isNotIn(victim, -1);

@@ -7,10 +7,10 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.interceptor.Interceptor;
 import lenet.contract.model.LeNet5;
+import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topics;
 import lenet.trainer.training.Training;
 import org.eclipse.microprofile.config.Config;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -27,7 +27,7 @@ public class TrainerStartup {
       @Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) StartupEvent event,
       TrainerConfig trainer,
       Config config,
-      @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap) {
+      KafkaConnection kafka) {
     trainer
         .threads()
         .ifPresent(
@@ -35,7 +35,7 @@ public class TrainerStartup {
               System.setProperty("ai.djl.pytorch.num_threads", String.valueOf(n));
               System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
             });
-    Topics.from(config).ensureAll(bootstrap);
+    Topics.from(config).ensureAll(kafka);
     try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
       LOG.infof(
           "LeNet-5 (%s), as the tutorial's model.summary():%n%s",

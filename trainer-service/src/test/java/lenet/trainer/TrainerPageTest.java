@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import lenet.contract.dataset.DatasetWriter;
 import lenet.contract.mnist.MnistFiles;
+import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.kafka.SharedKafka;
@@ -45,7 +46,7 @@ class TrainerPageTest {
   @BeforeAll
   static void publishSmallDatasetAndOpenBrowser() throws Exception {
     Topics topics = Topics.defaults();
-    topics.ensureAll(SharedKafka.bootstrapServers());
+    topics.ensureAll(KafkaConnection.to(SharedKafka.bootstrapServers()));
     MnistFiles files = new MnistFiles(Path.of(System.getProperty("mnist.dir")), true);
     try (KafkaProducer<String, byte[]> producer =
         new KafkaProducer<>(

@@ -21,6 +21,7 @@ import lenet.contract.dataset.DatasetWriter;
 import lenet.contract.mnist.MnistFiles;
 import lenet.contract.model.LeNet5;
 import lenet.contract.topics.KafkaClients;
+import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.Checkpoint;
@@ -50,7 +51,7 @@ class TrainerServiceTest {
   @BeforeAll
   static void publishSmallDataset() throws Exception {
     String bootstrap = SharedKafka.bootstrapServers();
-    TOPICS.ensureAll(bootstrap);
+    TOPICS.ensureAll(KafkaConnection.to(bootstrap));
     MnistFiles files =
         new MnistFiles(Path.of(System.getProperty("mnist.dir", "../data/mnist")), true);
     try (KafkaProducer<String, byte[]> producer = producer()) {
@@ -61,7 +62,7 @@ class TrainerServiceTest {
   }
 
   static KafkaProducer<String, byte[]> producer() {
-    return KafkaClients.writer(SharedKafka.bootstrapServers(), Map.of());
+    return KafkaClients.writer(KafkaConnection.to(SharedKafka.bootstrapServers()), Map.of());
   }
 
   @Test
@@ -434,7 +435,7 @@ class TrainerServiceTest {
 
   static List<ConsumerRecord<String, byte[]>> readAll(String topic) {
     try (KafkaConsumer<String, byte[]> consumer =
-        KafkaClients.reader(SharedKafka.bootstrapServers())) {
+        KafkaClients.reader(KafkaConnection.to(SharedKafka.bootstrapServers()))) {
       TopicPartition tp = new TopicPartition(topic, 0);
       consumer.assign(List.of(tp));
       consumer.seekToBeginning(List.of(tp));

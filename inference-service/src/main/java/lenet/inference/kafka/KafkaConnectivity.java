@@ -11,9 +11,9 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import lenet.contract.topics.KafkaConnection;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -31,14 +31,13 @@ public class KafkaConnectivity {
   /** The last probe's answer; {@code since} is when it last changed. */
   public record State(boolean up, Instant since, String error) {}
 
-  private final String bootstrap;
+  private final KafkaConnection kafka;
   private volatile State state = new State(false, Instant.now(), null);
   private ScheduledExecutorService probe;
   private Admin admin;
 
-  KafkaConnectivity(
-      @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap, MeterRegistry registry) {
-    this.bootstrap = bootstrap;
+  KafkaConnectivity(KafkaConnection kafka, MeterRegistry registry) {
+    this.kafka = kafka;
     registry.gauge("inference.kafka.up", this, c -> c.state().up() ? 1 : 0);
   }
 
@@ -71,19 +70,18 @@ public class KafkaConnectivity {
       if (admin == null) {
         admin =
             Admin.create(
-                Map.of(
-                    AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                    bootstrap,
-                    AdminClientConfig.CLIENT_ID_CONFIG,
-                    "inference-kafka-probe",
-                    AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG,
-                    (int) TIMEOUT.toMillis(),
-                    AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
-                    (int) TIMEOUT.toMillis()));
+                kafka.admin(
+                    Map.of(
+                        AdminClientConfig.CLIENT_ID_CONFIG,
+                        "inference-kafka-probe",
+                        AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG,
+                        (int) TIMEOUT.toMillis(),
+                        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
+                        (int) TIMEOUT.toMillis())));
       }
       admin.describeCluster().clusterId().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
       if (!state.up()) {
-        LOG.infof("Kafka at %s answers%s", bootstrap, state.error() == null ? "" : " again");
+        LOG.infof("Kafka at %s answers%s", kafka, state.error() == null ? "" : " again");
         state = new State(true, Instant.now(), null);
       }
     } catch (InterruptedException e) {
@@ -94,7 +92,7 @@ public class KafkaConnectivity {
         LOG.warnf(
             "Kafka at %s does not answer (%s); HTTP inference goes on, Kafka scoring resumes by"
                 + " itself when it is back",
-            bootstrap, error);
+            kafka, error);
         state = new State(false, Instant.now(), error);
       } else {
         state = new State(false, state.since(), error);

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.inference.config.InferenceConfig;
@@ -64,14 +65,14 @@ public class KafkaScoring implements ScoringWorker.Listener {
       InferenceConfig config,
       MeterRegistry registry,
       Config mpConfig,
-      @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap,
+      KafkaConnection kafka,
       @ConfigProperty(name = "quarkus.http.port", defaultValue = "8080") int httpPort) {
     this.models = models;
     Topics topics = Topics.from(mpConfig);
     InferenceConfig.KafkaScoring k = config.kafka();
     this.settings =
         new ScoringWorker.Settings(
-            bootstrap,
+            kafka,
             topics.name(Topic.DIGITS_IMAGES),
             k.groupId(),
             k.delivery(),

@@ -11,6 +11,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.inference.config.InferenceConfig.Delivery;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -55,7 +56,7 @@ final class ScoringWorker implements Runnable {
 
   /** What a worker needs to know; built once by {@link KafkaScoring}. */
   record Settings(
-      String bootstrap,
+      KafkaConnection kafka,
       String topic,
       String groupId,
       Delivery delivery,
@@ -337,7 +338,6 @@ final class ScoringWorker implements Runnable {
 
   private KafkaConsumer<byte[], byte[]> newConsumer() {
     Map<String, Object> c = new HashMap<>();
-    c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrap());
     c.put(ConsumerConfig.GROUP_ID_CONFIG, settings.groupId());
     c.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId());
     c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -354,12 +354,12 @@ final class ScoringWorker implements Runnable {
     // A PNG event may be as large as the topic allows.
     c.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topic.LARGE_RECORD);
     c.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 16 * 1024 * 1024);
-    return new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    return new KafkaConsumer<>(
+        settings.kafka().consumer(c), new ByteArrayDeserializer(), new ByteArrayDeserializer());
   }
 
   private KafkaProducer<byte[], byte[]> newProducer() {
     Map<String, Object> p = new HashMap<>();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrap());
     p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId());
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -379,7 +379,8 @@ final class ScoringWorker implements Runnable {
           (int) settings.transactionTimeout().toMillis());
     }
     KafkaProducer<byte[], byte[]> created =
-        new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+        new KafkaProducer<>(
+            settings.kafka().producer(p), new ByteArraySerializer(), new ByteArraySerializer());
     if (settings.delivery() == Delivery.EXACTLY_ONCE) {
       try {
         // Fences any earlier producer of this id and finishes (aborts or completes) what it left.

@@ -3,6 +3,7 @@ package lenet.inference.model;
 import java.time.Duration;
 import java.util.Map;
 import lenet.contract.topics.KafkaClients;
+import lenet.contract.topics.KafkaConnection;
 import lenet.contract.wire.ModelControl;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -18,11 +19,11 @@ final class ControlPublisher implements AutoCloseable {
 
   private final String controlTopic;
   private final String checkpointTopic;
-  private final String bootstrap;
+  private final KafkaConnection kafka;
   private KafkaProducer<String, byte[]> producer;
 
-  ControlPublisher(String bootstrap, String controlTopic, String checkpointTopic) {
-    this.bootstrap = bootstrap;
+  ControlPublisher(KafkaConnection kafka, String controlTopic, String checkpointTopic) {
+    this.kafka = kafka;
     this.controlTopic = controlTopic;
     this.checkpointTopic = checkpointTopic;
   }
@@ -50,7 +51,7 @@ final class ControlPublisher implements AutoCloseable {
 
   private synchronized void send(String topic, String key, byte[] value) {
     if (producer == null) {
-      producer = KafkaClients.durableWriter(bootstrap, "inference-model-control", Map.of());
+      producer = KafkaClients.durableWriter(kafka, "inference-model-control", Map.of());
     }
     KafkaClients.acknowledged(producer, new ProducerRecord<>(topic, key, value), TIMEOUT);
   }

@@ -4,6 +4,7 @@ import java.util.Optional;
 import lenet.contract.dataset.DatasetReader;
 import lenet.contract.dataset.DatasetWriter;
 import lenet.contract.topics.KafkaClients;
+import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.DatasetBatch;
 import lenet.contract.wire.DatasetBatch.Split;
@@ -27,7 +28,7 @@ final class GateSet {
     }
   }
 
-  private final String bootstrap;
+  private final KafkaConnection kafka;
   private final Topics topics;
   private final Split split;
   private final int maxImages;
@@ -36,8 +37,8 @@ final class GateSet {
   /**
    * @param maxImages the first N images of the split only; 0 for all
    */
-  GateSet(String bootstrap, Topics topics, Split split, int maxImages) {
-    this.bootstrap = bootstrap;
+  GateSet(KafkaConnection kafka, Topics topics, Split split, int maxImages) {
+    this.kafka = kafka;
     this.topics = topics;
     this.split = split;
     this.maxImages = maxImages;
@@ -45,7 +46,7 @@ final class GateSet {
 
   /** The gate images, or empty while no complete dataset is on Kafka. */
   synchronized Optional<Data> load() {
-    try (KafkaConsumer<String, byte[]> consumer = KafkaClients.reader(bootstrap)) {
+    try (KafkaConsumer<String, byte[]> consumer = KafkaClients.reader(kafka)) {
       DatasetReader reader = new DatasetReader(consumer, topics);
       Optional<DatasetManifest> manifest = reader.latestManifest(DatasetWriter.DATASET_NAME);
       if (manifest.isEmpty()) {

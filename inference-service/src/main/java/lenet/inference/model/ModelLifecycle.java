@@ -11,10 +11,10 @@ import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 import java.util.List;
+import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topics;
 import lenet.inference.config.InferenceConfig;
 import org.eclipse.microprofile.config.Config;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -27,13 +27,12 @@ public class ModelLifecycle {
   private static final Logger LOG = Logger.getLogger(ModelLifecycle.class);
 
   private final Topics topics;
-  private final String bootstrap;
+  private final KafkaConnection kafka;
   private ModelStateFollower follower;
 
-  ModelLifecycle(
-      Config mpConfig, @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap) {
+  ModelLifecycle(Config mpConfig, KafkaConnection kafka) {
     this.topics = Topics.from(mpConfig);
-    this.bootstrap = bootstrap;
+    this.kafka = kafka;
   }
 
   @Produces
@@ -101,7 +100,7 @@ public class ModelLifecycle {
             config.replicaId().orElseGet(ModelLifecycle::defaultReplicaId),
             trust),
         registry,
-        bootstrap);
+        kafka);
   }
 
   /** {@code <hostname>/<pid>}: which replica wrote a control record. */
@@ -136,8 +135,8 @@ public class ModelLifecycle {
   }
 
   void onStart(@Observes StartupEvent event, ModelManager manager) {
-    topics.ensureAll(bootstrap);
-    follower = new ModelStateFollower(bootstrap, manager).start();
+    topics.ensureAll(kafka);
+    follower = new ModelStateFollower(kafka, manager).start();
   }
 
   void onStop(@Observes ShutdownEvent event) {

@@ -14,6 +14,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import lenet.contract.model.LeNet5;
 import lenet.contract.model.ModelIO;
+import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.Checkpoint;
@@ -162,12 +163,12 @@ public final class ModelManager implements AutoCloseable {
       Executors.newSingleThreadExecutor(r -> new Thread(r, "model-loader"));
   private final Counter reloads;
 
-  public ModelManager(Settings settings, MeterRegistry registry, String bootstrap) {
+  public ModelManager(Settings settings, MeterRegistry registry, KafkaConnection kafka) {
     this.settings = settings;
     this.registry = registry;
     this.slot = new ServingSlot(settings.device(), settings.predictors());
     this.publisher =
-        new ControlPublisher(bootstrap, settings.controlTopic(), settings.checkpointTopic());
+        new ControlPublisher(kafka, settings.controlTopic(), settings.checkpointTopic());
     this.state = new ModelState(settings.policy(), settings.candidate());
     this.rejections = new CheckpointRejections(registry, state, slot);
     this.promotions =
@@ -179,7 +180,7 @@ public final class ModelManager implements AutoCloseable {
             new PromotionGate(
                 slot,
                 new GateSet(
-                    bootstrap, settings.topics(), settings.gateSplit(), settings.gateMaxImages()),
+                    kafka, settings.topics(), settings.gateSplit(), settings.gateMaxImages()),
                 settings.tolerance(),
                 settings.warmUpPasses(),
                 settings.warmUpBatch()),

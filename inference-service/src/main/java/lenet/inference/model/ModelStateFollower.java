@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -27,7 +28,7 @@ public final class ModelStateFollower implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(ModelStateFollower.class);
   private static final Duration RETRY = Duration.ofSeconds(5);
 
-  private final String bootstrap;
+  private final KafkaConnection kafka;
   private final String topic;
   private final String controlTopic;
   private final ModelManager manager;
@@ -36,8 +37,8 @@ public final class ModelStateFollower implements AutoCloseable {
   private volatile boolean running = true;
   private volatile KafkaConsumer<byte[], byte[]> consumer;
 
-  public ModelStateFollower(String bootstrap, ModelManager manager) {
-    this.bootstrap = bootstrap;
+  public ModelStateFollower(KafkaConnection kafka, ModelManager manager) {
+    this.kafka = kafka;
     this.topic = manager.settings().checkpointTopic();
     this.controlTopic = manager.settings().controlTopic();
     this.manager = manager;
@@ -72,7 +73,7 @@ public final class ModelStateFollower implements AutoCloseable {
         LOG.errorf(
             "Reading '%s' and '%s' on %s failed (%s); retrying in %d s. The serving model is unchanged; "
                 + "check that the broker is reachable.",
-            topic, controlTopic, bootstrap, e.toString(), RETRY.toSeconds());
+            topic, controlTopic, kafka, e.toString(), RETRY.toSeconds());
         sleep(RETRY);
       }
     }
@@ -146,23 +147,22 @@ public final class ModelStateFollower implements AutoCloseable {
 
   private KafkaConsumer<byte[], byte[]> newConsumer() {
     return new KafkaConsumer<>(
-        Map.of(
-            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-            bootstrap,
-            ConsumerConfig.CLIENT_ID_CONFIG,
-            "inference-model-state",
-            // No group: every replica reads everything and nothing needs committing.
-            ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
-            false,
-            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
-            "earliest",
-            // A checkpoint is ~253 KB; leave room for bigger networks.
-            ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
-            2 * Topic.LARGE_RECORD,
-            ConsumerConfig.FETCH_MAX_BYTES_CONFIG,
-            16 * Topic.LARGE_RECORD,
-            ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-            "read_committed"),
+        kafka.consumer(
+            Map.of(
+                ConsumerConfig.CLIENT_ID_CONFIG,
+                "inference-model-state",
+                // No group: every replica reads everything and nothing needs committing.
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+                false,
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                "earliest",
+                // A checkpoint is ~253 KB; leave room for bigger networks.
+                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
+                2 * Topic.LARGE_RECORD,
+                ConsumerConfig.FETCH_MAX_BYTES_CONFIG,
+                16 * Topic.LARGE_RECORD,
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                "read_committed")),
         new ByteArrayDeserializer(),
         new ByteArrayDeserializer());
   }

@@ -25,7 +25,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
 /**
  * Plain Kafka clients for what a messaging channel does not fit: reading a topic range or a state
  * topic from the start, and writing records whose offsets matter. Sized for the pipeline's large
- * records (dataset batches, checkpoints).
+ * records (dataset batches, checkpoints); connected as the {@link KafkaConnection} says (security
+ * included).
  */
 public final class KafkaClients {
 
@@ -35,26 +36,26 @@ public final class KafkaClients {
    * A group-less consumer for {@code assign}/{@code seek} reads: it never commits and never joins a
    * group.
    */
-  public static KafkaConsumer<String, byte[]> reader(String bootstrapServers) {
+  public static KafkaConsumer<String, byte[]> reader(KafkaConnection kafka) {
     return new KafkaConsumer<>(
-        Map.of(
-            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-            bootstrapServers,
-            ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
-            false,
-            // Only committed transactions: scoring writes its outputs in transactions, and an
-            // aborted batch must not be seen.
-            ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-            "read_committed",
-            // A range read moves from topic to topic; waiting the default 500 ms on each drained
-            // fetch doubled
-            // the trainer's dataset read (measured 2.25 s -> 1.05 s).
-            ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG,
-            10,
-            ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
-            Topic.LARGE_RECORD,
-            ConsumerConfig.FETCH_MAX_BYTES_CONFIG,
-            64 * 1024 * 1024),
+        kafka.consumer(
+            Map.of(
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+                false,
+                // Only committed transactions: scoring writes its outputs in transactions, and an
+                // aborted batch must not be seen.
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                "read_committed",
+                // A range read moves from topic to topic; waiting the default 500 ms on each
+                // drained
+                // fetch doubled
+                // the trainer's dataset read (measured 2.25 s -> 1.05 s).
+                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG,
+                10,
+                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
+                Topic.LARGE_RECORD,
+                ConsumerConfig.FETCH_MAX_BYTES_CONFIG,
+                64 * 1024 * 1024)),
         new StringDeserializer(),
         new ByteArrayDeserializer());
   }
@@ -64,8 +65,8 @@ public final class KafkaClients {
    * read_committed readers: the last stable offset), handing each record to {@code each}.
    */
   public static void readToEnd(
-      String bootstrapServers, String topic, Consumer<ConsumerRecord<String, byte[]>> each) {
-    try (KafkaConsumer<String, byte[]> consumer = reader(bootstrapServers)) {
+      KafkaConnection kafka, String topic, Consumer<ConsumerRecord<String, byte[]>> each) {
+    try (KafkaConsumer<String, byte[]> consumer = reader(kafka)) {
       List<TopicPartition> partitions =
           consumer.partitionsFor(topic).stream()
               .map(p -> new TopicPartition(topic, p.partition()))
@@ -85,13 +86,13 @@ public final class KafkaClients {
    * write survives the loss of any one broker); {@code settings} add to or override the defaults.
    */
   public static KafkaProducer<String, byte[]> writer(
-      String bootstrapServers, Map<String, Object> settings) {
+      KafkaConnection kafka, Map<String, Object> settings) {
     Map<String, Object> config = new HashMap<>();
-    config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     config.put(ProducerConfig.ACKS_CONFIG, "all");
     config.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topic.LARGE_RECORD);
     config.putAll(settings);
-    return new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer());
+    return new KafkaProducer<>(
+        kafka.producer(config), new StringSerializer(), new ByteArraySerializer());
   }
 
   /**
@@ -99,12 +100,12 @@ public final class KafkaClients {
    * that is never duplicated by a retry (idempotence); {@code settings} add to or override that.
    */
   public static KafkaProducer<String, byte[]> durableWriter(
-      String bootstrapServers, String clientId, Map<String, Object> settings) {
+      KafkaConnection kafka, String clientId, Map<String, Object> settings) {
     Map<String, Object> config = new HashMap<>();
     config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     config.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
     config.putAll(settings);
-    return writer(bootstrapServers, config);
+    return writer(kafka, config);
   }
 
   /**

@@ -108,14 +108,10 @@ public final class Topics {
    * does not create thinner topics) and {@code min.insync.replicas} to match. Raises the image
    * topic's partitions to its setting. Safe to call from several services at once.
    */
-  public void ensureAll(String bootstrapServers) {
+  public void ensureAll(KafkaConnection kafka) {
     try (Admin admin =
         Admin.create(
-            Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                bootstrapServers,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
-                30_000))) {
+            kafka.admin(Map.of(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000)))) {
       int replicas = Topic.replicationFactor(clusterSize(admin));
       Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
       List<NewTopic> missing = new ArrayList<>();
@@ -133,7 +129,7 @@ public final class Topics {
     } catch (ExecutionException | TimeoutException e) {
       throw new IllegalStateException(
           "Could not create the pipeline topics on "
-              + bootstrapServers
+              + kafka
               + ": is the broker running? ("
               + e.getMessage()
               + ")",

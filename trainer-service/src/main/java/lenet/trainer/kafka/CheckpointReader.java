@@ -5,23 +5,22 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import lenet.contract.model.LeNet5;
 import lenet.contract.topics.KafkaClients;
+import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.Checkpoint;
 import lenet.contract.wire.WireFormatException;
 import org.eclipse.microprofile.config.Config;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /** Reads one stored checkpoint back from {@code model.checkpoints} (where a cut run resumes). */
 @ApplicationScoped
 public class CheckpointReader {
 
-  private final String bootstrap;
+  private final KafkaConnection kafka;
   private final Topics topics;
 
-  CheckpointReader(
-      @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap, Config config) {
-    this.bootstrap = bootstrap;
+  CheckpointReader(KafkaConnection kafka, Config config) {
+    this.kafka = kafka;
     this.topics = Topics.from(config);
   }
 
@@ -33,7 +32,7 @@ public class CheckpointReader {
     String key = Checkpoint.key(LeNet5.MODEL_NAME, version);
     AtomicReference<byte[]> found = new AtomicReference<>();
     KafkaClients.readToEnd(
-        bootstrap,
+        kafka,
         topics.name(Topic.MODEL_CHECKPOINTS),
         r -> {
           if (key.equals(r.key())) {

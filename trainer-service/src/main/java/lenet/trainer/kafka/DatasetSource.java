@@ -6,13 +6,13 @@ import java.util.Optional;
 import lenet.contract.dataset.DatasetReader;
 import lenet.contract.dataset.DatasetWriter;
 import lenet.contract.topics.KafkaClients;
+import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.DatasetBatch.Split;
 import lenet.contract.wire.DatasetManifest;
 import lenet.trainer.training.TrainingData;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.eclipse.microprofile.config.Config;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -25,18 +25,18 @@ public class DatasetSource {
 
   private static final Logger LOG = Logger.getLogger(DatasetSource.class);
 
-  private final String bootstrap;
+  private final KafkaConnection kafka;
   private final Topics topics;
   private TrainingData cached;
 
-  DatasetSource(@ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap, Config config) {
-    this.bootstrap = bootstrap;
+  DatasetSource(KafkaConnection kafka, Config config) {
+    this.kafka = kafka;
     this.topics = Topics.from(config);
   }
 
   public synchronized TrainingData load(Duration wait) {
     long deadline = System.nanoTime() + wait.toNanos();
-    try (KafkaConsumer<String, byte[]> consumer = KafkaClients.reader(bootstrap)) {
+    try (KafkaConsumer<String, byte[]> consumer = KafkaClients.reader(kafka)) {
       DatasetReader reader = new DatasetReader(consumer, topics);
       Optional<DatasetManifest> manifest = reader.latestManifest(DatasetWriter.DATASET_NAME);
       long lastLog = 0;

@@ -4,12 +4,12 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
 import java.util.List;
 import lenet.contract.topics.KafkaClients;
+import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.TrainingEvent;
 import lenet.contract.wire.WireFormatException;
 import org.eclipse.microprofile.config.Config;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * What {@code training.events} says about one run, read from Kafka itself (not from this process's
@@ -30,11 +30,11 @@ public class RunHistory {
   public record Summary(
       int starts, TrainingEvent.Type ended, TrainingEvent.Epoch lastEpoch, List<Long> versions) {}
 
-  private final String bootstrap;
+  private final KafkaConnection kafka;
   private final Topics topics;
 
-  RunHistory(@ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap, Config config) {
-    this.bootstrap = bootstrap;
+  RunHistory(KafkaConnection kafka, Config config) {
+    this.kafka = kafka;
     this.topics = Topics.from(config);
   }
 
@@ -42,7 +42,7 @@ public class RunHistory {
   public Summary of(String runId) {
     List<TrainingEvent> events = new ArrayList<>();
     KafkaClients.readToEnd(
-        bootstrap,
+        kafka,
         topics.name(Topic.TRAINING_EVENTS),
         r -> {
           if (runId.equals(r.key()) && r.value() != null) {

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import lenet.contract.model.LeNet5;
 import lenet.contract.topics.KafkaClients;
+import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.CancelCommand;
@@ -27,7 +28,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.eclipse.microprofile.config.Config;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
@@ -45,7 +45,7 @@ public class TrainingPublisher {
   private final MutinyEmitter<byte[]> events;
   private final MutinyEmitter<byte[]> checkpoints;
   private final MutinyEmitter<byte[]> commands;
-  private final String bootstrap;
+  private final KafkaConnection kafka;
   private final Topics topics;
 
   /** As the events and checkpoints channels (delivery.timeout.ms): a claim waits out an outage. */
@@ -60,13 +60,13 @@ public class TrainingPublisher {
       @Channel("training-events") MutinyEmitter<byte[]> events,
       @Channel("model-checkpoints") MutinyEmitter<byte[]> checkpoints,
       @Channel("training-commands-out") MutinyEmitter<byte[]> commands,
-      @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap,
+      KafkaConnection kafka,
       Config config,
       TrainerConfig trainerConfig) {
     this.events = events;
     this.checkpoints = checkpoints;
     this.commands = commands;
-    this.bootstrap = bootstrap;
+    this.kafka = kafka;
     this.topics = Topics.from(config);
     this.signingKeys = SigningKeys.loadOrCreate(trainerConfig.signingKeyFile());
     LOG.infof(
@@ -160,7 +160,7 @@ public class TrainingPublisher {
     if (claimProducer == null) {
       claimProducer =
           KafkaClients.durableWriter(
-              bootstrap,
+              kafka,
               "trainer-version-claims",
               Map.of(
                   ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG,

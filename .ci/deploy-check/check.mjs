@@ -522,9 +522,33 @@ function semanticErrors(name, objs) {
     topics[tn] = { partitions: t.spec?.partitions, replicas: t.spec?.replicas, config: t.spec?.config ?? {} };
   }
   errors.push(...compareTopics(topics, "KafkaTopics"));
-  // bootstrap address
-  const plain = (kafka?.spec?.kafka?.listeners ?? []).filter((l) => l.tls === false && l.type === "internal");
+  // bootstrap address: clients use TLS + SCRAM-SHA-512 only, and every user is authorized by ACLs
+  const allListeners = kafka?.spec?.kafka?.listeners ?? [];
+  const plain = allListeners.filter((l) => l.type === "internal" && l.tls === true && l.authentication?.type === "scram-sha-512");
+  for (const l of allListeners) if (l.tls !== true || !l.authentication) err(`Kafka listener ${l.name}: every listener needs TLS and authentication`);
+  if (kafka && kafka.spec?.kafka?.authorization?.type !== "simple") err("Kafka: authorization must be simple (KafkaUser ACLs)");
+  if (kafka && !kafka.spec?.entityOperator?.userOperator) err("Kafka: the user operator must run (KafkaUser resources)");
   const bootstraps = plain.map((l) => `${kname}-kafka-bootstrap:${l.port}`);
+  // users: one per service; only the trainer may write model.checkpoints
+  const users = byKind(objs, "KafkaUser");
+  const writes = (u, topic) =>
+    (u.spec?.authorization?.acls ?? []).some(
+      (a) =>
+        a.resource?.type === "topic" &&
+        (a.type ?? "allow") === "allow" &&
+        (a.operations ?? []).some((o) => o === "Write" || o === "All") &&
+        (a.resource.patternType === "prefix" ? topic.startsWith(a.resource.name) : a.resource.name === topic || a.resource.name === "*"),
+    );
+  for (const svc of Object.keys(SERVICES)) {
+    const u = find(objs, "KafkaUser", svc);
+    if (!u) err(`no KafkaUser ${svc}`);
+    else if (u.spec?.authentication?.type !== "scram-sha-512") err(`KafkaUser ${svc}: authentication must be scram-sha-512`);
+  }
+  for (const u of users) {
+    if (u.metadata?.name !== "trainer-service" && writes(u, "model.checkpoints")) err(`KafkaUser ${u.metadata.name} may write model.checkpoints: only the trainer may`);
+  }
+  const trainerUser = find(objs, "KafkaUser", "trainer-service");
+  if (trainerUser && !writes(trainerUser, "model.checkpoints")) err("KafkaUser trainer-service must be allowed to write model.checkpoints");
   // workloads
   const deployments = byKind(objs, "Deployment");
   for (const [svc, { port }] of Object.entries(SERVICES)) {
@@ -563,6 +587,12 @@ function semanticErrors(name, objs) {
     for (const ef of c.envFrom ?? []) if (ef.configMapRef && !find(objs, "ConfigMap", ef.configMapRef.name)) err(`${svc}: ConfigMap ${ef.configMapRef.name} not in the render`);
     const env = envFor(objs, c);
     if (!bootstraps.includes(env.KAFKA_BOOTSTRAP_SERVERS)) err(`${svc}: KAFKA_BOOTSTRAP_SERVERS=${env.KAFKA_BOOTSTRAP_SERVERS}, expected one of ${bootstraps.join(", ")}`);
+    if (env.KAFKA_SECURITY_PROTOCOL !== "SASL_SSL" || env.KAFKA_SASL_MECHANISM !== "SCRAM-SHA-512") err(`${svc}: KAFKA_SECURITY_PROTOCOL must be SASL_SSL and KAFKA_SASL_MECHANISM SCRAM-SHA-512`);
+    const jaas = (c.env ?? []).find((e) => e.name === "KAFKA_SASL_JAAS_CONFIG")?.valueFrom?.secretKeyRef;
+    if (!jaas || jaas.name !== svc || jaas.key !== "sasl.jaas.config") err(`${svc}: KAFKA_SASL_JAAS_CONFIG must come from Secret ${svc} (its KafkaUser), key sasl.jaas.config`);
+    const caMount = (c.volumeMounts ?? []).find((m) => env.KAFKA_SSL_TRUSTSTORE_LOCATION?.startsWith(m.mountPath + "/"));
+    const caVol = caMount && (tpl.spec.volumes ?? []).find((v) => v.name === caMount.name);
+    if (caVol?.secret?.secretName !== `${kname}-cluster-ca-cert`) err(`${svc}: KAFKA_SSL_TRUSTSTORE_LOCATION must be in a mount of Secret ${kname}-cluster-ca-cert`);
     if (env.QUARKUS_HTTP_HOST !== "0.0.0.0") err(`${svc}: QUARKUS_HTTP_HOST must be 0.0.0.0`);
     const vols = Object.fromEntries((tpl.spec.volumes ?? []).map((v) => [v.name, v]));
     for (const m of c.volumeMounts ?? []) if (!vols[m.name]) err(`${svc}: volumeMount ${m.name} has no volume`);
@@ -622,6 +652,8 @@ function semanticErrors(name, objs) {
       const fq = plain.map((l) => `${kname}-kafka-bootstrap.${NAMESPACE}.svc:${l.port}`);
       const fq2 = fq.map((a) => a.replace(".svc:", ".svc.cluster.local:"));
       if (![...fq, ...fq2].includes(m.bootstrapServers)) err(`${idOf(so)}: bootstrapServers ${m.bootstrapServers}; KEDA runs in its own namespace, use ${fq[0]}`);
+      if (m.sasl !== "scram_sha512" || m.tls !== "enable") err(`${idOf(so)}: the kafka trigger needs sasl: scram_sha512 and tls: enable`);
+      if (!find(objs, "TriggerAuthentication", x.authenticationRef?.name)) err(`${idOf(so)}: authenticationRef ${x.authenticationRef?.name} is not a TriggerAuthentication in the render`);
     }
     const parts = topics["digits.images"]?.partitions ?? 0;
     if ((so.spec.maxReplicaCount ?? 100) > parts) err(`${idOf(so)}: maxReplicaCount ${so.spec.maxReplicaCount} > ${parts} partitions of digits.images`);

@@ -479,6 +479,62 @@ export const STRIMZI = {
       },
     },
   },
+  KafkaUser: {
+    type: "object",
+    required: ["metadata", "spec"],
+    props: {
+      apiVersion: str,
+      kind: str,
+      metadata: clusterLabelled,
+      spec: {
+        type: "object",
+        props: {
+          authentication: {
+            type: "object",
+            required: ["type"],
+            props: { type: { type: "string", enum: ["tls", "tls-external", "scram-sha-512"] }, password: any },
+          },
+          authorization: {
+            type: "object",
+            required: ["type"],
+            props: {
+              type: { type: "string", enum: ["simple"] },
+              acls: {
+                type: "array",
+                items: {
+                  type: "object",
+                  required: ["resource", "operations"],
+                  props: {
+                    resource: {
+                      type: "object",
+                      required: ["type"],
+                      props: {
+                        type: { type: "string", enum: ["topic", "group", "cluster", "transactionalId"] },
+                        name: str,
+                        patternType: { type: "string", enum: ["literal", "prefix"] },
+                      },
+                    },
+                    operations: {
+                      type: "array",
+                      minItems: 1,
+                      items: {
+                        type: "string",
+                        enum: ["Read", "Write", "Create", "Delete", "Alter", "Describe", "ClusterAction", "AlterConfigs", "DescribeConfigs", "IdempotentWrite", "All"],
+                      },
+                    },
+                    host: str,
+                    type: { type: "string", enum: ["allow", "deny"] },
+                  },
+                },
+              },
+            },
+          },
+          quotas: any,
+          template: any,
+        },
+      },
+    },
+  },
   KafkaTopic: {
     type: "object",
     required: ["metadata", "spec"],

@@ -51,15 +51,7 @@ class EndToEndIT {
     ingestPort = Services.freePort();
     trainerPort = Services.freePort();
     inferencePort = Services.freePort();
-    services.startIngestAndTrainer("", ingestPort, trainerPort);
-    services.start("inference", "inference", inferencePort);
-    for (int port : new int[] {ingestPort, trainerPort, inferencePort}) {
-      await()
-          .atMost(Duration.ofMinutes(2))
-          .pollInterval(Duration.ofMillis(500))
-          .ignoreExceptions()
-          .until(() -> Services.get(port, "/q/health/live").statusCode() == 200);
-    }
+    services.startAll("", ingestPort, trainerPort, inferencePort);
   }
 
   @AfterAll

@@ -57,10 +57,24 @@ final class Services implements AutoCloseable {
   private static final Pattern SERVING = Pattern.compile("\"serving\"\\s*:\\s*(\\d+)");
 
   final String bootstrap;
+  final KafkaConnection kafka;
+  private final java.util.function.Function<String, Map<String, String>> envOf;
   private final Map<String, Process> processes = new LinkedHashMap<>();
 
   Services(String bootstrap) throws IOException {
-    this.bootstrap = bootstrap;
+    this(KafkaConnection.to(bootstrap), service -> Map.of());
+  }
+
+  /**
+   * Services on the Kafka {@code kafka} says (these tests' own clients connect so too); each
+   * service process gets {@code envOf.apply(service)} in its environment as well (its Kafka user's
+   * {@code KAFKA_*} settings on a secured broker).
+   */
+  Services(KafkaConnection kafka, java.util.function.Function<String, Map<String, String>> envOf)
+      throws IOException {
+    this.kafka = kafka;
+    this.bootstrap = kafka.bootstrapServers();
+    this.envOf = envOf;
     Files.createDirectories(LOGS);
   }
 
@@ -86,6 +100,7 @@ final class Services implements AutoCloseable {
         new ProcessBuilder(cmd)
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(LOGS.resolve(name + ".log").toFile()));
+    builder.environment().putAll(envOf.apply(service));
     builder.environment().put("API_TOKEN", API_TOKEN);
     builder.environment().put("TRAINER_SIGNING_KEY_FILE", SIGNING_KEY.toAbsolutePath().toString());
     builder.environment().put("INFERENCE_SIGNING_TRUSTED_KEYS", TRUSTED_KEY);
@@ -205,6 +220,23 @@ final class Services implements AutoCloseable {
         HttpResponse.BodyHandlers.ofString());
   }
 
+  /**
+   * Ingest, trainer and inference (processes {@code <prefix>ingest}, ..., on the given ports), each
+   * up (live) before this returns.
+   */
+  void startAll(String prefix, int ingestPort, int trainerPort, int inferencePort)
+      throws IOException {
+    startIngestAndTrainer(prefix, ingestPort, trainerPort);
+    start(prefix + "inference", "inference", inferencePort);
+    for (int port : new int[] {ingestPort, trainerPort, inferencePort}) {
+      org.awaitility.Awaitility.await("the service on :" + port + " is live")
+          .atMost(Duration.ofMinutes(2))
+          .pollInterval(Duration.ofMillis(500))
+          .ignoreExceptions()
+          .until(() -> get(port, "/q/health/live").statusCode() == 200);
+    }
+  }
+
   /** A request as the operator sends it to an endpoint that changes state: JSON, with the token. */
   static HttpResponse<String> operatorPost(int port, String path) throws Exception {
     return HTTP.send(
@@ -228,8 +260,7 @@ final class Services implements AutoCloseable {
   }
 
   void send(Topic topic, String key, String value) throws Exception {
-    try (KafkaProducer<String, byte[]> producer =
-        KafkaClients.writer(KafkaConnection.to(bootstrap), Map.of())) {
+    try (KafkaProducer<String, byte[]> producer = KafkaClients.writer(kafka, Map.of())) {
       producer
           .send(
               new ProducerRecord<>(TOPICS.name(topic), key, value.getBytes(StandardCharsets.UTF_8)))
@@ -254,7 +285,7 @@ final class Services implements AutoCloseable {
 
   List<ConsumerRecord<String, byte[]>> readAll(String topic) {
     List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
-    KafkaClients.readToEnd(KafkaConnection.to(bootstrap), topic, out::add);
+    KafkaClients.readToEnd(kafka, topic, out::add);
     return out;
   }
 

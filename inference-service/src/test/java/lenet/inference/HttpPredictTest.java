@@ -37,6 +37,8 @@ class HttpPredictTest {
   URL predictUrl;
 
   @Inject ModelManager models;
+  @Inject lenet.inference.rest.HttpAdmission admission;
+  @Inject lenet.inference.config.InferenceConfig config;
 
   long version;
 
@@ -210,7 +212,7 @@ class HttpPredictTest {
         .body(bomb.toByteArray())
         .post("/api/predict")
         .then()
-        .statusCode(400)
+        .statusCode(413)
         .body("reason", equalTo("TOO_LARGE"));
     // Over the 2 MiB limit: 413. The server answers before reading the body and closes, so the
     // client asks first (Expect: 100-continue) instead of racing the upload against the answer.
@@ -233,5 +235,64 @@ class HttpPredictTest {
         .then()
         .statusCode(415)
         .body("error", org.hamcrest.Matchers.containsString("image/png"));
+  }
+
+  @Test
+  void beyondTheConcurrentLimitRequestsAreRefusedAtOnceNotQueued() throws Exception {
+    int limit = config.httpMaxConcurrent();
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(limit);
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(limit);
+    try {
+      for (int i = 0; i < limit; i++) {
+        pool.submit(
+            () ->
+                admission.admit(
+                    () -> {
+                      holding.countDown();
+                      try {
+                        return release.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                      } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                      }
+                    }));
+      }
+      assertThat(holding.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      long t0 = System.nanoTime();
+      given()
+          .contentType("application/json")
+          .body(TestModels.pixelsJson("one-too-many", 0))
+          .post("/api/predict")
+          .then()
+          .statusCode(503)
+          .header("Retry-After", "1")
+          .body("reason", equalTo("OVERLOADED"));
+      assertThat((System.nanoTime() - t0) / 1e9).as("refused at once, not queued").isLessThan(5);
+      given()
+          .contentType("application/json")
+          .body(
+              "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"UINT8\", \"shape\": [1, 28, 28],"
+                  + " \"data\": "
+                  + java.util.Arrays.toString(new int[784])
+                  + "}]}")
+          .post("/v2/models/lenet5/infer")
+          .then()
+          .statusCode(503)
+          .body("reason", equalTo("OVERLOADED"));
+    } finally {
+      release.countDown();
+      pool.shutdown();
+    }
+    assertThat(pool.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    given()
+        .contentType("application/json")
+        .body(TestModels.pixelsJson("after", 0))
+        .post("/api/predict")
+        .then()
+        .statusCode(200);
+    assertThat(given().get("/q/metrics").asString())
+        .contains("inference_http_refused_total")
+        .contains("inference_http_in_flight");
   }
 }

@@ -15,6 +15,9 @@ import java.time.Duration;
  *       under a supervisor of its own.
  *   <li>{@code --brokers N} without {@code --node}: starts all N nodes, each as a child process of
  *       its own ({@link LocalKafkaCluster}), and stops them with itself.
+ *   <li>{@code --security sasl_ssl} (one node): clients must use TLS and SCRAM-SHA-512 ({@link
+ *       KafkaSecurity}); data in {@code <data-dir>/node-1}, the CA, keys, users and ready-made
+ *       client settings in {@code <data-dir>/security}.
  * </ul>
  *
  * Data survives restarts; prints one READY line once clients can connect; stops cleanly on SIGTERM
@@ -29,6 +32,7 @@ public final class LocalKafka {
     int brokers = 1;
     int node = 0;
     Path dataDir = null;
+    String security = "plaintext";
     for (int i = 0; i < args.length; i++) {
       String value = i + 1 < args.length ? args[i + 1] : null;
       switch (args[i]) {
@@ -36,9 +40,11 @@ public final class LocalKafka {
         case "--brokers" -> brokers = Integer.parseInt(require(args[i], value));
         case "--node" -> node = Integer.parseInt(require(args[i], value));
         case "--data-dir" -> dataDir = Path.of(require(args[i], value));
+        case "--security" -> security = require(args[i], value).toLowerCase();
         case "--help", "-h" -> {
           System.out.println(
-              "usage: local-kafka [--port 9092] [--data-dir data/kafka] [--brokers N [--node I]]");
+              "usage: local-kafka [--port 9092] [--data-dir data/kafka] [--brokers N [--node I]]"
+                  + " [--security plaintext|sasl_ssl]");
           return;
         }
         default -> {
@@ -48,18 +54,37 @@ public final class LocalKafka {
       }
       i++;
     }
+    if (!security.equals("plaintext") && !security.equals("sasl_ssl")) {
+      System.err.println("--security is plaintext or sasl_ssl, not " + security);
+      System.exit(2);
+    }
+    boolean secured = security.equals("sasl_ssl");
+    if (secured && brokers > 1) {
+      System.err.println("--security sasl_ssl runs one node; a secured local cluster is not built");
+      System.exit(2);
+    }
     KafkaNodes nodes = new KafkaNodes(brokers, port);
     if (dataDir == null) {
-      dataDir = Path.of("data", brokers == 1 ? "kafka" : "kafka-cluster");
+      dataDir =
+          Path.of("data", secured ? "kafka-secure" : brokers == 1 ? "kafka" : "kafka-cluster");
     }
     if (brokers > 1 && node == 0) {
       runCluster(nodes, dataDir);
       return;
     }
-    LocalKafkaBroker broker =
-        brokers == 1
-            ? LocalKafkaBroker.persistent(port, dataDir)
-            : LocalKafkaBroker.clusterNode(nodes, node, dataDir);
+    LocalKafkaBroker broker;
+    try {
+      broker =
+          secured
+              ? LocalKafkaBroker.secured(port, dataDir)
+              : brokers == 1
+                  ? LocalKafkaBroker.persistent(port, dataDir)
+                  : LocalKafkaBroker.clusterNode(nodes, node, dataDir);
+    } catch (IllegalStateException | java.io.UncheckedIOException e) {
+      System.err.println("ERROR: " + e.getMessage());
+      System.exit(1);
+      return;
+    }
     try {
       broker.start(Duration.ofSeconds(brokers == 1 ? 60 : 120));
     } catch (IllegalStateException | IllegalArgumentException e) {
@@ -80,7 +105,15 @@ public final class LocalKafka {
             + " on "
             + broker.bootstrapServers()
             + ", data in "
-            + broker.dataDir());
+            + broker.dataDir()
+            + broker
+                .security()
+                .map(
+                    s ->
+                        "; SASL_SSL (SCRAM-SHA-512): client settings per user in "
+                            + s.dir()
+                            + "/<user>.properties")
+                .orElse(""));
     Thread.currentThread().join();
   }
 

@@ -34,10 +34,23 @@ public final class LocalKafkaBroker implements AutoCloseable {
   private final Path dataDir;
   private final String clusterId;
   private final boolean deleteDataOnClose;
+  private final KafkaSecurity security;
+  private final Path owned;
   private KafkaRaftServer server;
 
   private LocalKafkaBroker(
       KafkaNodes nodes, int nodeId, Path dataDir, String clusterId, boolean deleteDataOnClose) {
+    this(nodes, nodeId, dataDir, clusterId, deleteDataOnClose, null, dataDir);
+  }
+
+  private LocalKafkaBroker(
+      KafkaNodes nodes,
+      int nodeId,
+      Path dataDir,
+      String clusterId,
+      boolean deleteDataOnClose,
+      KafkaSecurity security,
+      Path owned) {
     this.nodes = nodes;
     this.nodeId = nodeId;
     this.port = nodes.port(nodeId);
@@ -45,6 +58,60 @@ public final class LocalKafkaBroker implements AutoCloseable {
     this.dataDir = dataDir;
     this.clusterId = clusterId;
     this.deleteDataOnClose = deleteDataOnClose;
+    this.security = security;
+    this.owned = owned;
+  }
+
+  /**
+   * A single node whose clients must use TLS and SCRAM ({@link KafkaSecurity}): data in {@code
+   * root/node-1}, the CA, keys and users in {@code root/security}, kept across restarts. Needs a
+   * directory of its own: the users are written into the cluster's metadata when it is formatted.
+   */
+  public static LocalKafkaBroker secured(int port, Path root) {
+    Path dir = root.toAbsolutePath();
+    return new LocalKafkaBroker(
+        new KafkaNodes(1, port),
+        1,
+        dir.resolve("node-1"),
+        KafkaNodes.clusterId(dir),
+        false,
+        KafkaSecurity.prepare(dir.resolve("security")),
+        dir);
+  }
+
+  /** As {@link #secured}, on free ports in a temporary directory deleted on close (tests). */
+  public static LocalKafkaBroker ephemeralSecured() {
+    try {
+      Path dir = Files.createTempDirectory("local-kafka-secured-");
+      return new LocalKafkaBroker(
+          KafkaNodes.onFreePorts(1),
+          1,
+          dir.resolve("node-1"),
+          KafkaNodes.clusterId(dir),
+          true,
+          KafkaSecurity.prepare(dir.resolve("security")),
+          dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The TLS and SCRAM settings of this broker's clients; empty for a plaintext broker. */
+  public java.util.Optional<KafkaSecurity> security() {
+    return java.util.Optional.ofNullable(security);
+  }
+
+  /**
+   * Everything a client of {@code user} needs to connect (bootstrap servers, and for a secured
+   * broker the TLS and SCRAM settings).
+   */
+  public Map<String, Object> clientSettings(String user) {
+    Map<String, Object> out = new java.util.LinkedHashMap<>();
+    out.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+    if (security != null) {
+      out.putAll(security.clientSettings(user));
+    }
+    return out;
   }
 
   /**
@@ -157,6 +224,16 @@ public final class LocalKafkaBroker implements AutoCloseable {
             Map.entry("message.max.bytes", String.valueOf(8 * 1024 * 1024)),
             Map.entry("replica.fetch.max.bytes", String.valueOf(8 * 1024 * 1024)),
             Map.entry("log.cleaner.dedupe.buffer.size", String.valueOf(4 * 1024 * 1024))));
+    if (security != null) {
+      // Clients and brokers: TLS with the local CA's certificate and SCRAM users; the controller
+      // listener stays plaintext on loopback (only this node's own quorum traffic).
+      String listener = "SASL_SSL://" + HOST + ":" + port;
+      p.put("listeners", listener + ",CONTROLLER://" + HOST + ":" + controllerPort);
+      p.put("advertised.listeners", listener);
+      p.put("inter.broker.listener.name", "SASL_SSL");
+      p.put("listener.security.protocol.map", "SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT");
+      p.putAll(security.brokerSettings("sasl_ssl"));
+    }
     // Internal topics (offsets, transactions) and new topics: replicated on up to three nodes, two
     // in sync for a write; one node: one copy.
     p.putAll(nodes.replicationSettings());
@@ -184,6 +261,9 @@ public final class LocalKafkaBroker implements AutoCloseable {
             .setControllerListenerName("CONTROLLER")
             .setMetadataLogDirectory(config.metadataLogDir());
     formatter.addDirectory(dataDir.toString());
+    if (security != null) {
+      formatter.setScramArguments(security.scramArguments());
+    }
     try {
       formatter.run();
     } catch (Exception e) {
@@ -194,12 +274,10 @@ public final class LocalKafkaBroker implements AutoCloseable {
 
   private void awaitReady(Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
-    try (Admin admin =
-        Admin.create(
-            Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2000,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 3000))) {
+    Map<String, Object> config = clientSettings(KafkaSecurity.ADMIN);
+    config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2000);
+    config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 3000);
+    try (Admin admin = Admin.create(config)) {
       while (true) {
         try {
           if (admin.describeCluster().nodes().get(3, TimeUnit.SECONDS).stream()
@@ -228,7 +306,7 @@ public final class LocalKafkaBroker implements AutoCloseable {
       server = null;
     }
     if (deleteDataOnClose) {
-      deleteRecursively(dataDir);
+      deleteRecursively(owned);
     }
   }
 

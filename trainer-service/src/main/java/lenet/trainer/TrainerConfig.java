@@ -2,6 +2,7 @@ package lenet.trainer;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -105,4 +106,21 @@ public interface TrainerConfig {
    */
   @WithDefault("signing/checkpoint-signing.key")
   Path signingKeyFile();
+
+  /**
+   * Live event streams ({@code GET /api/runs/events}) served at once; one more is answered 503 with
+   * {@code Retry-After}.
+   */
+  @WithName("events.max-subscribers")
+  @WithDefault("32")
+  int eventsMaxSubscribers();
+
+  /**
+   * Events kept for one stream whose client does not read them; past this the stream is ended (a
+   * browser's EventSource connects again by itself), so a client that never reads costs a bounded
+   * amount of memory.
+   */
+  @WithName("events.buffer")
+  @WithDefault("256")
+  int eventsBuffer();
 }

@@ -2,6 +2,7 @@ package lenet.inference.config;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -64,10 +65,21 @@ public interface InferenceConfig {
   int maxImageBytes();
 
   /**
-   * Largest decoded image in pixels (width x height), so a tiny PNG cannot expand into gigabytes.
+   * Largest decoded image in pixels (width x height), checked from the image's header before it is
+   * decoded, so a tiny PNG cannot expand into gigabytes: 2,000,000 keeps one decoded image under ~8
+   * MB (4 bytes a pixel at most); 4096x4096 is refused (413 over HTTP, a TOO_LARGE dead letter).
    */
-  @WithDefault("16777216")
+  @WithDefault("2000000")
   long maxImagePixels();
+
+  /**
+   * Predictions over HTTP ({@code /api/predict}, OIP) computed at once; one more is answered 503
+   * with {@code Retry-After} at once instead of waiting in a queue that grows. Each may hold one
+   * decoded image ({@link #maxImagePixels}) or one batch ({@link #maxBatch} rows).
+   */
+  @WithName("http.max-concurrent")
+  @WithDefault("16")
+  int httpMaxConcurrent();
 
   /** Most images in one Open Inference Protocol request. */
   @WithDefault("256")
@@ -173,7 +185,8 @@ public interface InferenceConfig {
   interface Retention {
     /**
      * Checkpoint versions kept on the topic, newest first; older ones are deleted (tombstoned)
-     * unless they are the champion, pinned, or among the last {@code keep-promoted} champions.
+     * unless they are the champion, pinned, or among the last {@code keep-promoted} champions. 0:
+     * none are deleted (where inference may not write the checkpoint topic, as in deploy/).
      */
     @WithDefault("50")
     int keepVersions();

@@ -263,6 +263,9 @@ final class Promotions implements AutoCloseable {
    * left to compaction.
    */
   private void applyRetention(long newChampion) {
+    if (settings.retainVersions() <= 0) {
+      return; // off: this replica may not write the checkpoint topic (deploy/'s ACLs)
+    }
     List<ModelCatalog.Entry> doomed = new ArrayList<>();
     synchronized (state) {
       Set<Long> keep = new HashSet<>();

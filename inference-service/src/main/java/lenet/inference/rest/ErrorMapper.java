@@ -22,9 +22,23 @@ public class ErrorMapper {
         .build();
   }
 
+  /** 400 naming the problem; 413 for an image too large to take (bytes, or decoded pixels). */
   @ServerExceptionMapper
   public Response badInput(WireFormatException e) {
-    return error(Response.Status.BAD_REQUEST, e.describe(), e.reason().name());
+    return error(
+        e.reason() == WireFormatException.Reason.TOO_LARGE
+            ? Response.Status.REQUEST_ENTITY_TOO_LARGE
+            : Response.Status.BAD_REQUEST,
+        e.describe(),
+        e.reason().name());
+  }
+
+  @ServerExceptionMapper
+  public Response overloaded(HttpAdmission.OverloadedException e) {
+    return Response.fromResponse(
+            error(Response.Status.SERVICE_UNAVAILABLE, e.getMessage(), "OVERLOADED"))
+        .header("Retry-After", "1")
+        .build();
   }
 
   @ServerExceptionMapper

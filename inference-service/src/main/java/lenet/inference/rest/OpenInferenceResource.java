@@ -61,11 +61,14 @@ public class OpenInferenceResource {
   private final ModelManager models;
   private final Scorer scorer;
   private final InferenceConfig config;
+  private final HttpAdmission admission;
 
-  OpenInferenceResource(ModelManager models, Scorer scorer, InferenceConfig config) {
+  OpenInferenceResource(
+      ModelManager models, Scorer scorer, InferenceConfig config, HttpAdmission admission) {
     this.models = models;
     this.scorer = scorer;
     this.config = config;
+    this.admission = admission;
   }
 
   @GET
@@ -145,6 +148,10 @@ public class OpenInferenceResource {
   }
 
   private InferResponse run(byte[] body, OptionalLong version) {
+    return admission.admit(() -> infer(body, version));
+  }
+
+  private InferResponse infer(byte[] body, OptionalLong version) {
     InferRequestCodec.Request request = InferRequestCodec.decode(body, config.maxBatch());
     Scorer.Scored scored = scorer.score(request.rows(), Scorer.Source.OIP, version);
     float[] flat = new float[request.rows().length * Prediction.CLASSES];

@@ -28,10 +28,12 @@ public class PredictResource {
 
   private final Scorer scorer;
   private final InferenceConfig config;
+  private final HttpAdmission admission;
 
-  PredictResource(Scorer scorer, InferenceConfig config) {
+  PredictResource(Scorer scorer, InferenceConfig config, HttpAdmission admission) {
     this.scorer = scorer;
     this.config = config;
+    this.admission = admission;
   }
 
   @POST
@@ -99,7 +101,12 @@ public class PredictResource {
   }
 
   private Prediction score(ImageEvent event) {
-    float[] row = DigitImages.toInput(event, config.maxImagePixels());
-    return scorer.predict(List.of(event.id()), new float[][] {row}, Scorer.Source.HTTP).get(0);
+    return admission.admit(
+        () -> {
+          float[] row = DigitImages.toInput(event, config.maxImagePixels());
+          return scorer
+              .predict(List.of(event.id()), new float[][] {row}, Scorer.Source.HTTP)
+              .get(0);
+        });
   }
 }

@@ -1,0 +1,343 @@
+package lenet.kafka;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A local Kafka with encrypted, authenticated clients: one {@code SASL_SSL} listener (TLS with a
+ * certificate of a CA generated here, SCRAM-SHA-512 users). Everything lives in one directory,
+ * created once (under a file lock, so the nodes of a cluster starting together create it once) and
+ * kept with the broker's data: SCRAM credentials are stored in the cluster's metadata when it is
+ * formatted, so this directory and the data belong together.
+ *
+ * <pre>
+ * ca.p12, ca.pem        the CA (key in the PKCS#12 store; its certificate is what clients trust)
+ * broker.p12            the brokers' key and certificate (127.0.0.1, localhost), signed by the CA
+ * secrets.properties    the stores' password and every user's password
+ * &lt;user&gt;.properties     a Kafka client configuration for that user (kafka-*.sh --command-config)
+ * &lt;user&gt;.env            the same as KAFKA_* environment variables, for the services
+ * </pre>
+ *
+ * Users: {@code admin} (the brokers among themselves), one per service ({@code ingest}, {@code
+ * trainer}, {@code inference}) and {@code client} (tools, tests, kcat). All files are readable by
+ * their owner only. The certificates are made with the JDK's keytool; nothing leaves this machine.
+ */
+public final class KafkaSecurity {
+
+  public static final String MECHANISM = "SCRAM-SHA-512";
+  public static final String ADMIN = "admin";
+  public static final List<String> USERS =
+      List.of(ADMIN, "ingest", "trainer", "inference", "client");
+
+  private final Path dir;
+  private final Properties secrets;
+
+  private KafkaSecurity(Path dir, Properties secrets) {
+    this.dir = dir;
+    this.secrets = secrets;
+  }
+
+  /** The security in {@code dir}, created there first if it is not. */
+  public static KafkaSecurity prepare(Path dir) {
+    Path root = dir.toAbsolutePath();
+    try {
+      Files.createDirectories(root);
+      try (FileChannel lockFile =
+              FileChannel.open(
+                  root.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+          FileLock ignored = lockFile.lock()) {
+        Path secretsFile = root.resolve("secrets.properties");
+        if (!Files.exists(secretsFile)) {
+          create(root);
+        }
+        Properties secrets = new Properties();
+        try (var in = Files.newInputStream(secretsFile)) {
+          secrets.load(in);
+        }
+        return new KafkaSecurity(root, secrets);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot prepare Kafka security in " + root, e);
+    }
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  /** The CA certificate (PEM): what a client trusts. */
+  public Path caCertificate() {
+    return dir.resolve("ca.pem");
+  }
+
+  /** {@code SCRAM-SHA-512=[name=...,password=...]} per user, for formatting the metadata. */
+  public List<String> scramArguments() {
+    List<String> out = new ArrayList<>();
+    for (String user : USERS) {
+      out.add(MECHANISM + "=[name=" + user + ",password=" + password(user) + "]");
+    }
+    return out;
+  }
+
+  /** The broker settings of the SASL_SSL listener named {@code listener} (lower case). */
+  public Map<String, String> brokerSettings(String listener) {
+    Map<String, String> s = new LinkedHashMap<>();
+    s.put("sasl.enabled.mechanisms", MECHANISM);
+    s.put("sasl.mechanism.inter.broker.protocol", MECHANISM);
+    s.put(
+        "listener.name." + listener + "." + MECHANISM.toLowerCase() + ".sasl.jaas.config",
+        jaas(ADMIN));
+    s.put("ssl.keystore.location", dir.resolve("broker.p12").toString());
+    s.put("ssl.keystore.type", "PKCS12");
+    s.put("ssl.keystore.password", storePassword());
+    s.put("ssl.key.password", storePassword());
+    s.put("ssl.truststore.location", caCertificate().toString());
+    s.put("ssl.truststore.type", "PEM");
+    s.put("super.users", "User:" + ADMIN);
+    return s;
+  }
+
+  /** What a Kafka client of {@code user} sets besides the bootstrap servers. */
+  public Map<String, Object> clientSettings(String user) {
+    Map<String, Object> s = new LinkedHashMap<>();
+    s.put("security.protocol", "SASL_SSL");
+    s.put("sasl.mechanism", MECHANISM);
+    s.put("sasl.jaas.config", jaas(user));
+    s.put("ssl.truststore.type", "PEM");
+    s.put("ssl.truststore.location", caCertificate().toString());
+    return s;
+  }
+
+  String password(String user) {
+    String p = secrets.getProperty("user." + user);
+    if (p == null) {
+      throw new IllegalArgumentException("no Kafka user '" + user + "' (users: " + USERS + ")");
+    }
+    return p;
+  }
+
+  private String storePassword() {
+    return secrets.getProperty("store.password");
+  }
+
+  private String jaas(String user) {
+    return "org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
+        + user
+        + "\" password=\""
+        + password(user)
+        + "\";";
+  }
+
+  // ---------------------------------------------------------------------------------- creation
+
+  private static void create(Path dir) throws IOException {
+    Properties secrets = new Properties();
+    secrets.setProperty("store.password", randomSecret());
+    for (String user : USERS) {
+      secrets.setProperty("user." + user, randomSecret());
+    }
+    String pass = secrets.getProperty("store.password");
+    Path ca = dir.resolve("ca.p12");
+    Path broker = dir.resolve("broker.p12");
+    Path csr = dir.resolve("broker.csr");
+    Path signed = dir.resolve("broker.pem");
+    Files.deleteIfExists(ca);
+    Files.deleteIfExists(broker);
+    keytool(
+        pass,
+        "-genkeypair",
+        "-alias",
+        "ca",
+        "-keyalg",
+        "EC",
+        "-groupname",
+        "secp256r1",
+        "-dname",
+        "CN=lenet local Kafka CA",
+        "-ext",
+        "bc:c",
+        "-validity",
+        "3650",
+        "-keystore",
+        ca.toString(),
+        "-storetype",
+        "PKCS12",
+        "-storepass:env",
+        PASS_VAR,
+        "-keypass:env",
+        PASS_VAR);
+    keytool(
+        pass,
+        "-exportcert",
+        "-rfc",
+        "-alias",
+        "ca",
+        "-keystore",
+        ca.toString(),
+        "-storepass:env",
+        PASS_VAR,
+        "-file",
+        dir.resolve("ca.pem").toString());
+    keytool(
+        pass,
+        "-genkeypair",
+        "-alias",
+        "broker",
+        "-keyalg",
+        "EC",
+        "-groupname",
+        "secp256r1",
+        "-dname",
+        "CN=localhost",
+        "-validity",
+        "3650",
+        "-keystore",
+        broker.toString(),
+        "-storetype",
+        "PKCS12",
+        "-storepass:env",
+        PASS_VAR,
+        "-keypass:env",
+        PASS_VAR);
+    keytool(
+        pass,
+        "-certreq",
+        "-alias",
+        "broker",
+        "-keystore",
+        broker.toString(),
+        "-storepass:env",
+        PASS_VAR,
+        "-file",
+        csr.toString());
+    keytool(
+        pass,
+        "-gencert",
+        "-alias",
+        "ca",
+        "-keystore",
+        ca.toString(),
+        "-storepass:env",
+        PASS_VAR,
+        "-infile",
+        csr.toString(),
+        "-outfile",
+        signed.toString(),
+        "-rfc",
+        "-validity",
+        "3650",
+        "-ext",
+        "SAN=ip:127.0.0.1,dns:localhost",
+        "-ext",
+        "KU=digitalSignature,keyAgreement",
+        "-ext",
+        "EKU=serverAuth,clientAuth");
+    keytool(
+        pass,
+        "-importcert",
+        "-noprompt",
+        "-alias",
+        "ca",
+        "-keystore",
+        broker.toString(),
+        "-storepass:env",
+        PASS_VAR,
+        "-file",
+        dir.resolve("ca.pem").toString());
+    keytool(
+        pass,
+        "-importcert",
+        "-alias",
+        "broker",
+        "-keystore",
+        broker.toString(),
+        "-storepass:env",
+        PASS_VAR,
+        "-file",
+        signed.toString());
+    Files.delete(csr);
+    Files.delete(signed);
+    for (Path p : List.of(ca, broker)) {
+      ownerOnly(p);
+    }
+    KafkaSecurity security = new KafkaSecurity(dir, secrets);
+    for (String user : USERS) {
+      Map<String, Object> client = security.clientSettings(user);
+      StringBuilder props = new StringBuilder("# Kafka client settings of user " + user + "\n");
+      StringBuilder env = new StringBuilder("# The same as environment variables (KAFKA_*)\n");
+      client.forEach(
+          (k, v) -> {
+            props.append(k).append('=').append(v).append('\n');
+            env.append("KAFKA_")
+                .append(k.toUpperCase().replace('.', '_'))
+                .append("='")
+                .append(v.toString().replace("'", "'\\''"))
+                .append("'\n");
+          });
+      write(dir.resolve(user + ".properties"), props.toString());
+      write(dir.resolve(user + ".env"), env.toString());
+    }
+    // Last: its presence says the directory is complete.
+    Path tmp = dir.resolve("secrets.properties.tmp");
+    try (Writer w = Files.newBufferedWriter(tmp)) {
+      secrets.store(w, "passwords of the local Kafka's stores and SCRAM users");
+    }
+    ownerOnly(tmp);
+    Files.move(tmp, dir.resolve("secrets.properties"));
+  }
+
+  private static void write(Path file, String text) throws IOException {
+    Files.writeString(file, text);
+    ownerOnly(file);
+  }
+
+  private static void ownerOnly(Path file) throws IOException {
+    try {
+      Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    } catch (UnsupportedOperationException e) {
+      // not a POSIX file system: its own access rules apply
+    }
+  }
+
+  private static String randomSecret() {
+    byte[] b = new byte[18];
+    new SecureRandom().nextBytes(b);
+    return HexFormat.of().formatHex(b);
+  }
+
+  /** keytool reads the stores' password from its environment, never from its command line. */
+  private static final String PASS_VAR = "LENET_KAFKA_STORE_PASSWORD";
+
+  private static void keytool(String password, String... args) throws IOException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
+    cmd.addAll(List.of(args));
+    ProcessBuilder builder = new ProcessBuilder(cmd).redirectErrorStream(true);
+    builder.environment().put(PASS_VAR, password);
+    Process p = builder.start();
+    try {
+      String out = new String(p.getInputStream().readAllBytes());
+      if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        throw new IllegalStateException("keytool " + args[0] + " failed: " + out.strip());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while running keytool", e);
+    }
+  }
+}

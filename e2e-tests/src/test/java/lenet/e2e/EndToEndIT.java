@@ -59,6 +59,85 @@ class EndToEndIT {
     services.close();
   }
 
+  /**
+   * 20 PNGs of 4096x4096 (a few KB each, 16.7 million pixels decoded) and 20 of 1400x1400 (just
+   * under the pixel budget) at once: each is refused (413, from its header), answered, or turned
+   * away because the service is busy (503) or has no model yet; the process stays within its memory
+   * budget and answers normally afterwards.
+   */
+  @Test
+  void imageBombsAndAFloodOfLargeImagesAreBounded() throws Exception {
+    long pid = services.process("inference").pid();
+    byte[] bomb = png(4096, 4096);
+    byte[] large = png(1400, 1400);
+    List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> sent =
+        new java.util.ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      sent.add(
+          Services.HTTP.sendAsync(
+              java.net.http.HttpRequest.newBuilder(
+                      java.net.URI.create("http://127.0.0.1:" + inferencePort + "/api/predict"))
+                  .timeout(Duration.ofSeconds(60))
+                  .header("Content-Type", "image/png")
+                  .POST(
+                      java.net.http.HttpRequest.BodyPublishers.ofByteArray(
+                          i % 2 == 0 ? bomb : large))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString()));
+    }
+    Map<Integer, Integer> statuses = new java.util.TreeMap<>();
+    for (int i = 0; i < sent.size(); i++) {
+      HttpResponse<String> r = sent.get(i).get(90, java.util.concurrent.TimeUnit.SECONDS);
+      statuses.merge(r.statusCode(), 1, Integer::sum);
+      if (i % 2 == 0) {
+        assertThat(r.statusCode()).as("a 4096x4096 PNG: " + r.body()).isIn(413, 503);
+      } else {
+        assertThat(r.statusCode()).as("a 1400x1400 PNG: " + r.body()).isIn(200, 503);
+      }
+    }
+    long rssMb = rssMb(pid);
+    System.out.printf("40 large images at once: %s; inference RSS %d MB%n", statuses, rssMb);
+    // -Xmx1g heap plus libtorch and the JVM's own: far below what 20 decoded 4096x4096 images
+    // (20 x 64 MB as ARGB, plus copies) would take on top of it.
+    assertThat(rssMb).isLessThan(1800);
+    assertThat(services.process("inference").isAlive()).isTrue();
+    assertThat(Services.get(inferencePort, "/q/health/live").statusCode()).isEqualTo(200);
+    HttpResponse<String> alone =
+        Services.HTTP.send(
+            java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.1:" + inferencePort + "/api/predict"))
+                .header("Content-Type", "image/png")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(bomb))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(alone.statusCode()).as("a bomb alone: " + alone.body()).isEqualTo(413);
+  }
+
+  private static byte[] png(int width, int height) throws java.io.IOException {
+    System.setProperty("java.awt.headless", "true");
+    java.awt.image.BufferedImage image =
+        new java.awt.image.BufferedImage(
+            width, height, java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
+    java.awt.Graphics2D g = image.createGraphics();
+    g.setColor(java.awt.Color.WHITE);
+    g.fillRect(0, 0, width, height);
+    g.setColor(java.awt.Color.BLACK);
+    g.fillOval(width / 3, height / 4, width / 3, height / 2); // a zero
+    g.dispose();
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    javax.imageio.ImageIO.write(image, "png", out);
+    return out.toByteArray();
+  }
+
+  private static long rssMb(long pid) throws java.io.IOException {
+    for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+      if (line.startsWith("VmRSS:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
+      }
+    }
+    throw new IllegalStateException("no VmRSS for pid " + pid);
+  }
+
   @Test
   void trainsServesScoresRetrainsAndDeadLetters() throws Exception {
     // 1. A run commanded over Kafka, as a user would with kcat.

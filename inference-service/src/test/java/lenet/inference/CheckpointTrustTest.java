@@ -29,7 +29,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Only checkpoints signed by a trusted trainer key, with a plausible version, may serve: an
  * unsigned one, one signed by another key, one altered after signing and one with a version far
- * ahead are rejected with their reason on every replica, and the model that serves goes on.
+ * ahead are rejected with their reason on every replica (the service's own and two more), and the
+ * model that serves goes on.
  */
 @QuarkusTest
 @QuarkusTestResource(GateSetResource.class)
@@ -99,18 +100,24 @@ class CheckpointTrustTest {
           CheckpointSignature.sign(value, TestModels.SIGNING));
       // Validly signed, but "latest" for good: far above every version and offset.
       TestModels.publishCheckpoint(topic, TestModels.checkpoint(1_000_000, 0.95));
+      // Unsigned, and signed by a stranger.
+      TestModels.publishCheckpoint(topic, TestModels.checkpoint(3, 0.99), null);
+      TestModels.publishCheckpoint(topic, TestModels.checkpoint(4, 0.99), STRANGER);
 
       for (ModelManager m : List.of(a, b)) {
-        await("both rejected by " + m.settings().replicaId())
+        await("all four rejected by " + m.settings().replicaId())
             .atMost(Duration.ofSeconds(30))
-            .until(() -> rejections(m).size() >= 2);
+            .until(() -> rejections(m).size() >= 4);
         assertThat(rejections(m))
             .extracting(ModelView.Rejection::reason)
-            .containsExactlyInAnyOrder("BAD_SIGNATURE", "VERSION_TOO_FAR");
+            .containsExactlyInAnyOrder(
+                "BAD_SIGNATURE", "VERSION_TOO_FAR", "BAD_SIGNATURE", "BAD_SIGNATURE");
         assertThat(rejections(m))
             .extracting(ModelView.Rejection::message)
             .anyMatch(x -> x.contains("does not match its bytes"))
-            .anyMatch(x -> x.contains("v1000000 is more than 1000 above"));
+            .anyMatch(x -> x.contains("v1000000 is more than 1000 above"))
+            .anyMatch(x -> x.contains("is not signed"))
+            .anyMatch(x -> x.contains("does not trust"));
         assertThat(m.serving().orElseThrow().modelVersion()).isEqualTo(1);
       }
     }

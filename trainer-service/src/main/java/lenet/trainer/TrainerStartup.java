@@ -1,12 +1,10 @@
 package lenet.trainer;
 
-import ai.djl.ndarray.NDManager;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.interceptor.Interceptor;
-import lenet.contract.model.LeNet5;
 import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topics;
 import lenet.trainer.training.Training;
@@ -36,11 +34,7 @@ public class TrainerStartup {
               System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
             });
     Topics.from(config).ensureAll(kafka);
-    try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
-      LOG.infof(
-          "LeNet-5 (%s), as the tutorial's model.summary():%n%s",
-          LeNet5.ARCHITECTURE_ID, LeNet5.summary(manager).table());
-    }
+    // No libtorch op here: they all run on the training thread (NetworkSummary says why).
     LOG.infof(
         "Training device: %s (trainer.device=%s)",
         Training.device(trainer.device()), trainer.device());

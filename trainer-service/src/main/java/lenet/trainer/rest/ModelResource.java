@@ -1,6 +1,5 @@
 package lenet.trainer.rest;
 
-import ai.djl.ndarray.NDManager;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -8,6 +7,7 @@ import jakarta.ws.rs.core.MediaType;
 import java.util.Map;
 import lenet.contract.model.LeNet5;
 import lenet.trainer.TrainerConfig;
+import lenet.trainer.training.NetworkSummary;
 import lenet.trainer.training.Training;
 
 /** The network the trainer builds, as the Keras summary shows it, and the device it trains on. */
@@ -16,23 +16,24 @@ import lenet.trainer.training.Training;
 public class ModelResource {
 
   private final TrainerConfig config;
+  private final NetworkSummary network;
 
-  ModelResource(TrainerConfig config) {
+  ModelResource(TrainerConfig config, NetworkSummary network) {
     this.config = config;
+    this.network = network;
   }
 
+  /** Built once on the training thread (see {@link NetworkSummary} for why not here). */
   @GET
   public Map<String, Object> summary() {
-    try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
-      LeNet5.Summary s = LeNet5.summary(manager);
-      return Map.of(
-          "architectureId", LeNet5.ARCHITECTURE_ID,
-          "layers", s.rows(),
-          "totalParameters", s.total(),
-          "trainableParameters", s.trainable(),
-          "nonTrainableParameters", s.nonTrainable(),
-          "summary", s.table(),
-          "device", Training.device(config.device()).toString());
-    }
+    LeNet5.Summary s = network.get();
+    return Map.of(
+        "architectureId", LeNet5.ARCHITECTURE_ID,
+        "layers", s.rows(),
+        "totalParameters", s.total(),
+        "trainableParameters", s.trainable(),
+        "nonTrainableParameters", s.nonTrainable(),
+        "summary", s.table(),
+        "device", Training.device(config.device()).toString());
   }
 }

@@ -81,6 +81,20 @@ public interface InferenceConfig {
   @WithDefault("16")
   int httpMaxConcurrent();
 
+  /**
+   * Dynamic batching of single-image HTTP predictions ({@code /api/predict}): requests that arrive
+   * within this window of the first waiting one share one forward pass, each still getting its own
+   * answer. 0 turns it off (every request is its own forward pass).
+   */
+  @WithName("http.batch-window")
+  @WithDefault("1ms")
+  Duration httpBatchWindow();
+
+  /** The most single-image HTTP predictions one forward pass takes (dynamic batching). */
+  @WithName("http.max-batch")
+  @WithDefault("32")
+  int httpMaxBatch();
+
   /** Most images in one Open Inference Protocol request. */
   @WithDefault("256")
   int maxBatch();

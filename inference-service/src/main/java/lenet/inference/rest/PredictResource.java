@@ -6,7 +6,6 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import java.util.Arrays;
-import java.util.List;
 import java.util.UUID;
 import lenet.contract.wire.ImageEvent;
 import lenet.contract.wire.Prediction;
@@ -14,7 +13,7 @@ import lenet.contract.wire.WireFormatException;
 import lenet.contract.wire.WireFormatException.Reason;
 import lenet.inference.config.InferenceConfig;
 import lenet.inference.image.DigitImages;
-import lenet.inference.scoring.Scorer;
+import lenet.inference.scoring.HttpBatcher;
 
 /**
  * {@code POST /api/predict}: one image in, one prediction out. The body is a PNG or JPEG, JSON in
@@ -26,12 +25,12 @@ import lenet.inference.scoring.Scorer;
 @Produces(MediaType.APPLICATION_JSON)
 public class PredictResource {
 
-  private final Scorer scorer;
+  private final HttpBatcher batcher;
   private final InferenceConfig config;
   private final HttpAdmission admission;
 
-  PredictResource(Scorer scorer, InferenceConfig config, HttpAdmission admission) {
-    this.scorer = scorer;
+  PredictResource(HttpBatcher batcher, InferenceConfig config, HttpAdmission admission) {
+    this.batcher = batcher;
     this.config = config;
     this.admission = admission;
   }
@@ -104,9 +103,7 @@ public class PredictResource {
     return admission.admit(
         () -> {
           float[] row = DigitImages.toInput(event, config.maxImagePixels());
-          return scorer
-              .predict(List.of(event.id()), new float[][] {row}, Scorer.Source.HTTP)
-              .get(0);
+          return batcher.predict(event.id(), row);
         });
   }
 }

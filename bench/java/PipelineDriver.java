@@ -228,14 +228,19 @@ public class PipelineDriver {
    * the inference service under test takes it as the trainer's own.
    */
   static ProducerRecord<String, byte[]> signed(long version, byte[] value) {
-    KeyPair keys = SigningKeys.loadOrCreate(Path.of(System.getenv("TRAINER_SIGNING_KEY_FILE")));
+    if (signingKeys == null) {
+      signingKeys = SigningKeys.loadOrCreate(Path.of(System.getenv("TRAINER_SIGNING_KEY_FILE")));
+    }
     return new ProducerRecord<>(
         "model.checkpoints",
         null,
         Checkpoint.key(LeNet5.MODEL_NAME, version),
         value,
-        CheckpointSignature.sign(value, keys));
+        CheckpointSignature.sign(value, signingKeys));
   }
+
+  /** The bench trainer's key, read once. */
+  private static KeyPair signingKeys;
 
   static void swaps(String bootstrap, String url, int count, int intervalMs, long startAtMillis)
       throws Exception {

@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -50,7 +49,7 @@ class SecuredKafkaIT {
     KafkaSecurity security = broker.security().orElseThrow();
     KafkaConnection client = KafkaConnection.of(broker.clientSettings("client"));
     Services.TOPICS.ensureAll(client);
-    services = new Services(client, service -> environment(security.clientSettings(service)));
+    services = new Services(client, security::environment);
     int ingestPort = Services.freePort();
     int trainerPort = Services.freePort();
     inferencePort = Services.freePort();
@@ -124,13 +123,6 @@ class SecuredKafkaIT {
             + " password=\"not-its-password\";");
     assertThatThrownBy(() -> describe(wrong))
         .hasRootCauseInstanceOf(SaslAuthenticationException.class);
-  }
-
-  /** A user's client settings as the environment variables Quarkus maps to {@code kafka.*}. */
-  private static Map<String, String> environment(Map<String, Object> settings) {
-    Map<String, String> env = new LinkedHashMap<>();
-    settings.forEach((k, v) -> env.put("KAFKA_" + k.toUpperCase().replace('.', '_'), v.toString()));
-    return env;
   }
 
   private static void describe(Map<String, Object> settings) throws Exception {

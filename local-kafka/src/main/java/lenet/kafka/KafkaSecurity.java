@@ -123,6 +123,17 @@ public final class KafkaSecurity {
     return s;
   }
 
+  /**
+   * {@link #clientSettings} of {@code user} as the environment variables a Quarkus service maps to
+   * its {@code kafka.*} settings ({@code security.protocol} -> {@code KAFKA_SECURITY_PROTOCOL}).
+   */
+  public Map<String, String> environment(String user) {
+    Map<String, String> env = new LinkedHashMap<>();
+    clientSettings(user)
+        .forEach((k, v) -> env.put("KAFKA_" + k.toUpperCase().replace('.', '_'), v.toString()));
+    return env;
+  }
+
   String password(String user) {
     String p = secrets.getProperty("user." + user);
     if (p == null) {
@@ -156,120 +167,35 @@ public final class KafkaSecurity {
     Path broker = dir.resolve("broker.p12");
     Path csr = dir.resolve("broker.csr");
     Path signed = dir.resolve("broker.pem");
+    Path caPem = dir.resolve("ca.pem");
     Files.deleteIfExists(ca);
     Files.deleteIfExists(broker);
+    // The CA, its certificate (what clients trust), and the brokers' key signed by it.
+    newKeyPair(pass, ca, "ca", "CN=lenet local Kafka CA", "-ext", "bc:c");
+    keytool(pass, ca, "-exportcert", "-rfc", "-alias", "ca", "-file", caPem.toString());
+    newKeyPair(pass, broker, "broker", "CN=localhost");
+    keytool(pass, broker, "-certreq", "-alias", "broker", "-file", csr.toString());
     keytool(
         pass,
-        "-genkeypair",
-        "-alias",
-        "ca",
-        "-keyalg",
-        "EC",
-        "-groupname",
-        "secp256r1",
-        "-dname",
-        "CN=lenet local Kafka CA",
-        "-ext",
-        "bc:c",
-        "-validity",
-        "3650",
-        "-keystore",
-        ca.toString(),
-        "-storetype",
-        "PKCS12",
-        "-storepass:env",
-        PASS_VAR,
-        "-keypass:env",
-        PASS_VAR);
-    keytool(
-        pass,
-        "-exportcert",
-        "-rfc",
-        "-alias",
-        "ca",
-        "-keystore",
-        ca.toString(),
-        "-storepass:env",
-        PASS_VAR,
-        "-file",
-        dir.resolve("ca.pem").toString());
-    keytool(
-        pass,
-        "-genkeypair",
-        "-alias",
-        "broker",
-        "-keyalg",
-        "EC",
-        "-groupname",
-        "secp256r1",
-        "-dname",
-        "CN=localhost",
-        "-validity",
-        "3650",
-        "-keystore",
-        broker.toString(),
-        "-storetype",
-        "PKCS12",
-        "-storepass:env",
-        PASS_VAR,
-        "-keypass:env",
-        PASS_VAR);
-    keytool(
-        pass,
-        "-certreq",
-        "-alias",
-        "broker",
-        "-keystore",
-        broker.toString(),
-        "-storepass:env",
-        PASS_VAR,
-        "-file",
-        csr.toString());
-    keytool(
-        pass,
+        ca,
         "-gencert",
         "-alias",
         "ca",
-        "-keystore",
-        ca.toString(),
-        "-storepass:env",
-        PASS_VAR,
         "-infile",
         csr.toString(),
         "-outfile",
         signed.toString(),
         "-rfc",
         "-validity",
-        "3650",
+        VALIDITY_DAYS,
         "-ext",
         "SAN=ip:127.0.0.1,dns:localhost",
         "-ext",
         "KU=digitalSignature,keyAgreement",
         "-ext",
         "EKU=serverAuth,clientAuth");
-    keytool(
-        pass,
-        "-importcert",
-        "-noprompt",
-        "-alias",
-        "ca",
-        "-keystore",
-        broker.toString(),
-        "-storepass:env",
-        PASS_VAR,
-        "-file",
-        dir.resolve("ca.pem").toString());
-    keytool(
-        pass,
-        "-importcert",
-        "-alias",
-        "broker",
-        "-keystore",
-        broker.toString(),
-        "-storepass:env",
-        PASS_VAR,
-        "-file",
-        signed.toString());
+    keytool(pass, broker, "-importcert", "-noprompt", "-alias", "ca", "-file", caPem.toString());
+    keytool(pass, broker, "-importcert", "-alias", "broker", "-file", signed.toString());
     Files.delete(csr);
     Files.delete(signed);
     for (Path p : List.of(ca, broker)) {
@@ -277,18 +203,15 @@ public final class KafkaSecurity {
     }
     KafkaSecurity security = new KafkaSecurity(dir, secrets);
     for (String user : USERS) {
-      Map<String, Object> client = security.clientSettings(user);
       StringBuilder props = new StringBuilder("# Kafka client settings of user " + user + "\n");
+      security
+          .clientSettings(user)
+          .forEach((k, v) -> props.append(k).append('=').append(v).append('\n'));
       StringBuilder env = new StringBuilder("# The same as environment variables (KAFKA_*)\n");
-      client.forEach(
-          (k, v) -> {
-            props.append(k).append('=').append(v).append('\n');
-            env.append("KAFKA_")
-                .append(k.toUpperCase().replace('.', '_'))
-                .append("='")
-                .append(v.toString().replace("'", "'\\''"))
-                .append("'\n");
-          });
+      security
+          .environment(user)
+          .forEach(
+              (k, v) -> env.append(k).append("='").append(v.replace("'", "'\\''")).append("'\n"));
       write(dir.resolve(user + ".properties"), props.toString());
       write(dir.resolve(user + ".env"), env.toString());
     }
@@ -323,10 +246,40 @@ public final class KafkaSecurity {
   /** keytool reads the stores' password from its environment, never from its command line. */
   private static final String PASS_VAR = "LENET_KAFKA_STORE_PASSWORD";
 
-  private static void keytool(String password, String... args) throws IOException {
+  private static final String VALIDITY_DAYS = "3650";
+
+  /** An EC (P-256) key pair with a self-signed certificate under {@code alias} in {@code store}. */
+  private static void newKeyPair(
+      String password, Path store, String alias, String dname, String... extra) throws IOException {
+    List<String> args = new ArrayList<>();
+    args.addAll(
+        List.of(
+            "-genkeypair",
+            "-alias",
+            alias,
+            "-keyalg",
+            "EC",
+            "-groupname",
+            "secp256r1",
+            "-dname",
+            dname,
+            "-validity",
+            VALIDITY_DAYS,
+            "-storetype",
+            "PKCS12"));
+    args.addAll(List.of(extra));
+    keytool(password, store, args.toArray(String[]::new));
+  }
+
+  /**
+   * Runs keytool on the PKCS#12 {@code store} (whose keys share its password, read from the
+   * environment).
+   */
+  private static void keytool(String password, Path store, String... args) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
     cmd.addAll(List.of(args));
+    cmd.addAll(List.of("-keystore", store.toString(), "-storepass:env", PASS_VAR));
     ProcessBuilder builder = new ProcessBuilder(cmd).redirectErrorStream(true);
     builder.environment().put(PASS_VAR, password);
     Process p = builder.start();

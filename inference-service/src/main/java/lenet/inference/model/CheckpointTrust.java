@@ -69,15 +69,11 @@ public final class CheckpointTrust {
    * @throws WireFormatException {@code BAD_SIGNATURE} with what is wrong
    */
   public void verify(byte[] value, Headers headers) {
-    try {
-      verifier.verify(value, headers);
-    } catch (WireFormatException e) {
-      if (keyFiles.isEmpty() || !e.getMessage().contains("does not trust")) {
-        throw e;
-      }
+    if (!keyFiles.isEmpty()
+        && CheckpointSignature.keyIdOf(headers).filter(id -> !verifier.trusts(id)).isPresent()) {
       verifier = readKeys();
-      verifier.verify(value, headers);
     }
+    verifier.verify(value, headers);
   }
 
   /**

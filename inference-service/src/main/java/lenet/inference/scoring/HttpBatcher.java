@@ -5,7 +5,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
@@ -125,10 +124,5 @@ public class HttpBatcher {
 
   void onStop(@Observes ShutdownEvent event) {
     threads.forEach(Thread::interrupt);
-  }
-
-  /** The window this batcher waits for company, for logs and tests. */
-  public Duration window() {
-    return Duration.ofNanos(windowNanos);
   }
 }

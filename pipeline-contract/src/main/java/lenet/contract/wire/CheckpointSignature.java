@@ -9,6 +9,7 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import lenet.contract.wire.WireFormatException.Reason;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
@@ -52,6 +53,12 @@ public final class CheckpointSignature {
     }
   }
 
+  /** The id of the key a record says it is signed with, if it names one. */
+  public static Optional<String> keyIdOf(Headers headers) {
+    Header keyId = headers == null ? null : headers.lastHeader(KEY_HEADER);
+    return Optional.ofNullable(keyId).map(h -> new String(h.value(), StandardCharsets.US_ASCII));
+  }
+
   /** Checks signatures against a fixed set of trusted public keys. */
   public static final class Verifier {
 
@@ -66,6 +73,11 @@ public final class CheckpointSignature {
       return List.copyOf(trusted.keySet());
     }
 
+    /** Whether {@code keyId} names one of the trusted keys. */
+    public boolean trusts(String keyId) {
+      return trusted.containsKey(keyId);
+    }
+
     /**
      * Accepts {@code value} only when {@code headers} carry a valid signature of it by a trusted
      * key.
@@ -75,11 +87,11 @@ public final class CheckpointSignature {
      */
     public void verify(byte[] value, Headers headers) {
       Header signature = headers == null ? null : headers.lastHeader(SIGNATURE_HEADER);
-      Header keyId = headers == null ? null : headers.lastHeader(KEY_HEADER);
-      if (signature == null || keyId == null) {
+      Optional<String> keyId = keyIdOf(headers);
+      if (signature == null || keyId.isEmpty()) {
         throw bad("is not signed (no " + SIGNATURE_HEADER + " header)");
       }
-      String id = new String(keyId.value(), StandardCharsets.US_ASCII);
+      String id = keyId.get();
       PublicKey key = trusted.get(id);
       if (key == null) {
         throw bad(

@@ -27,6 +27,8 @@ import lenet.trainer.training.Training.Evaluation;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
@@ -113,12 +115,10 @@ public class TrainingPublisher {
             .build();
     byte[] value = new Checkpoint(header, parameters).encode();
     checkpoints.sendMessageAndAwait(
-        Message.of(value)
-            .addMetadata(
-                OutgoingKafkaRecordMetadata.<String>builder()
-                    .withKey(Checkpoint.key(LeNet5.MODEL_NAME, version))
-                    .withHeaders(CheckpointSignature.sign(value, signingKeys))
-                    .build()));
+        keyed(
+            Checkpoint.key(LeNet5.MODEL_NAME, version),
+            value,
+            CheckpointSignature.sign(value, signingKeys)));
   }
 
   /**
@@ -183,7 +183,15 @@ public class TrainingPublisher {
   }
 
   private static Message<byte[]> keyed(String key, byte[] value) {
+    return keyed(key, value, new RecordHeaders());
+  }
+
+  private static Message<byte[]> keyed(String key, byte[] value, Headers headers) {
     return Message.of(value)
-        .addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(key).build());
+        .addMetadata(
+            OutgoingKafkaRecordMetadata.<String>builder()
+                .withKey(key)
+                .withHeaders(headers)
+                .build());
   }
 }

@@ -137,17 +137,17 @@ class InferencePageTest {
     // Rollback from the page: it needs the API token, asked for once. No token: nothing is sent;
     // a wrong one: the server's reason on the page; the right one: pinned, and the API reports it.
     By pin = By.cssSelector("button[data-pin='" + older + "']");
-    browser.driver.findElement(pin).click();
+    browser.click(pin);
     browser.answerPrompt(null);
     wait.until(
         ExpectedConditions.textToBe(By.id("models-error"), "not sent: this needs the API token"));
-    browser.driver.findElement(pin).click();
+    browser.click(pin);
     browser.answerPrompt("a-token-that-is-not-this-services");
     wait.until(
         ExpectedConditions.textToBePresentInElementLocated(
             By.id("models-error"), "not one this service accepts"));
     assertThat(models.view().pinned()).as("a refused pin changes nothing").isNull();
-    browser.driver.findElement(pin).click();
+    browser.click(pin);
     browser.answerPrompt(token());
     wait.until(
         ExpectedConditions.textToBePresentInElementLocated(By.id("mode"), "Pinned to v" + older));

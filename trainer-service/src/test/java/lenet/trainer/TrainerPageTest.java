@@ -120,8 +120,7 @@ class TrainerPageTest {
         (List<Number>) browser.js("return Chart.getChart('accuracy-chart').data.datasets[1].data");
     assertThat(devAccuracy).allSatisfy(a -> assertThat(a.doubleValue()).isBetween(0.0, 1.0));
     // The page re-renders its tables as events and refreshes arrive: read them inside waits that
-    // re-find the
-    // elements, so a re-render between find and read is retried, not a failure.
+    // re-find the elements, so a re-render between find and read is retried, not a failure.
     var settled =
         browser.waitUpTo(Duration.ofSeconds(30)).ignoring(StaleElementReferenceException.class);
     settled.until(d -> d.findElements(By.cssSelector("#history tbody tr")).size() == 2);
@@ -143,11 +142,7 @@ class TrainerPageTest {
     fill(Map.of("runId", longRun, "epochs", "200"));
     slow.until(
         d -> points("loss-chart") >= 1 && longRun.equals(d.findElement(By.id("run-id")).getText()));
-    settled.until(
-        d -> {
-          d.findElement(By.cssSelector("button[data-cancel='" + longRun + "']")).click();
-          return true;
-        });
+    browser.click(By.cssSelector("button[data-cancel='" + longRun + "']"));
     slow.ignoring(StaleElementReferenceException.class)
         .until(
             d ->

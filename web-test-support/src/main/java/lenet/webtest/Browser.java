@@ -12,7 +12,9 @@ import java.util.Map;
 import java.util.logging.Level;
 import java.util.stream.Stream;
 import org.openqa.selenium.Alert;
+import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
@@ -82,6 +84,20 @@ public final class Browser implements AutoCloseable {
   public WebDriverWait waitUpTo(Duration timeout) {
     WebDriverWait wait = new WebDriverWait(driver, timeout, Duration.ofMillis(100));
     return wait;
+  }
+
+  /**
+   * Clicks the element {@code locator} finds, finding it again when the page re-rendered it between
+   * the look-up and the click (tables the page refreshes on a timer or on a server event).
+   */
+  public void click(By locator) {
+    waitUpTo(Duration.ofSeconds(10))
+        .ignoring(StaleElementReferenceException.class)
+        .until(
+            d -> {
+              d.findElement(locator).click();
+              return true;
+            });
   }
 
   public Object js(String script, Object... args) {

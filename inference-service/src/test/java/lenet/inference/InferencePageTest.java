@@ -158,18 +158,10 @@ class InferencePageTest {
         .body("mode", equalTo("PINNED"))
         .body("pinned", equalTo(older))
         .body("serving", equalTo(older));
-    assertThat(
-            browser
-                .driver
-                .findElement(By.cssSelector("#versions tr[data-version='" + older + "']"))
-                .getText())
+    assertThat(browser.text(By.cssSelector("#versions tr[data-version='" + older + "']")))
         .contains("serving")
         .contains("pinned");
-    assertThat(
-            browser
-                .driver
-                .findElement(By.cssSelector("#versions tr[data-version='" + newer + "']"))
-                .getText())
+    assertThat(browser.text(By.cssSelector("#versions tr[data-version='" + newer + "']")))
         .as("the newer version is the champion, its gate measured on the dev split")
         .contains("champion")
         .contains("dev");

@@ -100,6 +100,13 @@ public final class Browser implements AutoCloseable {
             });
   }
 
+  /** The text of the element {@code locator} finds, read again when a re-render replaced it. */
+  public String text(By locator) {
+    return waitUpTo(Duration.ofSeconds(10))
+        .ignoring(StaleElementReferenceException.class)
+        .until(d -> d.findElement(locator).getText());
+  }
+
   public Object js(String script, Object... args) {
     return ((JavascriptExecutor) driver).executeScript(script, args);
   }

@@ -21,6 +21,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import javax.imageio.ImageIO;
+import lenet.contract.wire.ImageEvent;
 import lenet.inference.model.ModelManager;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -294,5 +295,42 @@ class HttpPredictTest {
     assertThat(given().get("/q/metrics").asString())
         .contains("inference_http_refused_total")
         .contains("inference_http_in_flight");
+  }
+
+  @Test
+  void everyAnswerGivesItsPlaceBackRefusalsIncluded() {
+    // More refusals than places, on each path: read on the event loop (malformed JSON, a raw body
+    // of the wrong size) and decoded on a decoder thread (a PNG that is not one). A place kept by
+    // any of them would turn the last request into a 503.
+    int limit = config.httpMaxConcurrent();
+    for (int i = 0; i <= limit; i++) {
+      given()
+          .contentType("application/json")
+          .body("{ not json")
+          .post("/api/predict")
+          .then()
+          .statusCode(400)
+          .body("reason", equalTo("MALFORMED_JSON"));
+      given()
+          .contentType("image/png")
+          .body(new byte[] {(byte) 0x89, 'P', 'N', 'G', 1, 2, 3})
+          .post("/api/predict")
+          .then()
+          .statusCode(400);
+      given()
+          .contentType(ImageEvent.RAW_CONTENT_TYPE)
+          .body(new byte[783])
+          .post("/api/predict")
+          .then()
+          .statusCode(400);
+    }
+    given()
+        .contentType("application/json")
+        .body(TestModels.pixelsJson("after-refusals", 0))
+        .post("/api/predict")
+        .then()
+        .statusCode(200)
+        .body("id", equalTo("after-refusals"));
+    assertThat(given().get("/q/metrics").asString()).contains("inference_http_in_flight 0.0");
   }
 }

@@ -73,12 +73,14 @@ public interface InferenceConfig {
   long maxImagePixels();
 
   /**
-   * Predictions over HTTP ({@code /api/predict}, OIP) computed at once; one more is answered 503
-   * with {@code Retry-After} at once instead of waiting in a queue that grows. Each may hold one
-   * decoded image ({@link #maxImagePixels}) or one batch ({@link #maxBatch} rows).
+   * Predictions over HTTP ({@code /api/predict}, OIP) in flight at once, waiting for the model
+   * included; one more is answered 503 with {@code Retry-After} at once instead of waiting in a
+   * queue that grows. Each holds its body and at most one batch ({@link #maxBatch} rows, ~1 MB);
+   * decoded images are bounded apart from it (one per core is decoded at a time). Twice {@link
+   * #httpMaxBatch}, so bursty clients fill whole batches instead of being refused.
    */
   @WithName("http.max-concurrent")
-  @WithDefault("16")
+  @WithDefault("64")
   int httpMaxConcurrent();
 
   /**

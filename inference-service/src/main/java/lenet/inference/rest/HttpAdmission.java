@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Semaphore;
 import java.util.function.Supplier;
 import lenet.inference.config.InferenceConfig;
@@ -44,6 +45,25 @@ public class HttpAdmission {
     } finally {
       permits.release();
     }
+  }
+
+  /**
+   * Starts {@code work} when a place is free, else refuses it at once; the place is given back when
+   * the answer {@code work} returns completes (or when {@code work} throws).
+   */
+  public <T> CompletionStage<T> admitAsync(Supplier<? extends CompletionStage<T>> work) {
+    if (!permits.tryAcquire()) {
+      refused.increment();
+      throw new OverloadedException(limit);
+    }
+    CompletionStage<T> answer;
+    try {
+      answer = work.get();
+    } catch (RuntimeException | Error e) {
+      permits.release();
+      throw e;
+    }
+    return answer.whenComplete((result, failure) -> permits.release());
   }
 
   /** Every place is taken: the client should come back shortly. */

@@ -7,12 +7,15 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import java.util.Arrays;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 import lenet.contract.wire.ImageEvent;
 import lenet.contract.wire.Prediction;
 import lenet.contract.wire.WireFormatException;
 import lenet.contract.wire.WireFormatException.Reason;
 import lenet.inference.config.InferenceConfig;
-import lenet.inference.image.DigitImages;
+import lenet.inference.image.ImageDecoder;
 import lenet.inference.scoring.HttpBatcher;
 
 /**
@@ -20,6 +23,11 @@ import lenet.inference.scoring.HttpBatcher;
  * the image event's shape ({@code {"pixels": [784 values]}} or {@code {"png": "base64"}}, optional
  * {@code id}), or the 784 pixels as raw bytes ({@code application/x-mnist-u8}, or {@code
  * application/octet-stream} of exactly 784 bytes without an image signature).
+ *
+ * <p>Non-blocking: a small body (a pixel event is ~3 KB, read in microseconds) is read on the event
+ * loop and handed to the {@link HttpBatcher}; images and larger bodies are read and decoded on the
+ * {@link ImageDecoder}'s threads. No request thread waits for the model, so a prediction costs two
+ * thread hand-offs (to the batcher and back), not four.
  */
 @Path("/api/predict")
 @Produces(MediaType.APPLICATION_JSON)
@@ -28,24 +36,32 @@ public class PredictResource {
   private final HttpBatcher batcher;
   private final InferenceConfig config;
   private final HttpAdmission admission;
+  private final ImageDecoder decoder;
 
-  PredictResource(HttpBatcher batcher, InferenceConfig config, HttpAdmission admission) {
+  PredictResource(
+      HttpBatcher batcher, InferenceConfig config, HttpAdmission admission, ImageDecoder decoder) {
     this.batcher = batcher;
     this.config = config;
     this.admission = admission;
+    this.decoder = decoder;
   }
+
+  /** Bodies up to this size are read on the event loop; larger ones on a decoder thread. */
+  static final int INLINE_BYTES = 16 * 1024;
 
   @POST
   @Consumes({"image/png", "image/jpeg", "image/*"})
-  public Prediction image(byte[] body) {
-    return score(ImageEvent.ofEncoded(UUID.randomUUID().toString(), checkedImage(body)));
+  public CompletionStage<Prediction> image(byte[] body) {
+    byte[] image = checkedImage(body);
+    return score(
+        () -> ImageEvent.ofEncoded(UUID.randomUUID().toString(), image), Integer.MAX_VALUE);
   }
 
   /** Raw pixels, exactly 784 bytes; a wrong size is a 400 naming it. */
   @POST
   @Consumes(ImageEvent.RAW_CONTENT_TYPE)
-  public Prediction raw(byte[] body) {
-    return score(ImageEvent.ofRaw(UUID.randomUUID().toString(), body));
+  public CompletionStage<Prediction> raw(byte[] body) {
+    return score(() -> ImageEvent.ofRaw(UUID.randomUUID().toString(), body), length(body));
   }
 
   /**
@@ -54,7 +70,7 @@ public class PredictResource {
    */
   @POST
   @Consumes(MediaType.APPLICATION_OCTET_STREAM)
-  public Prediction bytes(byte[] body) {
+  public CompletionStage<Prediction> bytes(byte[] body) {
     return body != null && body.length == ImageEvent.PIXELS && !hasImageSignature(body)
         ? raw(body)
         : image(body);
@@ -62,8 +78,12 @@ public class PredictResource {
 
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
-  public Prediction json(byte[] body) {
-    return score(ImageEvent.decode(body, null, config.maxImageBytes()));
+  public CompletionStage<Prediction> json(byte[] body) {
+    return score(() -> ImageEvent.decode(body, null, config.maxImageBytes()), length(body));
+  }
+
+  private static int length(byte[] body) {
+    return body == null ? 0 : body.length;
   }
 
   private byte[] checkedImage(byte[] body) {
@@ -99,11 +119,45 @@ public class PredictResource {
     return false;
   }
 
-  private Prediction score(ImageEvent event) {
-    return admission.admit(
+  /**
+   * Admits the request, reads its image ({@code read}) where its size says, and answers once the
+   * batcher has scored it; a refusal thrown on the event loop is answered at once.
+   */
+  private CompletionStage<Prediction> score(Supplier<ImageEvent> read, int bodyBytes) {
+    return admission.admitAsync(
         () -> {
-          float[] row = DigitImages.toInput(event, config.maxImagePixels());
-          return batcher.predict(event.id(), row);
+          if (bodyBytes <= INLINE_BYTES) {
+            ImageEvent event = read.get();
+            if (event.pixels() != null) {
+              ImageDecoder.Input input = ImageDecoder.pixels(event);
+              return batcher.submit(input.id(), input.row());
+            }
+            return predict(decoder.decode(() -> event));
+          }
+          return predict(decoder.decode(read));
         });
+  }
+
+  /** The prediction of a decoded input; a failure passes on as it was thrown. */
+  private CompletableFuture<Prediction> predict(CompletableFuture<ImageDecoder.Input> decoded) {
+    CompletableFuture<Prediction> answer = new CompletableFuture<>();
+    decoded.whenComplete(
+        (input, failure) -> {
+          if (failure != null) {
+            answer.completeExceptionally(failure);
+            return;
+          }
+          batcher
+              .submit(input.id(), input.row())
+              .whenComplete(
+                  (prediction, error) -> {
+                    if (error != null) {
+                      answer.completeExceptionally(error);
+                    } else {
+                      answer.complete(prediction);
+                    }
+                  });
+        });
+    return answer;
   }
 }

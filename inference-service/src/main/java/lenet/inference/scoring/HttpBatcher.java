@@ -3,13 +3,13 @@ package lenet.inference.scoring;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import lenet.contract.wire.Prediction;
@@ -21,7 +21,7 @@ import org.jboss.logging.Logger;
  * it: a request waits at most {@code inference.http.batch-window} for others, and up to {@code
  * inference.http.max-batch} of them share one forward pass; each gets the probabilities of its own
  * row. One batching thread per predictor, so the predictors stay busy. With the window at 0 every
- * request scores alone on its own thread, as before.
+ * request scores alone on a worker thread.
  */
 @ApplicationScoped
 public class HttpBatcher {
@@ -58,24 +58,29 @@ public class HttpBatcher {
     }
   }
 
-  /** The prediction for one image, computed alone or with others that arrive with it. */
-  public Prediction predict(String id, float[] row) {
-    if (threads.isEmpty()) {
-      batchSize.record(1);
-      return scorer.predict(List.of(id), new float[][] {row}, Scorer.Source.HTTP).get(0);
-    }
+  /**
+   * The prediction for one image, computed alone or with others that arrive with it; completed on
+   * the batching thread (or, with batching off, on a worker thread), exceptionally with the
+   * scorer's own exception ({@code NoModelException}, ...).
+   */
+  public CompletableFuture<Prediction> submit(String id, float[] row) {
     CompletableFuture<Prediction> answer = new CompletableFuture<>();
-    queue.add(new Waiting(id, row, answer));
-    try {
-      return answer.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while waiting for a prediction", e);
-    } catch (ExecutionException e) {
-      throw e.getCause() instanceof RuntimeException r
-          ? r
-          : new IllegalStateException(e.getCause());
+    if (threads.isEmpty()) {
+      Infrastructure.getDefaultWorkerPool()
+          .execute(
+              () -> {
+                try {
+                  batchSize.record(1);
+                  answer.complete(
+                      scorer.predict(List.of(id), new float[][] {row}, Scorer.Source.HTTP).get(0));
+                } catch (RuntimeException e) {
+                  answer.completeExceptionally(e);
+                }
+              });
+    } else {
+      queue.add(new Waiting(id, row, answer));
     }
+    return answer;
   }
 
   private void loop() {

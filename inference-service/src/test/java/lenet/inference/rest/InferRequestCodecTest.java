@@ -52,7 +52,7 @@ class InferRequestCodecTest {
   }
 
   @Test
-  void theStreamedReaderTakesValidRequestsAndReadsThemAsTheTreeDoes() {
+  void thePlainReaderTakesValidRequestsAndReadsThemAsTheTreeDoes() {
     String row = "[" + values(28, "0.25") + "]";
     String image = "[[" + String.join(",", Collections.nCopies(28, row)) + "]]";
     java.util.List<String> valid =
@@ -68,9 +68,9 @@ class InferRequestCodecTest {
                 + "\"parameters\":{}}],\"outputs\":[{\"name\":\"probabilities\"}]}");
     for (String json : valid) {
       byte[] body = json.getBytes(StandardCharsets.UTF_8);
-      InferRequestCodec.Request streamed = InferRequestCodec.streamed(body, 256);
-      assertThat(streamed).as(json.substring(0, 60)).isNotNull();
-      assertThat(streamed.rows()).isDeepEqualTo(InferRequestCodec.tree(body, 256).rows());
+      InferRequestCodec.Request plain = InferRequestCodec.plain(body, 256);
+      assertThat(plain).as(json.substring(0, 60)).isNotNull();
+      assertThat(plain.rows()).isDeepEqualTo(InferRequestCodec.tree(body, 256).rows());
     }
   }
 
@@ -124,8 +124,8 @@ class InferRequestCodecTest {
   void refusesWithTheReason(String name, String json, Reason reason) {
     WireFormatException e = assertThrows(WireFormatException.class, () -> decode(json));
     assertThat(e.reason()).isEqualTo(reason);
-    assertThat(InferRequestCodec.streamed(json.getBytes(StandardCharsets.UTF_8), 256))
-        .as("the streamed reader leaves every refusal to the tree reader")
+    assertThat(InferRequestCodec.plain(json.getBytes(StandardCharsets.UTF_8), 256))
+        .as("the plain reader leaves every refusal to the tree reader")
         .isNull();
   }
 }

@@ -2,7 +2,6 @@ package lenet.contract.wire;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -147,7 +146,7 @@ public record ImageEvent(String id, int[] pixels, byte[] encodedImage) {
    * decides, so every refusal keeps its exact reason and message.
    */
   static ImageEvent plain(byte[] json, String key) {
-    PlainScanner in = new PlainScanner(json);
+    JsonScanner in = new JsonScanner(json);
     if (!in.expect('{')) {
       return null;
     }
@@ -183,123 +182,6 @@ public record ImageEvent(String id, int[] pixels, byte[] encodedImage) {
       id = key != null && !key.isBlank() ? key : UUID.randomUUID().toString();
     }
     return new ImageEvent(id, pixels, null);
-  }
-
-  /** Reads the few JSON shapes {@link #plain} accepts; every method says false/null otherwise. */
-  private static final class PlainScanner {
-    private final byte[] b;
-    private int i;
-
-    PlainScanner(byte[] bytes) {
-      this.b = bytes;
-    }
-
-    private void skipSpace() {
-      i = skipSpace(b, i);
-    }
-
-    /** The first index from {@code p} on that is not JSON whitespace. */
-    private static int skipSpace(byte[] b, int p) {
-      while (p < b.length && isSpace(b[p])) {
-        p++;
-      }
-      return p;
-    }
-
-    boolean expect(char c) {
-      skipSpace();
-      if (i < b.length && b[i] == c) {
-        i++;
-        return true;
-      }
-      return false;
-    }
-
-    boolean atEnd() {
-      skipSpace();
-      return i == b.length;
-    }
-
-    boolean literal(String word) {
-      skipSpace();
-      int n = word.length();
-      if (i + n > b.length) {
-        return false;
-      }
-      for (int k = 0; k < n; k++) {
-        if (b[i + k] != word.charAt(k)) {
-          return false;
-        }
-      }
-      i += n;
-      return true;
-    }
-
-    /** A string without escapes or control characters (UTF-8 passes through). */
-    String plainString() {
-      if (!expect('"')) {
-        return null;
-      }
-      int start = i;
-      while (i < b.length && b[i] != '"') {
-        if (b[i] == '\\' || (b[i] >= 0 && b[i] < 0x20)) {
-          return null;
-        }
-        i++;
-      }
-      if (i == b.length) {
-        return null;
-      }
-      return new String(b, start, i++ - start, StandardCharsets.UTF_8);
-    }
-
-    /** Exactly 784 integers 0..255 written plainly (no sign, fraction, exponent or leading 0). */
-    int[] pixelArray() {
-      if (!expect('[')) {
-        return null;
-      }
-      int[] out = new int[PIXELS];
-      byte[] b = this.b;
-      int p = i;
-      int end = b.length;
-      for (int n = 0; ; ) {
-        p = skipSpace(b, p);
-        int start = p;
-        int v = 0;
-        while (p < end && isDigit(b[p])) {
-          v = v * 10 + (b[p++] - '0');
-          if (p - start > 3) {
-            return null;
-          }
-        }
-        int digits = p - start;
-        if (digits == 0 || v > 255 || (digits > 1 && b[start] == '0')) {
-          return null;
-        }
-        out[n++] = v;
-        p = skipSpace(b, p);
-        if (p == end) {
-          return null;
-        }
-        byte c = b[p++];
-        if (c == ']') {
-          i = p;
-          return n == PIXELS ? out : null;
-        }
-        if (c != ',' || n == PIXELS) {
-          return null;
-        }
-      }
-    }
-
-    private static boolean isSpace(byte c) {
-      // Digits and punctuation, the common bytes, fail the first test.
-      return c <= ' ' && (c == ' ' || c == '\n' || c == '\r' || c == '\t');
-    }
-
-    private static boolean isDigit(byte c) {
-      return c >= '0' && c <= '9';
-    }
   }
 
   public byte[] encode() {

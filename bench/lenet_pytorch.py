@@ -3,8 +3,10 @@
 
 Same network as pipeline-contract's LeNet5.java (62,698 parameters), same data (the IDX files / 255, the first
 48,000 training images; Keras validation_split=0.2 makes the last 12,000 dev), same batch (128), Adam 1e-3 with the
-trainer's cosine schedule (to 1% over the run), the trainer's random shift of up to 2 px per image and epoch, the
-same per-step loss/accuracy read-back, and the same threads (2 intra-op, 1 inter-op). Epoch seconds cover the
+trainer's cosine schedule (to 1% over the run), the trainer's default augmentation (a random shift of up to 2 px per
+image and epoch; --rotation/--zoom add the trainer's optional rotation and zoom, sampled as Augmentation.java does),
+loss and accuracy summed as tensors and read once per epoch (as Training.trainEpoch), and the same threads (2
+intra-op, 1 inter-op). Epoch seconds cover the
 training loop only, as the trainer's EPOCH events do; dev is evaluated after each epoch outside the timing.
 
 Run with Debian's interpreter (python3-torch): /usr/bin/python3 bench/lenet_pytorch.py --data data/mnist --epochs 2
@@ -49,7 +51,7 @@ def lenet5():
 
 
 def shifted(batch, shift, gen):
-    """Each image moved by its own (dx, dy) in [-shift, shift], zeros filling in (Training.copyShifted)."""
+    """Each image moved by its own (dx, dy) in [-shift, shift], zeros filling in (Augmentation's whole-pixel shift)."""
     if shift == 0:
         return batch
     n = batch.shape[0]
@@ -65,6 +67,28 @@ def shifted(batch, shift, gen):
     return out
 
 
+def augmented(batch, shift, rotation_degrees, zoom, gen):
+    """Each image shifted, rotated and zoomed by its own draw, bilinear, zeros outside (Augmentation.java).
+
+    Augmentation.apply maps each output pixel back to the source around the centre (13.5, 13.5):
+    source = R(angle) / scale . (out - centre - (dx, dy)) + centre. With align_corners=True, affine_grid's
+    normalized coordinates are pixel centres divided by 13.5, so the same map is theta = [A | -A.d] with
+    A = [[cos, sin], [-sin, cos]] / scale and d = (dx, dy) / 13.5.
+    """
+    if rotation_degrees == 0 and zoom == 0:
+        return shifted(batch, shift, gen)
+    n = batch.shape[0]
+    angle = (torch.rand(n, generator=gen) * 2 - 1) * math.radians(rotation_degrees)
+    scale = 1 + (torch.rand(n, generator=gen) * 2 - 1) * zoom
+    dx = torch.randint(-shift, shift + 1, (n,), generator=gen).float() / 13.5
+    dy = torch.randint(-shift, shift + 1, (n,), generator=gen).float() / 13.5
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    theta = torch.stack([torch.stack([cos, sin, -(cos * dx + sin * dy)], 1),
+                         torch.stack([-sin, cos, -(-sin * dx + cos * dy)], 1)], 1)
+    grid = nn.functional.affine_grid(theta, list(batch.shape), align_corners=True)
+    return nn.functional.grid_sample(batch, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default="data/mnist")
@@ -73,6 +97,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--shift", type=int, default=2)
+    ap.add_argument("--rotation", type=float, default=0.0)
+    ap.add_argument("--zoom", type=float, default=0.0)
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -107,10 +133,10 @@ def main():
         model.train()
         start = time.perf_counter()
         order = torch.randperm(n_train, generator=gen)
-        loss_sum, correct = 0.0, 0
+        loss_sum, correct = torch.zeros(()), torch.zeros((), dtype=torch.int64)
         for s in range(0, n_train, args.batch):
             idx = order[s:s + args.batch]
-            xb = shifted(x_train[idx], args.shift, gen)
+            xb = augmented(x_train[idx], args.shift, args.rotation, args.zoom, gen)
             yb = y_train[idx]
             # DJL's CosineTracker: from the base rate to the final one over the run's updates.
             lr = final_lr + (base_lr - final_lr) / 2 * (1 + math.cos(math.pi * min(update, max_updates) / max_updates))
@@ -122,8 +148,9 @@ def main():
             loss.backward()
             optimizer.step()
             update += 1
-            loss_sum += loss.item() * len(idx)
-            correct += (logits.argmax(1) == yb).sum().item()
+            with torch.no_grad():
+                loss_sum += loss * len(idx)
+                correct += (logits.argmax(1) == yb).sum()
         seconds = time.perf_counter() - start
         model.eval()
         with torch.no_grad():
@@ -131,8 +158,8 @@ def main():
                               for i in range(0, n_dev, 1000))
         result["epochSeconds"].append(seconds)
         result["imagesPerSecond"].append(n_train / seconds)
-        result["loss"].append(loss_sum / n_train)
-        result["accuracy"].append(correct / n_train)
+        result["loss"].append(loss_sum.item() / n_train)
+        result["accuracy"].append(correct.item() / n_train)
         result["devAccuracy"].append(dev_correct / n_dev)
     result["peakRssMb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     print(json.dumps(result))

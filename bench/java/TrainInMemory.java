@@ -60,6 +60,9 @@ public class TrainInMemory {
       System.out.println("{\"spec\":\"" + spec + "\"}");
       System.exit(0);
     }
+    // The JIT warm-up the trainer service runs at start (trainer.jit-warm-up-steps), timed apart.
+    double warmUpSeconds =
+        Training.warmUp(spec, Device.cpu(), trainerDefaults().jitWarmUpSteps());
     List<EpochMetrics> epochsSeen = new ArrayList<>();
     Training.Result result =
         Training.run(spec, data, Device.cpu(), (e, m, t, p) -> epochsSeen.add(m));

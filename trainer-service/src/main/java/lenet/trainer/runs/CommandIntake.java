@@ -20,6 +20,7 @@ import lenet.trainer.kafka.RunHistory;
 import lenet.trainer.kafka.TrainingPublisher;
 import lenet.trainer.training.NetworkSummary;
 import lenet.trainer.training.RunSpec;
+import lenet.trainer.training.Training;
 import org.jboss.logging.Logger;
 
 /**
@@ -76,11 +77,28 @@ public class CommandIntake {
         new Thread(
             () -> {
               network.buildHere();
+              warmUp();
               runQueue();
             },
             "training-run");
     runner.setDaemon(true);
     runner.start();
+  }
+
+  /** The JIT warm-up ({@code trainer.jit-warm-up-steps}); a failure is logged, never fatal. */
+  private void warmUp() {
+    int steps = config.jitWarmUpSteps();
+    if (steps <= 0) {
+      return;
+    }
+    try {
+      RunSpec like =
+          RunSpec.of("jit-warm-up", new TrainingCommand(null, 1, null, null, null, null), config);
+      double seconds = Training.warmUp(like, Training.device(config.device()), steps);
+      LOG.infof("JIT warm-up: %d training steps on random images in %.1f s", steps, seconds);
+    } catch (RuntimeException e) {
+      LOG.warnf(e, "JIT warm-up failed; the first run's first epoch will be slower");
+    }
   }
 
   void onStop(@Observes ShutdownEvent event) {

@@ -55,6 +55,27 @@ class TrainingTest {
   }
 
   @Test
+  void aWholePixelShiftCopiesExactlyWhatBilinearSamplingGives() {
+    Random random = new Random(5);
+    float[] image = new float[2 * 784];
+    for (int p = 784; p < image.length; p++) {
+      image[p] = random.nextFloat();
+    }
+    for (int dx = -3; dx <= 3; dx++) {
+      for (int dy = -3; dy <= 3; dy++) {
+        float[] copied = new float[784 + 5];
+        float[] sampled = new float[784 + 5];
+        java.util.Arrays.fill(copied, 7f); // stale values must be overwritten
+        Augmentation.shifted(image, 784, copied, 5, dx, dy);
+        Augmentation.sampled(image, 784, sampled, 5, 0, 1, dx, dy);
+        assertThat(java.util.Arrays.copyOfRange(copied, 5, 789))
+            .as("dx %d dy %d", dx, dy)
+            .isEqualTo(java.util.Arrays.copyOfRange(sampled, 5, 789));
+      }
+    }
+  }
+
+  @Test
   void wholePixelShiftsMoveTheDigitAndKeepItWhole() {
     float[] image = new float[784];
     image[14 * 28 + 14] = 1f;
@@ -137,6 +158,10 @@ class TrainingTest {
     assertThat(test[0].accuracy()).isGreaterThan(0.9);
     assertThat(params).hasSize(3).allSatisfy(p -> assertThat(p.length).isBetween(240_000, 270_000));
 
+    // A JIT warm-up in between (as the trainer runs at start) changes nothing of the next run.
+    RunSpec like =
+        new RunSpec("like", 1, 32, 0.001, "adam", 1, "cosine", new Augmentation(2, 0, 0));
+    assertThat(Training.warmUp(like, Device.cpu(), 10)).isPositive();
     List<byte[]> again = new ArrayList<>();
     Training.Evaluation[] test2 = new Training.Evaluation[1];
     List<EpochMetrics> second = train(7, again, test2);

@@ -72,7 +72,9 @@ public class TrainInMemory {
         .append("\",\"threads\":\"")
         .append(System.getProperty("ai.djl.pytorch.num_threads", "default"))
         .append("\",\"loadSeconds\":")
-        .append(fmt(loadSeconds));
+        .append(fmt(loadSeconds))
+        .append(",\"warmUpSeconds\":")
+        .append(fmt(warmUpSeconds));
     json.append(",\"epochSeconds\":").append(list(epochsSeen, EpochMetrics::seconds));
     json.append(",\"imagesPerSecond\":").append(list(epochsSeen, EpochMetrics::imagesPerSecond));
     json.append(",\"devAccuracy\":").append(list(epochsSeen, EpochMetrics::devAccuracy));

@@ -206,22 +206,44 @@ public final class JsonScanner {
     if (expect(']')) {
       return true;
     }
-    do {
+    byte[] b = this.b;
+    int end = b.length;
+    while (true) {
+      // The common case first: a small whole number written compactly, right before ',' or ']'
+      // (UINT8 pixels as json.dumps and most clients write them).
+      int p = i;
+      int v = 0;
+      while (p < end && p - i < 9 && isDigit(b[p])) {
+        v = v * 10 + (b[p++] - '0');
+      }
+      if (p > i && p < end && (b[p] == ',' || b[p] == ']') && (p - i == 1 || b[i] != '0')) {
+        if (!sink.accept(v)) {
+          return false;
+        }
+        count[0]++;
+        i = p + 1;
+        if (b[p] == ']') {
+          return true;
+        }
+        continue;
+      }
       skipSpace();
-      if (i < b.length && b[i] == '[') {
+      if (i < end && b[i] == '[') {
         i++;
         if (depth >= MAX_DEPTH || !numbers(sink, count, depth + 1)) {
           return false;
         }
       } else {
-        double v = number();
-        if (Double.isNaN(v) || !sink.accept(v)) {
+        double d = number();
+        if (Double.isNaN(d) || !sink.accept(d)) {
           return false;
         }
         count[0]++;
       }
-    } while (expect(','));
-    return expect(']');
+      if (!expect(',')) {
+        return expect(']');
+      }
+    }
   }
 
   /**

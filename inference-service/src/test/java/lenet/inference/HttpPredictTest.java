@@ -23,6 +23,7 @@ import java.util.Map;
 import javax.imageio.ImageIO;
 import lenet.contract.wire.ImageEvent;
 import lenet.inference.model.ModelManager;
+import lenet.inference.rest.HttpAdmission;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -38,8 +39,7 @@ class HttpPredictTest {
   URL predictUrl;
 
   @Inject ModelManager models;
-  @Inject lenet.inference.rest.HttpAdmission admission;
-  @Inject lenet.inference.config.InferenceConfig config;
+  @Inject HttpAdmission admission;
 
   long version;
 
@@ -239,27 +239,17 @@ class HttpPredictTest {
   }
 
   @Test
-  void beyondTheConcurrentLimitRequestsAreRefusedAtOnceNotQueued() throws Exception {
-    int limit = config.httpMaxConcurrent();
-    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-    java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(limit);
-    java.util.concurrent.ExecutorService pool =
-        java.util.concurrent.Executors.newFixedThreadPool(limit);
-    try {
-      for (int i = 0; i < limit; i++) {
-        pool.submit(
-            () ->
-                admission.admit(
-                    () -> {
-                      holding.countDown();
-                      try {
-                        return release.await(30, java.util.concurrent.TimeUnit.SECONDS);
-                      } catch (InterruptedException e) {
-                        throw new IllegalStateException(e);
-                      }
-                    }));
+  void beyondTheConcurrentLimitRequestsAreRefusedAtOnceNotQueued() {
+    // Every place of both kinds held by answers that complete only on release.
+    java.util.concurrent.CompletableFuture<Boolean> release =
+        new java.util.concurrent.CompletableFuture<>();
+    List<java.util.concurrent.CompletionStage<Boolean>> held = new java.util.ArrayList<>();
+    for (HttpAdmission.Kind kind : HttpAdmission.Kind.values()) {
+      for (int i = 0; i < admission.limit(kind); i++) {
+        held.add(admission.admit(kind, () -> release));
       }
-      assertThat(holding.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    }
+    try {
       long t0 = System.nanoTime();
       given()
           .contentType("application/json")
@@ -280,12 +270,14 @@ class HttpPredictTest {
           .post("/v2/models/lenet5/infer")
           .then()
           .statusCode(503)
-          .body("reason", equalTo("OVERLOADED"));
+          .body("reason", equalTo("OVERLOADED"))
+          .body(
+              "error",
+              org.hamcrest.Matchers.containsString("inference.http.max-concurrent-batches"));
     } finally {
-      release.countDown();
-      pool.shutdown();
+      release.complete(true);
     }
-    assertThat(pool.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    held.forEach(h -> assertThat(h.toCompletableFuture().join()).isTrue());
     given()
         .contentType("application/json")
         .body(TestModels.pixelsJson("after", 0))
@@ -293,7 +285,8 @@ class HttpPredictTest {
         .then()
         .statusCode(200);
     assertThat(given().get("/q/metrics").asString())
-        .contains("inference_http_refused_total")
+        .contains("inference_http_refused_total{kind=\"image\"")
+        .contains("inference_http_refused_total{kind=\"batch\"")
         .contains("inference_http_in_flight");
   }
 
@@ -302,7 +295,7 @@ class HttpPredictTest {
     // More refusals than places, on each path: read on the event loop (malformed JSON, a raw body
     // of the wrong size) and decoded on a decoder thread (a PNG that is not one). A place kept by
     // any of them would turn the last request into a 503.
-    int limit = config.httpMaxConcurrent();
+    int limit = admission.limit(HttpAdmission.Kind.IMAGE);
     for (int i = 0; i <= limit; i++) {
       given()
           .contentType("application/json")
@@ -331,6 +324,7 @@ class HttpPredictTest {
         .then()
         .statusCode(200)
         .body("id", equalTo("after-refusals"));
-    assertThat(given().get("/q/metrics").asString()).contains("inference_http_in_flight 0.0");
+    assertThat(given().get("/q/metrics").asString())
+        .containsPattern("inference_http_in_flight\\{kind=\"image\",?\\} 0\\.0");
   }
 }

@@ -73,15 +73,24 @@ public interface InferenceConfig {
   long maxImagePixels();
 
   /**
-   * Predictions over HTTP ({@code /api/predict}, OIP) in flight at once, waiting for the model
-   * included; one more is answered 503 with {@code Retry-After} at once instead of waiting in a
-   * queue that grows. Each holds its body and at most one batch ({@link #maxBatch} rows, ~1 MB);
-   * decoded images are bounded apart from it (one per core is decoded at a time). Twice {@link
-   * #httpMaxBatch}, so bursty clients fill whole batches instead of being refused.
+   * Single-image predictions over HTTP ({@code /api/predict}) in flight at once, waiting for the
+   * model included; one more is answered 503 with {@code Retry-After} at once instead of waiting in
+   * a queue that grows. Each holds a few KB; decoded images are bounded apart from it (one per core
+   * is decoded at a time). Twice {@link #httpMaxBatch}, so bursty clients fill whole batches
+   * instead of being refused.
    */
   @WithName("http.max-concurrent")
   @WithDefault("64")
   int httpMaxConcurrent();
+
+  /**
+   * Open Inference Protocol requests in flight at once; one more is answered 503 at once. Each
+   * holds its body (up to 2 MB) and its rows, and one the fast reader declines (to name its
+   * problem) is read into a JSON tree of up to ~16 MB, so this stays small.
+   */
+  @WithName("http.max-concurrent-batches")
+  @WithDefault("16")
+  int httpMaxConcurrentBatches();
 
   /**
    * Dynamic batching of single-image HTTP predictions ({@code /api/predict}): requests that arrive

@@ -61,7 +61,10 @@ public class ImageDecoder {
     return input;
   }
 
+  /**
+   * Decodes already queued finish (at most max-concurrent, each bounded), so each gets its answer.
+   */
   void onStop(@Observes ShutdownEvent event) {
-    threads.shutdownNow();
+    threads.shutdown();
   }
 }

@@ -324,8 +324,10 @@ final class InferRequestCodec {
           if (field == null || !in.expect(':')) {
             return false;
           }
-          if (field.equals("name") && name == null && in.peek('"')) {
-            name = in.plainString();
+          if (field.equals("name")) {
+            if (name != null || !in.peek('"') || (name = in.plainString()) == null) {
+              return false; // repeated (Jackson keeps the last), or not a plain string
+            }
           } else if (!in.skipValue()) {
             return false;
           }

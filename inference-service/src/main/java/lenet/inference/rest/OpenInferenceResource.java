@@ -156,7 +156,8 @@ public class OpenInferenceResource {
    * 256-image request); the reading and the forward pass then run on a worker thread.
    */
   private CompletionStage<InferResponse> run(byte[] body, OptionalLong version) {
-    return admission.admitAsync(
+    return admission.admit(
+        HttpAdmission.Kind.BATCH,
         () -> {
           CompletableFuture<InferResponse> answer = new CompletableFuture<>();
           Infrastructure.getDefaultWorkerPool()
@@ -164,7 +165,7 @@ public class OpenInferenceResource {
                   () -> {
                     try {
                       answer.complete(infer(body, version));
-                    } catch (RuntimeException e) {
+                    } catch (RuntimeException | Error e) {
                       answer.completeExceptionally(e);
                     }
                   });

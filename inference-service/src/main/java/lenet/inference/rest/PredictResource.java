@@ -124,7 +124,8 @@ public class PredictResource {
    * batcher has scored it; a refusal thrown on the event loop is answered at once.
    */
   private CompletionStage<Prediction> score(Supplier<ImageEvent> read, int bodyBytes) {
-    return admission.admitAsync(
+    return admission.admit(
+        HttpAdmission.Kind.IMAGE,
         () -> {
           if (bodyBytes <= INLINE_BYTES) {
             ImageEvent event = read.get();
@@ -147,16 +148,20 @@ public class PredictResource {
             answer.completeExceptionally(failure);
             return;
           }
-          batcher
-              .submit(input.id(), input.row())
-              .whenComplete(
-                  (prediction, error) -> {
-                    if (error != null) {
-                      answer.completeExceptionally(error);
-                    } else {
-                      answer.complete(prediction);
-                    }
-                  });
+          try {
+            batcher
+                .submit(input.id(), input.row())
+                .whenComplete(
+                    (prediction, error) -> {
+                      if (error != null) {
+                        answer.completeExceptionally(error);
+                      } else {
+                        answer.complete(prediction);
+                      }
+                    });
+          } catch (RuntimeException | Error e) {
+            answer.completeExceptionally(e);
+          }
         });
     return answer;
   }

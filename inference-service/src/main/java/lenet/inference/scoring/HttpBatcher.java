@@ -73,7 +73,7 @@ public class HttpBatcher {
                   batchSize.record(1);
                   answer.complete(
                       scorer.predict(List.of(id), new float[][] {row}, Scorer.Source.HTTP).get(0));
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | Error e) {
                   answer.completeExceptionally(e);
                 }
               });
@@ -104,7 +104,12 @@ public class HttpBatcher {
       score(batch);
       batch.clear();
     }
-    batch.forEach(w -> w.answer().completeExceptionally(new IllegalStateException("stopping")));
+    // Stopping: the batch in hand and every request still queued get an answer.
+    IllegalStateException stopping = new IllegalStateException("the service is stopping");
+    batch.forEach(w -> w.answer().completeExceptionally(stopping));
+    for (Waiting w; (w = queue.poll()) != null; ) {
+      w.answer().completeExceptionally(stopping);
+    }
   }
 
   private void score(List<Waiting> batch) {
@@ -122,7 +127,7 @@ public class HttpBatcher {
                 Prediction.fromProbabilities(
                     w.id(), scored.probabilities()[i], scored.modelVersion()));
       }
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       batch.forEach(w -> w.answer().completeExceptionally(e));
     }
   }

@@ -113,6 +113,11 @@ class InferRequestCodecTest {
             request("UINT8", "[1,28,28]", ok.replace("[0,", "[0.5,")),
             Reason.VALUE_OUT_OF_RANGE),
         Arguments.of(
+            "output named twice, the last one wrong",
+            request("FP32", "[1,1,28,28]", ok)
+                .replace("]}]}", "]}],\"outputs\":[{\"name\":\"probabilities\",\"name\":\"x\"}]}"),
+            Reason.INVALID_VALUE),
+        Arguments.of(
             "unknown output",
             request("FP32", "[1,1,28,28]", ok)
                 .replace("]}]}", "]}],\"outputs\":[{\"name\":\"logits\"}]}"),

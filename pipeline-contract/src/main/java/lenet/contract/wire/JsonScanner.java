@@ -18,6 +18,9 @@ public final class JsonScanner {
   /** Arrays and objects nested deeper than this are left to the tree reader. */
   private static final int MAX_DEPTH = 32;
 
+  /** Jackson's default limit on a number's characters. */
+  private static final int MAX_NUMBER_LENGTH = 1000;
+
   /** Integers below 2^53 are exact as doubles. */
   private static final long EXACT_LIMIT = 1L << 53;
 
@@ -95,14 +98,17 @@ public final class JsonScanner {
     return true;
   }
 
-  /** A string without escapes or control characters (UTF-8 passes through); null otherwise. */
+  /**
+   * A string of printable ASCII without escapes; null otherwise (anything else, UTF-8 included, is
+   * left to Jackson, which also refuses malformed UTF-8).
+   */
   public String plainString() {
     if (!expect('"')) {
       return null;
     }
     int start = i;
     while (i < b.length && b[i] != '"') {
-      if (b[i] == '\\' || (b[i] >= 0 && b[i] < 0x20)) {
+      if (b[i] == '\\' || b[i] < 0x20) { // bytes >= 0x80 are negative
         return null;
       }
       i++;
@@ -110,7 +116,7 @@ public final class JsonScanner {
     if (i == b.length) {
       return null;
     }
-    return new String(b, start, i++ - start, StandardCharsets.UTF_8);
+    return new String(b, start, i++ - start, StandardCharsets.US_ASCII);
   }
 
   /** Exactly 784 integers 0..255 written plainly (no sign, fraction, exponent or leading 0). */
@@ -305,6 +311,9 @@ public final class JsonScanner {
       }
       exponent += minus ? -e : e;
     }
+    if (p - start > MAX_NUMBER_LENGTH) {
+      return Double.NaN; // Jackson refuses it (StreamReadConstraints)
+    }
     i = p;
     if (!exact || exponent < -22 || exponent > 22) {
       return Double.parseDouble(new String(b, start, p - start, StandardCharsets.US_ASCII));
@@ -366,7 +375,10 @@ public final class JsonScanner {
     }
   }
 
-  /** A string, escapes included (each checked to be one JSON allows). */
+  /**
+   * A string of ASCII, escapes included (each checked to be one JSON allows); false for other
+   * bytes, so that Jackson checks their UTF-8.
+   */
   private boolean skipString() {
     if (i >= b.length || b[i] != '"') {
       return false;
@@ -377,7 +389,7 @@ public final class JsonScanner {
       if (c == '"') {
         return true;
       }
-      if (c >= 0 && c < 0x20) {
+      if (c < 0x20) { // control characters, and bytes >= 0x80 (negative)
         return false;
       }
       if (c == '\\') {

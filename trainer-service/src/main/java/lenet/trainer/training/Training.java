@@ -254,8 +254,9 @@ public final class Training {
             loss = trainer.getLoss().evaluate(new NDList(labels), new NDList(logits));
             collector.backward(loss);
           }
-          // Outside the collector: these ops are not recorded for autograd.
-          lossSum.addi(loss.mul(size));
+          // Detached: grad mode is on on this thread outside the collector too, and an in-place add
+          // of the recorded loss would chain every step's graph (activations and all) to lossSum.
+          lossSum.addi(loss.stopGradient().mul(size));
           correct.addi(correctCount(logits, labels));
         }
         trainer.step();

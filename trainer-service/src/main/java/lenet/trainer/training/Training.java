@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
@@ -133,8 +134,25 @@ public final class Training {
     return run(spec, data, device, listener, Start.FRESH);
   }
 
-  /** Trains epochs {@code from.afterEpoch() + 1} to {@code spec.epochs()}. */
+  /**
+   * Trains epochs {@code from.afterEpoch() + 1} to {@code spec.epochs()}. Autograd records only
+   * inside each step's gradient collector, on whichever thread this runs: libtorch's grad mode is
+   * per thread and on by default, and DJL turns it off only on the thread that started the engine,
+   * so on any other thread evaluation and the loss sums would be recorded too (graphs kept alive,
+   * time spent). The thread's own setting is put back at the end.
+   */
   public static Result run(
+      RunSpec spec, TrainingData data, Device device, Listener listener, Start from) {
+    boolean gradMode = JniUtils.isGradMode();
+    JniUtils.setGradMode(false);
+    try {
+      return train(spec, data, device, listener, from);
+    } finally {
+      JniUtils.setGradMode(gradMode);
+    }
+  }
+
+  private static Result train(
       RunSpec spec, TrainingData data, Device device, Listener listener, Start from) {
     long start = System.nanoTime();
     Engine.getEngine("PyTorch").setRandomSeed((int) spec.seed());
@@ -254,8 +272,8 @@ public final class Training {
             loss = trainer.getLoss().evaluate(new NDList(labels), new NDList(logits));
             collector.backward(loss);
           }
-          // Detached: grad mode is on on this thread outside the collector too, and an in-place add
-          // of the recorded loss would chain every step's graph (activations and all) to lossSum.
+          // Detached as well as outside the collector: an in-place add of a recorded loss would
+          // chain every step's graph (activations and all) to lossSum until the epoch ends.
           lossSum.addi(loss.stopGradient().mul(size));
           correct.addi(correctCount(logits, labels));
         }

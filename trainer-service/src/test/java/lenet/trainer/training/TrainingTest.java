@@ -55,6 +55,49 @@ class TrainingTest {
   }
 
   @Test
+  void autogradRecordsOnlyInsideTheStepsOnAnyThread() throws Exception {
+    // A thread of its own, as the trainer's training-run thread: libtorch starts it in grad mode.
+    java.util.concurrent.atomic.AtomicReference<Object> seen =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                boolean before = ai.djl.pytorch.jni.JniUtils.isGradMode();
+                List<Boolean> atEpochEnd = new ArrayList<>();
+                RunSpec spec =
+                    new RunSpec("g", 1, 32, 0.001, "adam", 3, "cosine", Augmentation.NONE);
+                TrainingData small =
+                    new TrainingData(
+                        "g",
+                        slice(data.train(), 320),
+                        slice(data.dev(), 64),
+                        slice(data.test(), 64));
+                Training.run(
+                    spec,
+                    small,
+                    Device.cpu(),
+                    (e, m, test, p) -> atEpochEnd.add(ai.djl.pytorch.jni.JniUtils.isGradMode()));
+                seen.set(List.of(before, atEpochEnd, ai.djl.pytorch.jni.JniUtils.isGradMode()));
+              } catch (Throwable e) {
+                seen.set(e);
+              }
+            });
+    t.start();
+    t.join(120_000);
+    assertThat(seen.get())
+        .as("before, at each epoch's end, after")
+        .isEqualTo(List.of(true, List.of(false), true));
+  }
+
+  private static SplitData slice(SplitData split, int n) {
+    return new SplitData(
+        split.split(),
+        java.util.Arrays.copyOf(split.pixels(), n * 784),
+        java.util.Arrays.copyOf(split.labels(), n));
+  }
+
+  @Test
   void aWholePixelShiftCopiesExactlyWhatBilinearSamplingGives() {
     Random random = new Random(5);
     float[] image = new float[2 * 784];

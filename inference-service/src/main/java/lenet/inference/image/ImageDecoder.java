@@ -45,20 +45,16 @@ public class ImageDecoder {
 
   /**
    * The input of the event {@code read} gives, read and decoded on a decoder thread; a refusal
-   * ({@code WireFormatException}) completes it exceptionally as it was thrown.
+   * ({@code WireFormatException}) completes it exceptionally (wrapped in a {@code
+   * CompletionException}, which Quarkus REST unwraps for the exception mappers).
    */
   public CompletableFuture<Input> decode(Supplier<ImageEvent> read) {
-    CompletableFuture<Input> input = new CompletableFuture<>();
-    threads.execute(
+    return CompletableFuture.supplyAsync(
         () -> {
-          try {
-            ImageEvent event = read.get();
-            input.complete(new Input(event.id(), DigitImages.toInput(event, maxPixels)));
-          } catch (RuntimeException | Error e) {
-            input.completeExceptionally(e);
-          }
-        });
-    return input;
+          ImageEvent event = read.get();
+          return new Input(event.id(), DigitImages.toInput(event, maxPixels));
+        },
+        threads);
   }
 
   /**

@@ -158,19 +158,9 @@ public class OpenInferenceResource {
   private CompletionStage<InferResponse> run(byte[] body, OptionalLong version) {
     return admission.admit(
         HttpAdmission.Kind.BATCH,
-        () -> {
-          CompletableFuture<InferResponse> answer = new CompletableFuture<>();
-          Infrastructure.getDefaultWorkerPool()
-              .execute(
-                  () -> {
-                    try {
-                      answer.complete(infer(body, version));
-                    } catch (RuntimeException | Error e) {
-                      answer.completeExceptionally(e);
-                    }
-                  });
-          return answer;
-        });
+        () ->
+            CompletableFuture.supplyAsync(
+                () -> infer(body, version), Infrastructure.getDefaultWorkerPool()));
   }
 
   private InferResponse infer(byte[] body, OptionalLong version) {

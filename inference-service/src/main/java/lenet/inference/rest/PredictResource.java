@@ -139,30 +139,8 @@ public class PredictResource {
         });
   }
 
-  /** The prediction of a decoded input; a failure passes on as it was thrown. */
+  /** The prediction of a decoded input; a failure of either step completes it exceptionally. */
   private CompletableFuture<Prediction> predict(CompletableFuture<ImageDecoder.Input> decoded) {
-    CompletableFuture<Prediction> answer = new CompletableFuture<>();
-    decoded.whenComplete(
-        (input, failure) -> {
-          if (failure != null) {
-            answer.completeExceptionally(failure);
-            return;
-          }
-          try {
-            batcher
-                .submit(input.id(), input.row())
-                .whenComplete(
-                    (prediction, error) -> {
-                      if (error != null) {
-                        answer.completeExceptionally(error);
-                      } else {
-                        answer.complete(prediction);
-                      }
-                    });
-          } catch (RuntimeException | Error e) {
-            answer.completeExceptionally(e);
-          }
-        });
-    return answer;
+    return decoded.thenCompose(input -> batcher.submit(input.id(), input.row()));
   }
 }

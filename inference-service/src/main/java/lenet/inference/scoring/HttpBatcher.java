@@ -64,22 +64,16 @@ public class HttpBatcher {
    * scorer's own exception ({@code NoModelException}, ...).
    */
   public CompletableFuture<Prediction> submit(String id, float[] row) {
-    CompletableFuture<Prediction> answer = new CompletableFuture<>();
     if (threads.isEmpty()) {
-      Infrastructure.getDefaultWorkerPool()
-          .execute(
-              () -> {
-                try {
-                  batchSize.record(1);
-                  answer.complete(
-                      scorer.predict(List.of(id), new float[][] {row}, Scorer.Source.HTTP).get(0));
-                } catch (RuntimeException | Error e) {
-                  answer.completeExceptionally(e);
-                }
-              });
-    } else {
-      queue.add(new Waiting(id, row, answer));
+      return CompletableFuture.supplyAsync(
+          () -> {
+            batchSize.record(1);
+            return scorer.predict(List.of(id), new float[][] {row}, Scorer.Source.HTTP).get(0);
+          },
+          Infrastructure.getDefaultWorkerPool());
     }
+    CompletableFuture<Prediction> answer = new CompletableFuture<>();
+    queue.add(new Waiting(id, row, answer));
     return answer;
   }
 

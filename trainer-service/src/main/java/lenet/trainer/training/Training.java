@@ -96,26 +96,12 @@ public final class Training {
     long t0 = System.nanoTime();
     int batch = 4;
     Random random = new Random(1);
-    float[] pixels = new float[(steps * batch + 16) * DatasetBatch.IMAGE_SIZE];
-    byte[] labels = new byte[steps * batch + 16];
-    for (int i = 0; i < pixels.length; i++) {
-      pixels[i] = random.nextFloat();
-    }
-    for (int i = 0; i < labels.length; i++) {
-      labels[i] = (byte) random.nextInt(10);
-    }
-    int train = steps * batch;
-    float[] trainPixels = java.util.Arrays.copyOf(pixels, train * DatasetBatch.IMAGE_SIZE);
-    float[] rest =
-        java.util.Arrays.copyOfRange(pixels, train * DatasetBatch.IMAGE_SIZE, pixels.length);
-    byte[] restLabels = java.util.Arrays.copyOfRange(labels, train, labels.length);
     TrainingData data =
         new TrainingData(
             "jit-warm-up",
-            new SplitData(
-                DatasetBatch.Split.TRAIN, trainPixels, java.util.Arrays.copyOf(labels, train)),
-            new SplitData(DatasetBatch.Split.DEV, rest, restLabels),
-            new SplitData(DatasetBatch.Split.TEST, rest, restLabels));
+            randomImages(DatasetBatch.Split.TRAIN, steps * batch, random),
+            randomImages(DatasetBatch.Split.DEV, 16, random),
+            randomImages(DatasetBatch.Split.TEST, 16, random));
     RunSpec spec =
         new RunSpec(
             "jit-warm-up",
@@ -128,6 +114,18 @@ public final class Training {
             like.augmentation());
     run(spec, data, device, (epoch, metrics, test, parameters) -> {});
     return (System.nanoTime() - t0) / 1e9;
+  }
+
+  private static SplitData randomImages(DatasetBatch.Split split, int n, Random random) {
+    float[] pixels = new float[n * DatasetBatch.IMAGE_SIZE];
+    byte[] labels = new byte[n];
+    for (int i = 0; i < pixels.length; i++) {
+      pixels[i] = random.nextFloat();
+    }
+    for (int i = 0; i < n; i++) {
+      labels[i] = (byte) random.nextInt(10);
+    }
+    return new SplitData(split, pixels, labels);
   }
 
   public static Result run(RunSpec spec, TrainingData data, Device device, Listener listener) {

@@ -1,12 +1,4 @@
 import ai.djl.Device;
-import ai.djl.Model;
-import ai.djl.inference.Predictor;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.translate.Batchifier;
-import ai.djl.translate.Translator;
-import ai.djl.translate.TranslatorContext;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -14,47 +6,19 @@ import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
 import lenet.contract.mnist.MnistFiles;
 import lenet.contract.mnist.MnistSet;
-import lenet.contract.model.ModelIO;
+import lenet.contract.model.LeNet5Inference;
 import lenet.contract.wire.Checkpoint;
 
 /**
- * B4 peer: the same checkpoint, the same DJL predictor and translator the inference service uses
- * (rows of 784 floats -> one [N,1,28,28] forward pass -> softmax), called in process: no HTTP, no
- * JSON. Single-image latency on one thread, and 256-image batches on {@code threads} threads with
- * one predictor each (the service has inference.predictors=2). Prints one JSON line.
+ * B4 peer: the same checkpoint, compiled for inference the way the inference service does it
+ * ({@link LeNet5Inference}: rows of 784 floats -> one forward pass -> softmax), called in process:
+ * no HTTP, no JSON. Single-image latency on one thread, and 256-image batches on {@code threads}
+ * threads at once (the service has inference.predictors=2). Prints one JSON line.
  *
  * <p>{@code java -Dai.djl.pytorch.num_threads=1 -cp ... PredictInProcess <checkpoint file> <mnist
  * dir> <seconds> <threads>}
  */
 public class PredictInProcess {
-
-  /** The service's ProbabilitiesTranslator, line for line (it is package-private there). */
-  static final class Probabilities implements Translator<float[][], float[][]> {
-    @Override
-    public NDList processInput(TranslatorContext ctx, float[][] rows) {
-      float[] flat = new float[rows.length * 784];
-      for (int i = 0; i < rows.length; i++) {
-        System.arraycopy(rows[i], 0, flat, i * 784, 784);
-      }
-      NDArray x = ctx.getNDManager().create(flat, new Shape(rows.length, 1, 28, 28));
-      return new NDList(x);
-    }
-
-    @Override
-    public float[][] processOutput(TranslatorContext ctx, NDList output) {
-      float[] flat = output.singletonOrThrow().softmax(1).toFloatArray();
-      float[][] rows = new float[flat.length / 10][10];
-      for (int i = 0; i < rows.length; i++) {
-        System.arraycopy(flat, i * 10, rows[i], 0, 10);
-      }
-      return rows;
-    }
-
-    @Override
-    public Batchifier getBatchifier() {
-      return null;
-    }
-  }
 
   public static void main(String[] args) throws Exception {
     Checkpoint checkpoint = Checkpoint.decode(Files.readAllBytes(Path.of(args[0])));
@@ -67,27 +31,27 @@ public class PredictInProcess {
         images[i][p] = test.pixel(i, p) / 255f;
       }
     }
-    try (Model model = ModelIO.load(checkpoint, Device.cpu())) {
+    try (LeNet5Inference network = LeNet5Inference.load(checkpoint, Device.cpu())) {
       // Single image, one thread: latency of the forward pass alone.
       double[] single;
-      try (Predictor<float[][], float[][]> p = model.newPredictor(new Probabilities())) {
+      {
         float[][] one = {images[0]};
         long warmUntil = System.nanoTime() + (long) (1e9 * Math.min(2, seconds / 4));
         while (System.nanoTime() < warmUntil) {
-          p.predict(one);
+          network.probabilities(one);
         }
         double[] lat = new double[1_000_000];
         int n = 0;
         long end = System.nanoTime() + (long) (1e9 * seconds);
         while (System.nanoTime() < end && n < lat.length) {
           long t = System.nanoTime();
-          p.predict(one);
+          network.probabilities(one);
           lat[n++] = (System.nanoTime() - t) / 1e6;
         }
         single = Arrays.copyOf(lat, n);
         Arrays.sort(single);
       }
-      // 256-image batches on `threads` threads, a predictor each.
+      // 256-image batches on `threads` threads at once.
       AtomicLong batches = new AtomicLong();
       Thread[] workers = new Thread[threads];
       long[] window = new long[2];
@@ -95,9 +59,9 @@ public class PredictInProcess {
         workers[t] =
             new Thread(
                 () -> {
-                  try (Predictor<float[][], float[][]> p = model.newPredictor(new Probabilities())) {
+                  try {
                     for (int i = 0; i < 5; i++) {
-                      p.predict(images);
+                      network.probabilities(images);
                     }
                     synchronized (window) {
                       if (window[0] == 0) {
@@ -106,7 +70,7 @@ public class PredictInProcess {
                       }
                     }
                     while (System.nanoTime() < window[1]) {
-                      p.predict(images);
+                      network.probabilities(images);
                       batches.incrementAndGet();
                     }
                   } catch (Exception e) {

@@ -44,8 +44,8 @@ public interface InferenceConfig {
   DeviceChoice device();
 
   /**
-   * Predictors per loaded model, i.e. how many forward passes run at once (one per core is a good
-   * start).
+   * How many forward passes run at once on a loaded model (one per core is a good start); also the
+   * number of HTTP batching threads.
    */
   @WithDefault("2")
   int predictors();
@@ -111,8 +111,8 @@ public interface InferenceConfig {
   int maxBatch();
 
   /**
-   * Forward passes each predictor of a new model runs before it serves, so no request pays
-   * PyTorch's warm-up.
+   * Forward passes per slot (inference.predictors) a new model runs before it serves, so no request
+   * pays PyTorch's warm-up.
    */
   @WithDefault("3")
   int warmUpPasses();

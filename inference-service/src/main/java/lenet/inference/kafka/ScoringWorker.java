@@ -300,7 +300,6 @@ final class ScoringWorker implements Runnable {
         index, committed, none.isEmpty() ? "" : " and from the beginning of " + none);
   }
 
-  /** The offsets to commit: the next record of each partition, with its leader epoch. */
   /**
    * A position the broker no longer has: below the log start (deleted by retention) goes to the
    * first record kept, beyond the log end (data lost on the broker, or a truncated log) to the
@@ -324,6 +323,7 @@ final class ScoringWorker implements Runnable {
     }
   }
 
+  /** The offsets to commit: the next record of each partition, with its leader epoch. */
   private static Map<TopicPartition, OffsetAndMetadata> nextOffsets(
       List<ConsumerRecord<byte[], byte[]>> batch) {
     Map<TopicPartition, OffsetAndMetadata> next = new HashMap<>();

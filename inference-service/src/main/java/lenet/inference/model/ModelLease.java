@@ -1,6 +1,5 @@
 package lenet.inference.model;
 
-import ai.djl.translate.TranslateException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import lenet.contract.wire.Checkpoint;
 
@@ -27,12 +26,7 @@ public final class ModelLease implements AutoCloseable {
    * Softmax probabilities, one row of 10 per input row of 784 values in [0,1]; one forward pass.
    */
   public float[][] predict(float[][] rows) {
-    try {
-      return model.predict(rows);
-    } catch (TranslateException e) {
-      throw new IllegalStateException(
-          "forward pass on model v" + version() + " failed: " + e.getMessage(), e);
-    }
+    return model.predict(rows);
   }
 
   @Override

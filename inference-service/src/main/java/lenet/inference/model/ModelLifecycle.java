@@ -45,7 +45,7 @@ public class ModelLifecycle {
     }
     Device device = device(config.device());
     LOG.infof(
-        "Models run on %s with %d predictors each; policy '%s'%s",
+        "Models run on %s, %d forward passes at once each; policy '%s'%s",
         device,
         config.predictors(),
         config.policy().name().toLowerCase(),

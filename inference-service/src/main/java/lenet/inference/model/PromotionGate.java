@@ -124,7 +124,7 @@ final class PromotionGate {
     return Optional.of(new Outcome(passed, gate, reason, null));
   }
 
-  /** Accuracy of a checkpoint on the gate set, loaded on one predictor of its own. */
+  /** Accuracy of a checkpoint on the gate set, loaded on its own (one forward pass at a time). */
   private double measure(Checkpoint checkpoint, GateSet.Data data) {
     String key =
         checkpoint.header().modelVersion()
@@ -158,7 +158,7 @@ final class PromotionGate {
           "Gate measured v%d: %.4f",
           (Object) checkpoint.header().modelVersion(), (Object) accuracy);
       return accuracy;
-    } catch (ai.djl.translate.TranslateException e) {
+    } catch (IllegalStateException e) {
       throw new WireFormatException(
           WireFormatException.Reason.INVALID_VALUE,
           "checkpoint v"

@@ -1,15 +1,9 @@
 package lenet.inference.model;
 
 import ai.djl.Device;
-import ai.djl.Model;
-import ai.djl.inference.Predictor;
-import ai.djl.translate.TranslateException;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
-import lenet.contract.model.ModelIO;
+import lenet.contract.model.LeNet5Inference;
 import lenet.contract.wire.Checkpoint;
 import lenet.contract.wire.ImageEvent;
 import lenet.contract.wire.Prediction;
@@ -18,52 +12,45 @@ import lenet.contract.wire.WireFormatException.Reason;
 import org.jboss.logging.Logger;
 
 /**
- * One loaded checkpoint with its own pool of predictors (a DJL predictor is not thread-safe; the
- * model is).
+ * One loaded checkpoint, compiled for inference ({@link LeNet5Inference}), with a bound on how many
+ * forward passes run on it at once.
  *
  * <p>Reference counted: the manager holds one reference while the model is current and every
  * request holds one for its forward pass. When the manager swaps in a newer model it drops its
- * reference; the last request in flight closes the predictors and the model, so native memory does
- * not grow with reloads.
+ * reference; the last request in flight closes the network, so native memory does not grow with
+ * reloads.
  */
 final class ServingModel {
 
   private static final Logger LOG = Logger.getLogger(ServingModel.class);
 
   private final Checkpoint.Header header;
-  private final Model model;
-  private final List<Predictor<float[][], float[][]>> predictors;
-  private final BlockingQueue<Predictor<float[][], float[][]>> idle;
+  private final LeNet5Inference network;
+  private final Semaphore passes;
+  private final int concurrency;
   private final AtomicInteger references = new AtomicInteger(1);
   private final Runnable onClosed;
 
   private ServingModel(
-      Checkpoint.Header header,
-      Model model,
-      List<Predictor<float[][], float[][]>> predictors,
-      Runnable onClosed) {
+      Checkpoint.Header header, LeNet5Inference network, int concurrency, Runnable onClosed) {
     this.header = header;
-    this.model = model;
-    this.predictors = predictors;
-    this.idle = new ArrayBlockingQueue<>(predictors.size(), false, predictors);
+    this.network = network;
+    this.concurrency = concurrency;
+    this.passes = new Semaphore(concurrency);
     this.onClosed = onClosed;
   }
 
   /**
-   * Loads a verified checkpoint into a fresh network on {@code device} with {@code poolSize}
-   * predictors.
+   * Loads a verified checkpoint into a fresh network on {@code device} on which at most {@code
+   * concurrency} forward passes run at once.
    *
    * @param onClosed runs once the model is closed (for the live-model gauge)
    * @throws WireFormatException when the parameters do not fit LeNet-5
    */
-  static ServingModel load(Checkpoint checkpoint, Device device, int poolSize, Runnable onClosed) {
-    Model model = ModelIO.load(checkpoint, device);
-    List<Predictor<float[][], float[][]>> predictors = new ArrayList<>(poolSize);
-    ProbabilitiesTranslator translator = new ProbabilitiesTranslator();
-    for (int i = 0; i < poolSize; i++) {
-      predictors.add(model.newPredictor(translator));
-    }
-    return new ServingModel(checkpoint.header(), model, predictors, onClosed);
+  static ServingModel load(
+      Checkpoint checkpoint, Device device, int concurrency, Runnable onClosed) {
+    LeNet5Inference network = LeNet5Inference.load(checkpoint, device);
+    return new ServingModel(checkpoint.header(), network, Math.max(1, concurrency), onClosed);
   }
 
   Checkpoint.Header header() {
@@ -75,9 +62,9 @@ final class ServingModel {
   }
 
   /**
-   * Runs every predictor {@code passes} times on a batch of blank and noise images and checks that
-   * the outputs are probabilities: a checkpoint whose numbers are NaN or infinite is refused here,
-   * before it serves.
+   * Runs {@code passes} forward passes per concurrent slot on a batch of blank and noise images and
+   * checks that the outputs are probabilities: a checkpoint whose numbers are NaN or infinite is
+   * refused here, before it serves.
    */
   void warmUp(int passes, int batch) {
     float[][] rows = new float[Math.max(1, batch)][ImageEvent.PIXELS];
@@ -87,19 +74,17 @@ final class ServingModel {
         rows[i][p] = random.nextFloat();
       }
     }
-    for (Predictor<float[][], float[][]> predictor : predictors) {
-      for (int pass = 0; pass < Math.max(1, passes); pass++) {
-        float[][] out;
-        try {
-          out = predictor.predict(rows);
-        } catch (TranslateException e) {
-          throw new WireFormatException(
-              Reason.INVALID_VALUE,
-              "checkpoint v" + version() + " fails its warm-up forward pass: " + e.getMessage(),
-              e);
-        }
-        checkProbabilities(out, rows.length);
+    for (int pass = 0; pass < concurrency * Math.max(1, passes); pass++) {
+      float[][] out;
+      try {
+        out = network.probabilities(rows);
+      } catch (RuntimeException e) {
+        throw new WireFormatException(
+            Reason.INVALID_VALUE,
+            "checkpoint v" + version() + " fails its warm-up forward pass: " + e.getMessage(),
+            e);
       }
+      checkProbabilities(out, rows.length);
     }
   }
 
@@ -144,7 +129,7 @@ final class ServingModel {
     }
   }
 
-  /** Drops a reference; the last one closes the predictors and the model. */
+  /** Drops a reference; the last one closes the network. */
   void release() {
     int left = references.decrementAndGet();
     if (left == 0) {
@@ -155,21 +140,25 @@ final class ServingModel {
   }
 
   /**
-   * One forward pass over {@code rows} on a predictor of this model's pool. Call between retain and
-   * release.
+   * One forward pass over {@code rows}, waiting while as many as the model allows are running. Call
+   * between retain and release.
+   *
+   * @throws IllegalStateException when the engine fails or the wait is interrupted
    */
-  float[][] predict(float[][] rows) throws TranslateException {
-    Predictor<float[][], float[][]> predictor;
+  float[][] predict(float[][] rows) {
     try {
-      predictor = idle.take();
+      passes.acquire();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new TranslateException("interrupted while waiting for a predictor", e);
+      throw new IllegalStateException("interrupted while waiting for a forward pass", e);
     }
     try {
-      return predictor.predict(rows);
+      return network.probabilities(rows);
+    } catch (RuntimeException e) {
+      throw new IllegalStateException(
+          "forward pass on model v" + version() + " failed: " + e.getMessage(), e);
     } finally {
-      idle.add(predictor);
+      passes.release();
     }
   }
 
@@ -179,9 +168,8 @@ final class ServingModel {
   }
 
   private void close() {
-    predictors.forEach(Predictor::close);
-    model.close();
-    LOG.debugf("Closed model v%d and its %d predictors", version(), predictors.size());
+    network.close();
+    LOG.debugf("Closed model v%d", version());
     onClosed.run();
   }
 }

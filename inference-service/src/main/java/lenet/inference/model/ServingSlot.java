@@ -29,8 +29,8 @@ final class ServingSlot {
   }
 
   /**
-   * Loads {@code checkpoint} with {@code poolSize} predictors and warms it up, counting it as a
-   * live model until it closes. The caller owns the result (release or discard it).
+   * Loads {@code checkpoint} for {@code poolSize} forward passes at once and warms it up, counting
+   * it as a live model until it closes. The caller owns the result (release or discard it).
    *
    * @throws lenet.contract.wire.WireFormatException when it does not load or its outputs are not
    *     probabilities

@@ -20,8 +20,8 @@ import org.jboss.logging.Logger;
  * Dynamic batching for single-image HTTP predictions, as Triton, TorchServe and DJL Serving offer
  * it: a request waits at most {@code inference.http.batch-window} for others, and up to {@code
  * inference.http.max-batch} of them share one forward pass; each gets the probabilities of its own
- * row. One batching thread per predictor, so the predictors stay busy. With the window at 0 every
- * request scores alone on a worker thread.
+ * row. One batching thread per forward-pass slot (inference.predictors), so every slot stays busy.
+ * With the window at 0 every request scores alone on a worker thread.
  */
 @ApplicationScoped
 public class HttpBatcher {

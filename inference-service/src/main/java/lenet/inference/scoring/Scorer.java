@@ -98,7 +98,7 @@ public class Scorer {
         s ->
             Timer.builder("inference.latency")
                 .description(
-                    "Time to score one request or micro-batch, waiting for a predictor included")
+                    "Time to score one request or micro-batch, waiting for a forward-pass slot included")
                 .tag("source", s.name().toLowerCase())
                 .publishPercentileHistogram()
                 .register(registry));

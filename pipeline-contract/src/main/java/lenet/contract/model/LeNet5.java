@@ -39,6 +39,9 @@ public final class LeNet5 {
   public static final long TOTAL_PARAMETERS = 62_698;
   public static final long TRAINABLE_PARAMETERS = 62_202;
 
+  /** BatchNorm's epsilon (Keras's default), also used where inference folds the BatchNorms. */
+  public static final float BN_EPSILON = 1e-3f;
+
   private LeNet5() {}
 
   /** One layer of the network with the name the Keras summary gives it. */
@@ -138,6 +141,6 @@ public final class LeNet5 {
 
   /** Keras defaults (momentum 0.99, epsilon 1e-3), as the tutorial uses them. */
   private static Block batchNorm() {
-    return BatchNorm.builder().optMomentum(0.99f).optEpsilon(1e-3f).build();
+    return BatchNorm.builder().optMomentum(0.99f).optEpsilon(BN_EPSILON).build();
   }
 }

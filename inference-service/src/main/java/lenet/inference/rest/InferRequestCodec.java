@@ -172,6 +172,15 @@ final class InferRequestCodec {
     return uint8 ? ImageEvent.isPixelValue(d) : d >= 0 && d <= 1;
   }
 
+  /** {@link #input} of each UINT8 value, for the fast path. */
+  private static final float[] PIXEL_INPUT = new float[256];
+
+  static {
+    for (int v = 0; v < PIXEL_INPUT.length; v++) {
+      PIXEL_INPUT[v] = input(true, v);
+    }
+  }
+
   /** The network's input for a value that fits: the JSON number as a double, then a float. */
   private static float input(boolean uint8, double d) {
     return (float) (uint8 ? d / 255.0 : d);
@@ -359,7 +368,7 @@ final class InferRequestCodec {
       if (uint8) {
         for (float[] row : rows) {
           for (int k = 0; k < row.length; k++) {
-            row[k] = input(true, row[k]);
+            row[k] = PIXEL_INPUT[(int) row[k]]; // a whole number in 0..255, checked above
           }
         }
       }
@@ -388,6 +397,18 @@ final class InferRequestCodec {
     public boolean accept(double value) {
       pixelValues &= valueFits(true, value);
       unitValues &= valueFits(false, value);
+      return add((float) value);
+    }
+
+    /** A whole number from 0 up, as UINT8 pixels come: its range checked without a double. */
+    @Override
+    public boolean acceptWhole(int value) {
+      pixelValues &= value <= 255;
+      unitValues &= value <= 1;
+      return add(value);
+    }
+
+    private boolean add(float value) {
       if (count == limit || !(pixelValues || unitValues)) {
         return false; // more than the largest batch, or out of both ranges: the tree reader says so
       }
@@ -396,7 +417,7 @@ final class InferRequestCodec {
         rows.add(row);
         inRow = 0;
       }
-      row[inRow++] = (float) value;
+      row[inRow++] = value;
       count++;
       return true;
     }

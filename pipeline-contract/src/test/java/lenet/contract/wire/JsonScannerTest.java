@@ -87,6 +87,10 @@ class JsonScannerTest {
   void readsNestedArraysInDocumentOrder() {
     assertThat(numbers("[[1, 2], [[3]], [], 4]")).containsExactly(1.0, 2.0, 3.0, 4.0);
     assertThat(numbers(" [ ] ")).isEmpty();
+    // Runs of zeros (an image's background) take a shortcut; what follows them reads as ever
+    // ("-0" is the integer 0, as Jackson reads it).
+    assertThat(numbers("[0,0,0,7,0,0.5,0,-0,0 ,0,[0,0],255,0]"))
+        .containsExactly(0.0, 0.0, 0.0, 7.0, 0.0, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 255.0, 0.0);
   }
 
   @Test
@@ -94,6 +98,11 @@ class JsonScannerTest {
     for (String json :
         new String[] {
           "[01]",
+          "[00,1]",
+          "[0,]",
+          "[0,0,",
+          "[0,0",
+          "[0,-]",
           "[1.]",
           "[.5]",
           "[+1]",

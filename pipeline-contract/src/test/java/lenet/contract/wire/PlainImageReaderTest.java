@@ -11,6 +11,15 @@ class PlainImageReaderTest {
 
   private static final String PIXELS = "[" + String.join(",", Collections.nCopies(784, "9")) + "]";
 
+  /** Background (runs of 0, read by a shortcut) around a few strokes, as MNIST digits are. */
+  private static String digit(int count) {
+    StringBuilder s = new StringBuilder("[");
+    for (int p = 0; p < count; p++) {
+      s.append(p > 0 ? "," : "").append(p % 97 == 5 || p == count - 1 ? p % 256 : 0);
+    }
+    return s.append(']').toString();
+  }
+
   private static ImageEvent plain(String json) {
     return ImageEvent.plain(json.getBytes(StandardCharsets.UTF_8), "key");
   }
@@ -29,6 +38,10 @@ class PlainImageReaderTest {
                     ImageEvent.ofPixels("x", new int[784]).encode(), StandardCharsets.UTF_8)))
         .as("what ImageEvent.encode writes")
         .isNotNull();
+    for (String pixels : new String[] {digit(784), "[" + "0,".repeat(783) + "0]"}) {
+      String json = "{\"id\":\"d\",\"pixels\":" + pixels + "}";
+      assertThat(plain(json)).as(pixels).isEqualTo(ImageEvent.decode(json.getBytes(), null));
+    }
   }
 
   @Test
@@ -69,6 +82,10 @@ class PlainImageReaderTest {
           "{\"pixels\":" + PIXELS + ",\"extra\":1}",
           "{\"pixels\":" + PIXELS + "} trailing",
           "{\"pixels\":" + PIXELS,
+          "{\"pixels\":" + digit(783) + "}",
+          "{\"pixels\":" + digit(785) + "}",
+          "{\"pixels\":[" + "0,".repeat(784) + "0]}",
+          "{\"pixels\":[" + "0,".repeat(783) + "]}",
           "[]"
         }) {
       assertThat(plain(json)).as(json.length() > 60 ? json.substring(0, 60) : json).isNull();

@@ -59,14 +59,31 @@ final class ModelState {
     return pinned.isPresent() ? pinned : selected();
   }
 
-  /** Versions whose parameters must stay in memory. */
+  /**
+   * Promoted versions whose parameters stay in memory however old they are: the champion and the
+   * ones before it (what policy gated falls back to when the champion cannot load here).
+   */
+  static final int PROMOTED_KEPT = 10;
+
+  /**
+   * Versions whose parameters must stay in memory beyond the newest {@code keep-versions}: the
+   * serving one, the pin, what should serve, the newest {@value #PROMOTED_KEPT} promoted, and
+   * (policy gated) the candidates still waiting for the gate. A bounded set: every version ever
+   * promoted or every candidate ever seen would grow by a checkpoint's parameters (~254 KB) per
+   * version.
+   */
   Set<Long> protectedVersions(Optional<Long> serving) {
     Set<Long> keep = new HashSet<>();
     serving.ifPresent(keep::add);
     control.pinned().ifPresent(keep::add);
-    keep.addAll(control.promotedNewestFirst());
+    control.promotedNewestFirst().stream().limit(PROMOTED_KEPT).forEach(keep::add);
     wanted().ifPresent(e -> keep.add(e.version()));
-    catalog.candidates(candidateChoice).values().forEach(e -> keep.add(e.version()));
+    if (policy == Policy.GATED) {
+      long champion = control.champion().orElse(-1L);
+      catalog.candidates(candidateChoice).values().stream()
+          .filter(e -> e.version() > champion && !control.decided(e.version()))
+          .forEach(e -> keep.add(e.version()));
+    }
     return keep;
   }
 

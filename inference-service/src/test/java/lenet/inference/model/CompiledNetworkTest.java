@@ -8,18 +8,24 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
 import lenet.contract.mnist.MnistSet;
 import lenet.contract.model.LeNet5Inference;
 import lenet.contract.model.ModelIO;
 import lenet.contract.wire.Checkpoint;
+import lenet.inference.GateSetResource;
 import lenet.inference.TestModels;
 import org.junit.jupiter.api.Test;
 
 /**
  * The network the service serves (compiled for inference) against the trained block it came from,
  * on real MNIST test images: the same digit for every image, the same probabilities within float
- * rounding.
+ * rounding. A Quarkus test only so that it shares the application's class loader, which holds
+ * libtorch once the other tests have started it (a JVM loads a native library in one loader).
  */
+@QuarkusTest
+@QuarkusTestResource(GateSetResource.class)
 class CompiledNetworkTest {
 
   @Test

@@ -1,0 +1,69 @@
+package lenet.inference.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Optional;
+import lenet.contract.model.LeNet5;
+import lenet.contract.wire.Checkpoint;
+import lenet.contract.wire.ModelControl;
+import lenet.inference.config.InferenceConfig.CandidateChoice;
+import lenet.inference.config.InferenceConfig.Policy;
+import org.junit.jupiter.api.Test;
+
+/** Which parameters a replica keeps in memory as versions keep coming (a bounded set). */
+class ModelStateTest {
+
+  private static final int KEEP = 8;
+
+  @Test
+  void underPolicyLatestOnlyTheNewestAndTheServingOneKeepTheirParameters() {
+    ModelState state = new ModelState(Policy.LATEST, CandidateChoice.FINAL);
+    for (long v = 1; v <= 300; v++) {
+      add(state, v); // each a completed one-epoch run: a candidate no gate ever judges
+    }
+    assertThat(held(state)).isEqualTo(KEEP);
+    assertThat(state.catalog.get(300).orElseThrow().loadable()).isTrue();
+    assertThat(state.catalog.entries()).hasSize(300);
+  }
+
+  @Test
+  void underPolicyGatedTheRecentChampionsAndTheWaitingCandidatesAreKept() {
+    ModelState state = new ModelState(Policy.GATED, CandidateChoice.FINAL);
+    for (long v = 1; v <= 200; v++) {
+      add(state, v);
+      if (v <= 100) {
+        state.control.apply(
+            "lenet5/v" + v + "/promote",
+            ModelControl.verdict(true, LeNet5.MODEL_NAME, v, null, null, "test", "better"),
+            "control-" + v);
+      }
+    }
+    // v1..v100 promoted (champion v100), v101..v200 waiting for the gate.
+    assertThat(state.catalog.get(100).orElseThrow().loadable()).as("champion").isTrue();
+    assertThat(state.catalog.get(91).orElseThrow().loadable()).as("10th newest promoted").isTrue();
+    assertThat(state.catalog.get(90).orElseThrow().loadable()).as("11th newest promoted").isFalse();
+    assertThat(state.catalog.get(101).orElseThrow().loadable()).as("waiting candidate").isTrue();
+    assertThat(held(state)).isEqualTo(ModelState.PROMOTED_KEPT + 100);
+  }
+
+  private static void add(ModelState state, long v) {
+    byte[] params = {1, 2, 3};
+    state.catalog.add(
+        new Checkpoint(
+            Checkpoint.Header.lenet5(v)
+                .runId("run-" + v)
+                .epoch(1, 1)
+                .parametersOf(params)
+                .training(0.1, 0.9)
+                .dev(0.1, 0.9)
+                .build(),
+            params),
+        "lenet5/v" + v);
+    Optional<Long> serving = state.wanted().map(ModelCatalog.Entry::version);
+    state.catalog.evictParameters(KEEP, state.protectedVersions(serving));
+  }
+
+  private static long held(ModelState state) {
+    return state.catalog.entries().stream().filter(e -> e.checkpoint != null).count();
+  }
+}

@@ -169,7 +169,7 @@ public final class ModelManager implements AutoCloseable {
     this.slot = new ServingSlot(settings.device(), settings.predictors());
     this.publisher =
         new ControlPublisher(kafka, settings.controlTopic(), settings.checkpointTopic());
-    this.state = new ModelState(settings.policy(), settings.candidate());
+    this.state = new ModelState(settings.policy(), settings.candidate(), settings.retainPromoted());
     this.rejections = new CheckpointRejections(registry, state, slot);
     this.promotions =
         new Promotions(

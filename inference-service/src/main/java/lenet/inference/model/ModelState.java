@@ -27,10 +27,17 @@ final class ModelState {
 
   private final Policy policy;
   private final CandidateChoice candidateChoice;
+  private final int promotedKept;
 
-  ModelState(Policy policy, CandidateChoice candidateChoice) {
+  /**
+   * @param promotedKept promoted versions whose parameters stay in memory however old they are (the
+   *     champion and the ones before it, what policy gated falls back to and what a rollback pins):
+   *     as many as retention keeps on the topic ({@code inference.retention.keep-promoted})
+   */
+  ModelState(Policy policy, CandidateChoice candidateChoice, int promotedKept) {
     this.policy = policy;
     this.candidateChoice = candidateChoice;
+    this.promotedKept = Math.max(1, promotedKept);
   }
 
   /**
@@ -60,23 +67,16 @@ final class ModelState {
   }
 
   /**
-   * Promoted versions whose parameters stay in memory however old they are: the champion and the
-   * ones before it (what policy gated falls back to when the champion cannot load here).
-   */
-  static final int PROMOTED_KEPT = 10;
-
-  /**
    * Versions whose parameters must stay in memory beyond the newest {@code keep-versions}: the
-   * serving one, the pin, what should serve, the newest {@value #PROMOTED_KEPT} promoted, and
-   * (policy gated) the candidates still waiting for the gate. A bounded set: every version ever
-   * promoted or every candidate ever seen would grow by a checkpoint's parameters (~254 KB) per
-   * version.
+   * serving one, the pin, what should serve, the newest {@code promotedKept} promoted, and (policy
+   * gated) the candidates still waiting for the gate. A bounded set: every version ever promoted or
+   * every candidate ever seen would grow by a checkpoint's parameters (~254 KB) per version.
    */
   Set<Long> protectedVersions(Optional<Long> serving) {
     Set<Long> keep = new HashSet<>();
     serving.ifPresent(keep::add);
     control.pinned().ifPresent(keep::add);
-    control.promotedNewestFirst().stream().limit(PROMOTED_KEPT).forEach(keep::add);
+    control.promotedNewestFirst().stream().limit(promotedKept).forEach(keep::add);
     wanted().ifPresent(e -> keep.add(e.version()));
     if (policy == Policy.GATED) {
       long champion = control.champion().orElse(-1L);

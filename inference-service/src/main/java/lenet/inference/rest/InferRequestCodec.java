@@ -368,7 +368,8 @@ final class InferRequestCodec {
       if (uint8) {
         for (float[] row : rows) {
           for (int k = 0; k < row.length; k++) {
-            row[k] = PIXEL_INPUT[(int) row[k]]; // a whole number in 0..255, checked above
+            float v = row[k]; // a whole number in 0..255, checked above (-0.0 stays -0.0)
+            row[k] = v == 0 ? v : PIXEL_INPUT[(int) v];
           }
         }
       }

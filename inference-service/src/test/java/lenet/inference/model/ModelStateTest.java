@@ -14,10 +14,11 @@ import org.junit.jupiter.api.Test;
 class ModelStateTest {
 
   private static final int KEEP = 8;
+  private static final int PROMOTED = 10;
 
   @Test
   void underPolicyLatestOnlyTheNewestAndTheServingOneKeepTheirParameters() {
-    ModelState state = new ModelState(Policy.LATEST, CandidateChoice.FINAL);
+    ModelState state = new ModelState(Policy.LATEST, CandidateChoice.FINAL, PROMOTED);
     for (long v = 1; v <= 300; v++) {
       add(state, v); // each a completed one-epoch run: a candidate no gate ever judges
     }
@@ -28,7 +29,7 @@ class ModelStateTest {
 
   @Test
   void underPolicyGatedTheRecentChampionsAndTheWaitingCandidatesAreKept() {
-    ModelState state = new ModelState(Policy.GATED, CandidateChoice.FINAL);
+    ModelState state = new ModelState(Policy.GATED, CandidateChoice.FINAL, PROMOTED);
     for (long v = 1; v <= 200; v++) {
       add(state, v);
       if (v <= 100) {
@@ -43,7 +44,7 @@ class ModelStateTest {
     assertThat(state.catalog.get(91).orElseThrow().loadable()).as("10th newest promoted").isTrue();
     assertThat(state.catalog.get(90).orElseThrow().loadable()).as("11th newest promoted").isFalse();
     assertThat(state.catalog.get(101).orElseThrow().loadable()).as("waiting candidate").isTrue();
-    assertThat(held(state)).isEqualTo(ModelState.PROMOTED_KEPT + 100);
+    assertThat(held(state)).isEqualTo(PROMOTED + 100);
   }
 
   private static void add(ModelState state, long v) {

@@ -61,6 +61,11 @@ class InferRequestCodecTest {
             request("FP32", "[1,1,28,28]", "[" + image + "]"),
             request("UINT8", "[1,28,28]", "[" + values(784, "200") + "]"),
             request("UINT8", "[1,1,28,28]", "[" + values(784, "7.0") + "]"),
+            // runs of zeros, -0.0 (a pixel value, kept as -0.0 like the tree reads it), 255
+            request(
+                "UINT8",
+                "[1,28,28]",
+                "[" + String.join(",", Collections.nCopies(196, "0,-0.0,255,13")) + "]"),
             // data before shape and datatype, extra fields, outputs named, a numeric id
             "{\"id\":5,\"parameters\":{\"a\":[1,{\"b\":2}]},\"inputs\":[{\"data\":["
                 + values(784, "0.3333333333333333")
@@ -70,8 +75,20 @@ class InferRequestCodecTest {
       byte[] body = json.getBytes(StandardCharsets.UTF_8);
       InferRequestCodec.Request plain = InferRequestCodec.plain(body, 256);
       assertThat(plain).as(json.substring(0, 60)).isNotNull();
-      assertThat(plain.rows()).isDeepEqualTo(InferRequestCodec.tree(body, 256).rows());
+      assertThat(bits(plain.rows())).isDeepEqualTo(bits(InferRequestCodec.tree(body, 256).rows()));
     }
+  }
+
+  /** The floats' exact bits (so -0.0 and 0.0 differ). */
+  private static int[][] bits(float[][] rows) {
+    int[][] out = new int[rows.length][];
+    for (int i = 0; i < rows.length; i++) {
+      out[i] = new int[rows[i].length];
+      for (int k = 0; k < rows[i].length; k++) {
+        out[i][k] = Float.floatToRawIntBits(rows[i][k]);
+      }
+    }
+    return out;
   }
 
   @Test

@@ -22,6 +22,12 @@ final class ModelState {
   /** Candidates this replica wrote a verdict for (until the record comes back from Kafka). */
   final Set<Long> gatedHere = new HashSet<>();
 
+  /**
+   * Versions this replica asked to pin, until the pin serves or is undone: their parameters must
+   * not be evicted while the pin record travels.
+   */
+  final Set<Long> pinning = new HashSet<>();
+
   /** Whether the follower has read both topics to where they ended at start. */
   boolean caughtUp;
 
@@ -68,14 +74,16 @@ final class ModelState {
 
   /**
    * Versions whose parameters must stay in memory beyond the newest {@code keep-versions}: the
-   * serving one, the pin, what should serve, the newest {@code promotedKept} promoted, and (policy
-   * gated) the candidates still waiting for the gate. A bounded set: every version ever promoted or
-   * every candidate ever seen would grow by a checkpoint's parameters (~254 KB) per version.
+   * serving one, the pin (and one being pinned), what should serve, the newest {@code promotedKept}
+   * promoted, and (policy gated) the candidates still waiting for the gate. A bounded set: every
+   * version ever promoted or every candidate ever seen would grow by a checkpoint's parameters
+   * (~254 KB) per version.
    */
   Set<Long> protectedVersions(Optional<Long> serving) {
     Set<Long> keep = new HashSet<>();
     serving.ifPresent(keep::add);
     control.pinned().ifPresent(keep::add);
+    keep.addAll(pinning);
     control.promotedNewestFirst().stream().limit(promotedKept).forEach(keep::add);
     wanted().ifPresent(e -> keep.add(e.version()));
     if (policy == Policy.GATED) {

@@ -65,22 +65,29 @@ final class Pins {
                 + " versions kept in memory (inference.keep-versions); restart the service to re-read it");
       }
       previous = state.control.pinRecord();
+      state.pinning.add(version);
     }
-    write(
-        ModelControl.pin(
-            LeNet5.MODEL_NAME,
-            version,
-            settings.replicaId(),
-            "pinned over HTTP on " + settings.replicaId()));
-    awaitCondition(
-        timeout,
-        () -> {
-          synchronized (state) {
-            boolean failed = state.catalog.get(version).map(e -> e.failure != null).orElse(true);
-            boolean applied = state.control.pinned().filter(v -> v == version).isPresent();
-            return failed || (applied && isServing(version));
-          }
-        });
+    try {
+      write(
+          ModelControl.pin(
+              LeNet5.MODEL_NAME,
+              version,
+              settings.replicaId(),
+              "pinned over HTTP on " + settings.replicaId()));
+      awaitCondition(
+          timeout,
+          () -> {
+            synchronized (state) {
+              boolean failed = state.catalog.get(version).map(e -> e.failure != null).orElse(true);
+              boolean applied = state.control.pinned().filter(v -> v == version).isPresent();
+              return failed || (applied && isServing(version));
+            }
+          });
+    } finally {
+      synchronized (state) {
+        state.pinning.remove(version);
+      }
+    }
     if (!isServing(version)) {
       String failure;
       synchronized (state) {

@@ -47,6 +47,24 @@ class ModelStateTest {
     assertThat(held(state)).isEqualTo(PROMOTED + 100);
   }
 
+  @Test
+  void aVersionBeingPinnedKeepsItsParametersWhileThePinTravels() {
+    ModelState state = new ModelState(Policy.LATEST, CandidateChoice.FINAL, PROMOTED);
+    for (long v = 1; v <= 20; v++) {
+      add(state, v);
+    }
+    assertThat(state.catalog.get(13).orElseThrow().loadable()).isTrue();
+    state.pinning.add(13L); // Pins.activate checked it and wrote the pin
+    for (long v = 21; v <= 40; v++) {
+      add(state, v);
+    }
+    assertThat(state.catalog.get(13).orElseThrow().loadable()).isTrue();
+    assertThat(state.catalog.get(14).orElseThrow().loadable()).isFalse();
+    state.pinning.remove(13L);
+    add(state, 41);
+    assertThat(state.catalog.get(13).orElseThrow().loadable()).isFalse();
+  }
+
   private static void add(ModelState state, long v) {
     byte[] params = {1, 2, 3};
     state.catalog.add(

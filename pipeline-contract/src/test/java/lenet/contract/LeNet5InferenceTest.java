@@ -35,8 +35,7 @@ class LeNet5InferenceTest {
   @Test
   void computesWhatTheBlockComputes() {
     try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
-      SequentialBlock block = LeNet5.newBlock();
-      block.initialize(manager, DataType.FLOAT32, LeNet5.INPUT_SHAPE);
+      SequentialBlock block = initialized(manager);
       Random random = new Random(42);
       for (var layer : block.getChildren().values()) {
         if (layer instanceof BatchNorm) {
@@ -55,12 +54,7 @@ class LeNet5InferenceTest {
           }
         }
       }
-      float[][] rows = new float[37][784];
-      for (float[] row : rows) {
-        for (int p = 0; p < row.length; p++) {
-          row[p] = random.nextFloat();
-        }
-      }
+      float[][] rows = randomRows(random, 37);
       float[][] expected = blockProbabilities(manager, block, rows);
       try (LeNet5Inference net = LeNet5Inference.compile(block, Device.cpu())) {
         float[][] actual = net.probabilities(rows);
@@ -87,15 +81,8 @@ class LeNet5InferenceTest {
   @Test
   void servesConcurrentCallersAlike() throws Exception {
     try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
-      SequentialBlock block = LeNet5.newBlock();
-      block.initialize(manager, DataType.FLOAT32, LeNet5.INPUT_SHAPE);
-      float[][] rows = new float[16][784];
-      Random random = new Random(7);
-      for (float[] row : rows) {
-        for (int p = 0; p < row.length; p++) {
-          row[p] = random.nextFloat();
-        }
-      }
+      SequentialBlock block = initialized(manager);
+      float[][] rows = randomRows(new Random(7), 16);
       ExecutorService pool = Executors.newFixedThreadPool(3);
       try (LeNet5Inference net = LeNet5Inference.compile(block, Device.cpu())) {
         float[][] reference = net.probabilities(rows);
@@ -130,6 +117,23 @@ class LeNet5InferenceTest {
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("expected 18");
     }
+  }
+
+  private static SequentialBlock initialized(NDManager manager) {
+    SequentialBlock block = LeNet5.newBlock();
+    block.initialize(manager, DataType.FLOAT32, LeNet5.INPUT_SHAPE);
+    return block;
+  }
+
+  /** Images whose every pixel differs, so a misplaced pixel shows. */
+  private static float[][] randomRows(Random random, int n) {
+    float[][] rows = new float[n][784];
+    for (float[] row : rows) {
+      for (int p = 0; p < row.length; p++) {
+        row[p] = random.nextFloat();
+      }
+    }
+    return rows;
   }
 
   private static float[][] blockProbabilities(

@@ -4,6 +4,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Stream;
 import lenet.contract.model.LeNet5;
 import lenet.contract.wire.Checkpoint;
 import lenet.inference.config.InferenceConfig.CandidateChoice;
@@ -87,12 +88,16 @@ final class ModelState {
     control.promotedNewestFirst().stream().limit(promotedKept).forEach(keep::add);
     wanted().ifPresent(e -> keep.add(e.version()));
     if (policy == Policy.GATED) {
-      long champion = control.champion().orElse(-1L);
-      catalog.candidates(candidateChoice).values().stream()
-          .filter(e -> e.version() > champion && !control.decided(e.version()))
-          .forEach(e -> keep.add(e.version()));
+      undecidedCandidates().forEach(e -> keep.add(e.version()));
     }
     return keep;
+  }
+
+  /** Candidates of completed runs newer than the champion that no verdict has decided yet. */
+  private Stream<ModelCatalog.Entry> undecidedCandidates() {
+    long champion = control.champion().orElse(-1L);
+    return catalog.candidates(candidateChoice).values().stream()
+        .filter(e -> e.version() > champion && !control.decided(e.version()));
   }
 
   /**
@@ -100,10 +105,7 @@ final class ModelState {
    * shadowed and not already judged here.
    */
   Optional<ModelCatalog.Entry> nextCandidate(Optional<Long> shadowing) {
-    long champion = control.champion().orElse(-1L);
-    return catalog.candidates(candidateChoice).values().stream()
-        .filter(e -> e.version() > champion)
-        .filter(e -> !control.decided(e.version()))
+    return undecidedCandidates()
         .filter(e -> !gatedHere.contains(e.version()))
         .filter(e -> shadowing.filter(v -> v == e.version()).isEmpty())
         .filter(e -> e.checkpoint != null)

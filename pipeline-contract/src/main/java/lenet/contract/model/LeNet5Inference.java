@@ -29,8 +29,8 @@ import lenet.contract.wire.Prediction;
  *       into that layer's weights and bias (into the output side of the first convolution, into the
  *       input side of the others, which have no padding).
  *   <li><b>First convolution and its pooling as one small convolution.</b> A 1-channel 5x5
- *       convolution is the worst shape for oneDNN (measured: 2.7 ms of a 10 ms 256-image forward
- *       pass, its average pooling 2.1 ms more). The padded 32x32 input is given as its four
+ *       convolution is the worst shape for oneDNN (libtorch's profiler, 256 images, one thread: 5.8
+ *       ms of ~13, its average pooling 2.1 ms more). The padded 32x32 input is given as its four
  *       2x2-phase planes of 16x16 (space to depth, written directly by {@link #probabilities} while
  *       it copies the rows in); a 3x3 convolution of 4 to 24 channels then computes, for each of
  *       the 6 filters, its output at all four positions of every 2x2 pooling window; after ReLU the
@@ -72,11 +72,12 @@ public final class LeNet5Inference implements AutoCloseable {
     this.manager = manager;
     conv1Weight = manager.create(f.conv1Weight, new Shape(4 * C1, 4, 3, 3));
     conv1Bias = manager.create(f.conv1Bias);
-    conv2Weight = manager.create(f.conv2Weight, new Shape(16, C1, 5, 5));
+    conv2Weight = manager.create(f.conv2Weight, new Shape(f.conv2Bias.length, C1, 5, 5));
     conv2Bias = manager.create(f.conv2Bias);
-    int[][] shapes = {{120, 400}, {84, 120}, {Prediction.CLASSES, 84}};
     for (int i = 0; i < 3; i++) {
-      denseWeight[i] = manager.create(f.denseWeight[i], new Shape(shapes[i][0], shapes[i][1]));
+      int outputs = f.denseBias[i].length;
+      denseWeight[i] =
+          manager.create(f.denseWeight[i], new Shape(outputs, f.denseWeight[i].length / outputs));
       denseBias[i] = manager.create(f.denseBias[i]);
     }
   }
@@ -128,7 +129,9 @@ public final class LeNet5Inference implements AutoCloseable {
       x = x.reshape(n, C1, POOLED_SIDE, POOLED_SIDE);
       x = Conv2d.conv2d(x, conv2Weight, conv2Bias, ONE, NONE, ONE, 1).singletonOrThrow();
       x = Activation.relu(x);
-      x = Pool.avgPool2d(x, TWO, TWO, NONE, false, true).reshape(n, 400);
+      x =
+          Pool.avgPool2d(x, TWO, TWO, NONE, false, true)
+              .reshape(n, denseWeight[0].getShape().get(1));
       for (int i = 0; i < 3; i++) {
         x = Linear.linear(x, denseWeight[i], denseBias[i]).singletonOrThrow();
         if (i < 2) {

@@ -54,6 +54,16 @@ final class Services implements AutoCloseable {
   static final String TRUSTED_KEY =
       SigningKeys.encode(SigningKeys.loadOrCreate(SIGNING_KEY).getPublic());
 
+  /**
+   * The inference fleet's control key (every replica started here holds the same pair, as a fleet
+   * must), created before any replica starts so that none creates its own.
+   */
+  static final Path CONTROL_KEY = Path.of("target", "e2e-keys", "control-signing.key");
+
+  static {
+    SigningKeys.loadOrCreate(CONTROL_KEY);
+  }
+
   private static final Pattern SERVING = Pattern.compile("\"serving\"\\s*:\\s*(\\d+)");
 
   final String bootstrap;
@@ -104,6 +114,9 @@ final class Services implements AutoCloseable {
     builder.environment().put("API_TOKEN", API_TOKEN);
     builder.environment().put("TRAINER_SIGNING_KEY_FILE", SIGNING_KEY.toAbsolutePath().toString());
     builder.environment().put("INFERENCE_SIGNING_TRUSTED_KEYS", TRUSTED_KEY);
+    builder
+        .environment()
+        .put("INFERENCE_SIGNING_CONTROL_KEY_FILE", CONTROL_KEY.toAbsolutePath().toString());
     Process p = builder.start();
     processes.put(name, p);
     return p;

@@ -230,7 +230,27 @@ class WireFormatTest {
             "negative lr",
             "{\"learningRate\": -0.1}",
             Reason.INVALID_VALUE,
-            "'learningRate' must be in (0, 10]"),
+            "'learningRate' must be in [1.0E-9, 10]"),
+        Arguments.of(
+            "lr that is 0 as a float",
+            "{\"learningRate\": 1e-300}",
+            Reason.INVALID_VALUE,
+            "(the trainer uses it as a 32-bit float), got 1.0E-300"),
+        Arguments.of(
+            "lr that is subnormal as a float",
+            "{\"learningRate\": 1e-40}",
+            Reason.INVALID_VALUE,
+            "'learningRate' must be in"),
+        Arguments.of(
+            "lr just under the floor",
+            "{\"learningRate\": 9.9e-10}",
+            Reason.INVALID_VALUE,
+            "'learningRate' must be in"),
+        Arguments.of(
+            "lr above 10 as a float",
+            "{\"learningRate\": 10.000001}",
+            Reason.INVALID_VALUE,
+            "'learningRate' must be in"),
         Arguments.of(
             "unknown optimizer",
             "{\"optimizer\": \"lion\"}",

@@ -116,6 +116,14 @@ public interface TrainerConfig {
   Path signingKeyFile();
 
   /**
+   * Public keys of earlier trainer keys (base64 X.509 or PEM, comma-separated) whose checkpoints a
+   * run may still resume from, during a key rotation. A run cut short resumes only from a
+   * checkpoint signed by {@code signing-key-file}'s key or one of these; any other starts from
+   * scratch (its STARTED event says why).
+   */
+  Optional<java.util.List<String>> trustedKeys();
+
+  /**
    * Live event streams ({@code GET /api/runs/events}) served at once; one more is answered 503 with
    * {@code Retry-After}.
    */

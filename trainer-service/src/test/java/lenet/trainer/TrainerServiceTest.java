@@ -86,7 +86,7 @@ class TrainerServiceTest {
     expected.put("{\"batchSize\": 0}", "'batchSize' must be in 1..60000, got 0");
     expected.put("{\"batchSize\": 60001}", "'batchSize' must be in 1..60000, got 60001");
     expected.put("{\"batchSize\": 60000}", "'batchSize' 60000 needs about 15000 MB");
-    expected.put("{\"learningRate\": -0.5}", "'learningRate' must be in (0, 10], got -0.5");
+    expected.put("{\"learningRate\": -0.5}", "'learningRate' must be in [1.0E-9, 10]");
     expected.put("{\"optimizer\": \"lion\"}", "'optimizer' must be one of");
     Map<String, String> runIds = new LinkedHashMap<>();
     try (KafkaProducer<String, byte[]> producer = producer()) {

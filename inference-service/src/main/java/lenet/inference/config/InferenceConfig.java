@@ -175,6 +175,25 @@ public interface InferenceConfig {
      */
     @WithDefault("1000")
     long maxVersionJump();
+
+    /**
+     * The fleet's Ed25519 control key pair (PEM, PKCS#8; public key beside it as {@code
+     * <file>.pub}): every replica signs its control records (gate verdicts, pins, follows,
+     * retention's deletions) with it, and applies only records signed by it (or by {@code
+     * trusted-control-keys}), so that a Kafka writer without it cannot promote, pin or reject a
+     * model. Every replica of a fleet must hold the same pair: {@code ./pipeline} creates it as
+     * {@code run/control-signing.key}, compose and Kubernetes mount it from a secret. Created at
+     * start when neither file exists (readable by the owner only): right for a single replica.
+     */
+    @WithDefault("signing/control-signing.key")
+    Path controlKeyFile();
+
+    /**
+     * Other trusted control public keys (base64 X.509 or PEM, comma-separated), for a rotation:
+     * records signed by the old key (the champion's PROMOTE among them) keep counting while the
+     * fleet moves to the new one.
+     */
+    Optional<List<String>> trustedControlKeys();
   }
 
   /** {@code inference.gate.*} */

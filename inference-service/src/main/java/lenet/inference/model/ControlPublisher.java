@@ -7,11 +7,15 @@ import lenet.contract.topics.KafkaConnection;
 import lenet.contract.wire.ModelControl;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 
 /**
  * Writes model decisions to the control topic and retention tombstones to the checkpoint and
- * control topics. Each write waits for the broker's acknowledgement (all in-sync replicas), so a
- * decision that returns is durable and every replica will apply it.
+ * control topics. Control records and their tombstones are signed with the fleet's control key
+ * ({@link ControlTrust}), or no replica would act on them. Each write waits for the broker's
+ * acknowledgement (all in-sync replicas), so a decision that returns is durable and every replica
+ * will apply it.
  */
 final class ControlPublisher implements AutoCloseable {
 
@@ -20,10 +24,13 @@ final class ControlPublisher implements AutoCloseable {
   private final String controlTopic;
   private final String checkpointTopic;
   private final KafkaConnection kafka;
+  private final ControlTrust trust;
   private KafkaProducer<String, byte[]> producer;
 
-  ControlPublisher(KafkaConnection kafka, String controlTopic, String checkpointTopic) {
+  ControlPublisher(
+      KafkaConnection kafka, String controlTopic, String checkpointTopic, ControlTrust trust) {
     this.kafka = kafka;
+    this.trust = trust;
     this.controlTopic = controlTopic;
     this.checkpointTopic = checkpointTopic;
   }
@@ -36,24 +43,26 @@ final class ControlPublisher implements AutoCloseable {
    * @throws IllegalStateException when the broker did not acknowledge it in 30 s
    */
   void publish(ModelControl record) {
-    send(controlTopic, record.key(), record.encode());
+    byte[] value = record.encode();
+    send(controlTopic, record.key(), value, trust.sign(value));
   }
 
   /** Deletes a checkpoint version from the checkpoint topic (once compaction runs). */
   void deleteCheckpoint(String key) {
-    send(checkpointTopic, key, null);
+    send(checkpointTopic, key, null, new RecordHeaders());
   }
 
   /** Deletes a control record (a verdict on a deleted version). */
   void deleteControl(String key) {
-    send(controlTopic, key, null);
+    send(controlTopic, key, null, trust.signTombstone(key));
   }
 
-  private synchronized void send(String topic, String key, byte[] value) {
+  private synchronized void send(String topic, String key, byte[] value, Headers headers) {
     if (producer == null) {
       producer = KafkaClients.durableWriter(kafka, "inference-model-control", Map.of());
     }
-    KafkaClients.acknowledged(producer, new ProducerRecord<>(topic, key, value), TIMEOUT);
+    KafkaClients.acknowledged(
+        producer, new ProducerRecord<>(topic, null, key, value, headers), TIMEOUT);
   }
 
   @Override

@@ -10,33 +10,49 @@ import java.util.TreeMap;
 import lenet.contract.wire.ModelControl;
 
 /**
- * The fleet-wide model decisions as this replica has applied them from the control topic: the
- * verdict on each candidate, the pin, and a bounded history. The state depends only on the set of
- * records that survive compaction, not on their order between keys: a version is promoted when any
- * PROMOTE record names it, and the champion is the newest promoted version. Not thread-safe: the
- * model manager guards it.
+ * The fleet-wide model decisions as this replica has applied them from the control topic (only
+ * records that verified, see {@link ControlTrust}): the verdict on each candidate, the pin, and a
+ * bounded history, beside the records that were ignored and why. The state depends only on the set
+ * of records that survive compaction, not on their order between keys: a version is promoted when
+ * any PROMOTE record names it. What these records mean for serving (the champion is the newest
+ * promoted version with a verified checkpoint; a pin counts only for a known version) is {@link
+ * ModelState}'s to say, since it also knows the checkpoints. Bounded: verdicts of a version whose
+ * checkpoint was deleted are forgotten, and at most {@link #VERDICTS_KEPT} of each kind are kept.
+ * Not thread-safe: the model manager guards it.
  */
 final class ControlState {
 
   private static final int HISTORY_KEPT = 100;
+  private static final int REFUSED_KEPT = 20;
+
+  /** Verdicts of each kind kept (the newest versions): one per completed run, so years of runs. */
+  static final int VERDICTS_KEPT = 10_000;
 
   private final String model;
   private final TreeMap<Long, ModelControl> promoted = new TreeMap<>();
   private final TreeMap<Long, ModelControl> rejected = new TreeMap<>();
+
+  /**
+   * Trainers' REJECTs of a cancelled run's versions: each counts only for that run's checkpoint.
+   */
+  private final TreeMap<Long, ModelControl> runRejected = new TreeMap<>();
+
   private ModelControl pin;
   private final Deque<ModelView.Control> history = new ArrayDeque<>();
+  private final Deque<ModelView.Rejection> refused = new ArrayDeque<>();
 
   ControlState(String model) {
     this.model = model;
   }
 
   /**
-   * Applies one record of the control topic.
+   * Applies one verified record of the control topic.
    *
    * @param key the record key (a tombstone's only content)
    * @param record the decoded value, or null for a tombstone
+   * @param by who signed it: a trainer's record is only ever a REJECT of its own run's versions
    */
-  void apply(String key, ModelControl record, String source) {
+  void apply(String key, ModelControl record, ControlTrust.Authority by, String source) {
     if (record == null) {
       forget(key);
       return;
@@ -45,8 +61,8 @@ final class ControlState {
       return;
     }
     switch (record.type()) {
-      case PROMOTE -> promoted.put(record.version(), record);
-      case REJECT -> rejected.put(record.version(), record);
+      case PROMOTE -> keep(promoted, record);
+      case REJECT -> keep(by == ControlTrust.Authority.TRAINER ? runRejected : rejected, record);
       case PIN -> pin = record;
       case FOLLOW -> pin = null;
     }
@@ -66,6 +82,21 @@ final class ControlState {
     }
   }
 
+  /** Lists a record that changed nothing, with its reason. */
+  void refuse(ModelView.Rejection rejection) {
+    refused.addFirst(rejection);
+    while (refused.size() > REFUSED_KEPT) {
+      refused.removeLast();
+    }
+  }
+
+  private static void keep(TreeMap<Long, ModelControl> verdicts, ModelControl record) {
+    verdicts.put(record.version(), record);
+    while (verdicts.size() > VERDICTS_KEPT) {
+      verdicts.pollFirstEntry();
+    }
+  }
+
   private void forget(String key) {
     if (ModelControl.pinKey(model).equals(key)) {
       pin = null;
@@ -74,18 +105,25 @@ final class ControlState {
     for (ModelControl.Type verdict : List.of(ModelControl.Type.PROMOTE, ModelControl.Type.REJECT)) {
       Map<Long, ModelControl> map = verdict == ModelControl.Type.PROMOTE ? promoted : rejected;
       map.keySet().removeIf(v -> ModelControl.verdictKey(model, v, verdict).equals(key));
+      if (verdict == ModelControl.Type.REJECT) {
+        runRejected.keySet().removeIf(v -> ModelControl.verdictKey(model, v, verdict).equals(key));
+      }
     }
   }
 
-  Optional<Long> champion() {
-    return promoted.isEmpty() ? Optional.empty() : Optional.of(promoted.lastKey());
+  /** Forgets every verdict on {@code version}: its checkpoint was deleted. */
+  void forgetVersion(long version) {
+    promoted.remove(version);
+    rejected.remove(version);
+    runRejected.remove(version);
   }
 
-  /** Promoted versions, newest first (the champion, then earlier champions). */
+  /** Promoted versions, newest first, known checkpoints or not. */
   List<Long> promotedNewestFirst() {
     return List.copyOf(promoted.descendingKeySet());
   }
 
+  /** The pinned version, whether its checkpoint is known or not. */
   Optional<Long> pinned() {
     return pin == null ? Optional.empty() : Optional.of(pin.version());
   }
@@ -94,23 +132,29 @@ final class ControlState {
     return Optional.ofNullable(pin);
   }
 
+  boolean promoted(long version) {
+    return promoted.containsKey(version);
+  }
+
   /**
-   * The verdict on {@code version}: PROMOTE when any promotion names it, else REJECT, else none.
+   * The fleet's verdict on {@code version}: PROMOTE when any promotion names it, else REJECT, else
+   * none.
    */
   Optional<ModelControl> verdict(long version) {
     ModelControl p = promoted.get(version);
     return p != null ? Optional.of(p) : Optional.ofNullable(rejected.get(version));
   }
 
-  boolean decided(long version) {
-    return promoted.containsKey(version) || rejected.containsKey(version);
-  }
-
-  boolean promoted(long version) {
-    return promoted.containsKey(version);
+  /** A trainer's REJECT of {@code version} (it counts only when the version is of its run). */
+  Optional<ModelControl> runRejection(long version) {
+    return Optional.ofNullable(runRejected.get(version));
   }
 
   List<ModelView.Control> history() {
     return List.copyOf(history);
+  }
+
+  List<ModelView.Rejection> refused() {
+    return List.copyOf(refused);
   }
 }

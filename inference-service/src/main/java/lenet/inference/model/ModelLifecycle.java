@@ -13,6 +13,8 @@ import jakarta.inject.Singleton;
 import java.util.List;
 import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topics;
+import lenet.contract.wire.CheckpointTrust;
+import lenet.contract.wire.SigningKeys;
 import lenet.inference.config.InferenceConfig;
 import org.eclipse.microprofile.config.Config;
 import org.jboss.logging.Logger;
@@ -78,6 +80,21 @@ public class ModelLifecycle {
     } else {
       LOG.infof("Checkpoints must be signed by one of the keys %s", trust.keyIds());
     }
+    ControlTrust controlTrust =
+        new ControlTrust(
+            SigningKeys.loadOrCreate(config.signing().controlKeyFile()),
+            config.signing().trustedControlKeys().orElse(List.of()).stream()
+                .map(String::trim)
+                .filter(k -> !k.isEmpty())
+                .map(SigningKeys::publicKey)
+                .toList(),
+            trust);
+    LOG.infof(
+        "Control records are signed with key %s (%s) and must be signed by one of %s, or be a"
+            + " trainer's REJECT of its own run",
+        controlTrust.keyIds().get(0),
+        config.signing().controlKeyFile().toAbsolutePath(),
+        controlTrust.keyIds());
     return new ModelManager(
         new ModelManager.Settings(
             config.policy(),
@@ -98,7 +115,8 @@ public class ModelLifecycle {
             config.shadow().minImages(),
             config.shadow().minAgreement(),
             config.replicaId().orElseGet(ModelLifecycle::defaultReplicaId),
-            trust),
+            trust,
+            controlTrust),
         registry,
         kafka);
   }

@@ -18,6 +18,7 @@ import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.Checkpoint;
+import lenet.contract.wire.CheckpointTrust;
 import lenet.contract.wire.DatasetBatch.Split;
 import lenet.contract.wire.ModelControl;
 import lenet.contract.wire.WireFormatException;
@@ -62,7 +63,8 @@ public final class ModelManager implements AutoCloseable {
       int shadowMinImages,
       double shadowMinAgreement,
       String replicaId,
-      CheckpointTrust trust) {
+      CheckpointTrust trust,
+      ControlTrust controlTrust) {
 
     public String checkpointTopic() {
       return topics.name(Topic.MODEL_CHECKPOINTS);
@@ -93,7 +95,8 @@ public final class ModelManager implements AutoCloseable {
           shadowMinImages,
           shadowMinAgreement,
           replicaId,
-          trust);
+          trust,
+          controlTrust);
     }
 
     /** These settings with shadow scoring. */
@@ -117,12 +120,14 @@ public final class ModelManager implements AutoCloseable {
           minImages,
           minAgreement,
           replicaId,
-          trust);
+          trust,
+          controlTrust);
     }
 
     /**
      * Defaults for a replica built in code (tests, tools): gated, dev split, no shadow, checkpoints
-     * trusted as {@code trust} says.
+     * trusted as {@code trust} says, control records signed with a key every replica built in this
+     * process shares.
      */
     public static Settings of(
         Policy policy, Device device, Topics topics, String replicaId, CheckpointTrust trust) {
@@ -145,7 +150,8 @@ public final class ModelManager implements AutoCloseable {
           1000,
           0,
           replicaId,
-          trust);
+          trust,
+          new ControlTrust(ControlTrust.inProcessFleetKey(), java.util.List.of(), trust));
     }
   }
 
@@ -168,7 +174,8 @@ public final class ModelManager implements AutoCloseable {
     this.registry = registry;
     this.slot = new ServingSlot(settings.device(), settings.predictors());
     this.publisher =
-        new ControlPublisher(kafka, settings.controlTopic(), settings.checkpointTopic());
+        new ControlPublisher(
+            kafka, settings.controlTopic(), settings.checkpointTopic(), settings.controlTrust());
     this.state = new ModelState(settings.policy(), settings.candidate(), settings.retainPromoted());
     this.rejections = new CheckpointRejections(registry, state, slot);
     this.promotions =
@@ -235,7 +242,7 @@ public final class ModelManager implements AutoCloseable {
       long version = Checkpoint.versionOfKey(k);
       synchronized (state) {
         if (version >= 0 && !slot.servingVersion().filter(v -> v == version).isPresent()) {
-          state.catalog.remove(version);
+          state.remove(version);
         }
       }
       return;
@@ -283,24 +290,42 @@ public final class ModelManager implements AutoCloseable {
         h.modelVersion(), h.runId(), h.epoch(), h.epochs(), h.devAccuracy(), source);
   }
 
-  /** Applies one record of the control topic (a tombstone when {@code value} is null). */
-  public void control(byte[] key, byte[] value, String source) {
-    String k = key == null ? "" : new String(key, StandardCharsets.UTF_8);
+  /**
+   * Applies one record of the control topic (a tombstone when its value is null) when it verifies
+   * ({@link ControlTrust}); one that does not is ignored, counted ({@code
+   * inference_control_refused_total{reason}}), logged and listed in {@link ModelView}.
+   */
+  public void control(ConsumerRecord<byte[], byte[]> r) {
+    String source = r.topic() + "-" + r.partition() + "@" + r.offset();
+    String k = r.key() == null ? "" : new String(r.key(), StandardCharsets.UTF_8);
     ModelControl record = null;
-    if (value != null) {
-      try {
-        record = ModelControl.decode(value);
-      } catch (WireFormatException e) {
-        Counter.builder("inference.control.rejected")
-            .description("Control records that could not be read (ignored)")
-            .register(registry)
-            .increment();
-        LOG.warnf("Ignoring unreadable control record %s (%s): %s", source, k, e.getMessage());
-        return;
+    ControlTrust.Authority by;
+    try {
+      if (r.value() != null) {
+        try {
+          record = ModelControl.decode(r.value());
+        } catch (WireFormatException e) {
+          throw new ControlTrust.Refused(ControlTrust.Reason.UNREADABLE, e.getMessage());
+        }
       }
+      by = settings.controlTrust().verify(k, record, r.value(), r.headers());
+    } catch (ControlTrust.Refused e) {
+      Counter.builder("inference.control.refused")
+          .description("Control records ignored: unreadable, badly signed or beyond their signer")
+          .tag("reason", e.reason.name())
+          .register(registry)
+          .increment();
+      synchronized (state) {
+        state.control.refuse(
+            new ModelView.Rejection(
+                java.time.Instant.now(), source + " (" + k + ")", e.reason.name(), e.getMessage()));
+      }
+      LOG.warnf(
+          "Ignoring control record %s (%s): %s: %s", source, k, e.reason.name(), e.getMessage());
+      return;
     }
     synchronized (state) {
-      state.control.apply(k, record, source);
+      state.control.apply(k, record, by, source);
     }
     promotions.dropShadowIfDecided();
     if (record != null) {
@@ -397,10 +422,10 @@ public final class ModelManager implements AutoCloseable {
     String why;
     synchronized (state) {
       why =
-          state.control.pinned().filter(v -> v == h.modelVersion()).isPresent()
+          state.pinned().filter(v -> v == h.modelVersion()).isPresent()
               ? "pinned"
               : settings.policy() == Policy.GATED
-                  ? (state.control.champion().filter(v -> v == h.modelVersion()).isPresent()
+                  ? (state.champion().filter(v -> v == h.modelVersion()).isPresent()
                       ? "champion"
                       : "an earlier champion (the newer ones cannot load here)")
                   : "policy " + settings.policy().name().toLowerCase();
@@ -447,13 +472,13 @@ public final class ModelManager implements AutoCloseable {
 
   public Optional<Long> pinnedVersion() {
     synchronized (state) {
-      return state.control.pinned();
+      return state.pinned();
     }
   }
 
   public Optional<Long> champion() {
     synchronized (state) {
-      return state.control.champion();
+      return state.champion();
     }
   }
 

@@ -7,6 +7,7 @@ import java.util.Set;
 import java.util.stream.Stream;
 import lenet.contract.model.LeNet5;
 import lenet.contract.wire.Checkpoint;
+import lenet.contract.wire.ModelControl;
 import lenet.inference.config.InferenceConfig.CandidateChoice;
 import lenet.inference.config.InferenceConfig.Policy;
 
@@ -53,7 +54,7 @@ final class ModelState {
    */
   Optional<ModelCatalog.Entry> selected() {
     if (policy == Policy.GATED) {
-      for (long v : control.promotedNewestFirst()) {
+      for (long v : promotedNewestFirst()) {
         Optional<ModelCatalog.Entry> e = catalog.get(v).filter(ModelCatalog.Entry::loadable);
         if (e.isPresent()) {
           return e;
@@ -69,7 +70,7 @@ final class ModelState {
   /** The pin when it can load here, else the policy's choice. */
   Optional<ModelCatalog.Entry> wanted() {
     Optional<ModelCatalog.Entry> pinned =
-        control.pinned().flatMap(catalog::get).filter(ModelCatalog.Entry::loadable);
+        pinned().flatMap(catalog::get).filter(ModelCatalog.Entry::loadable);
     return pinned.isPresent() ? pinned : selected();
   }
 
@@ -83,9 +84,9 @@ final class ModelState {
   Set<Long> protectedVersions(Optional<Long> serving) {
     Set<Long> keep = new HashSet<>();
     serving.ifPresent(keep::add);
-    control.pinned().ifPresent(keep::add);
+    pinned().ifPresent(keep::add);
     keep.addAll(pinning);
-    control.promotedNewestFirst().stream().limit(promotedKept).forEach(keep::add);
+    promotedNewestFirst().stream().limit(promotedKept).forEach(keep::add);
     wanted().ifPresent(e -> keep.add(e.version()));
     if (policy == Policy.GATED) {
       undecidedCandidates().forEach(e -> keep.add(e.version()));
@@ -95,9 +96,56 @@ final class ModelState {
 
   /** Candidates of completed runs newer than the champion that no verdict has decided yet. */
   private Stream<ModelCatalog.Entry> undecidedCandidates() {
-    long champion = control.champion().orElse(-1L);
+    long champion = champion().orElse(-1L);
     return catalog.candidates(candidateChoice).values().stream()
-        .filter(e -> e.version() > champion && !control.decided(e.version()));
+        .filter(e -> e.version() > champion && !decided(e.version()));
+  }
+
+  // ------------------------------------------------ the control records, read against the catalog
+
+  /**
+   * Promoted versions that have a verified checkpoint here, newest first: a PROMOTE of a version no
+   * trainer published (or one deleted since) changes nothing.
+   */
+  List<Long> promotedNewestFirst() {
+    return control.promotedNewestFirst().stream().filter(v -> catalog.get(v).isPresent()).toList();
+  }
+
+  /** The champion: the newest promoted version with a verified checkpoint. */
+  Optional<Long> champion() {
+    return control.promotedNewestFirst().stream()
+        .filter(v -> catalog.get(v).isPresent())
+        .findFirst();
+  }
+
+  /** The fleet-wide pin, when it names a version with a verified checkpoint here. */
+  Optional<Long> pinned() {
+    return control.pinned().filter(v -> catalog.get(v).isPresent());
+  }
+
+  /**
+   * The verdict on {@code version}: the fleet's (a promotion wins), else a trainer's REJECT when
+   * the version is a checkpoint of the run it names.
+   */
+  Optional<ModelControl> verdict(long version) {
+    Optional<ModelControl> fleet = control.verdict(version);
+    if (fleet.isPresent()) {
+      return fleet;
+    }
+    Optional<String> runId = catalog.get(version).map(e -> e.header.runId());
+    return control
+        .runRejection(version)
+        .filter(r -> runId.isPresent() && r.runId().equals(runId.get()));
+  }
+
+  boolean decided(long version) {
+    return verdict(version).isPresent();
+  }
+
+  /** A checkpoint deleted from the topic: it and the verdicts on it are forgotten. */
+  void remove(long version) {
+    catalog.remove(version);
+    control.forgetVersion(version);
   }
 
   /**

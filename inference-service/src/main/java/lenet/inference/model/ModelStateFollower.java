@@ -96,7 +96,7 @@ public final class ModelStateFollower implements AutoCloseable {
       ConsumerRecords<byte[], byte[]> records = c.poll(Duration.ofMillis(500));
       for (ConsumerRecord<byte[], byte[]> r : records) {
         if (r.topic().equals(controlTopic)) {
-          manager.control(r.key(), r.value(), r.topic() + "-" + r.partition() + "@" + r.offset());
+          manager.control(r);
         } else {
           manager.offer(r);
         }

@@ -18,6 +18,8 @@ import lenet.contract.wire.ModelControl;
  * @param versions every known checkpoint, newest first
  * @param rejected refused checkpoints, newest first
  * @param history applied control records, newest first
+ * @param refusedControl control records that changed nothing (unsigned, signed by an untrusted key,
+ *     stored under another key, beyond what their signer may decide), newest first
  */
 public record ModelView(
     String policy,
@@ -30,7 +32,8 @@ public record ModelView(
     long reloads,
     List<Version> versions,
     List<Rejection> rejected,
-    List<Control> history) {
+    List<Control> history,
+    List<Rejection> refusedControl) {
 
   /** Whether the policy or a person picks the serving version. */
   public enum Mode {

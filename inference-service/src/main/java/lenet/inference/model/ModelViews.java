@@ -23,8 +23,8 @@ final class ModelViews {
     synchronized (state) {
       Long servingVersion = serving.orElse(null);
       Long selected = state.selected().map(ModelCatalog.Entry::version).orElse(null);
-      Long champion = state.control.champion().orElse(null);
-      Long pinned = state.control.pinned().orElse(null);
+      Long champion = state.champion().orElse(null);
+      Long pinned = state.pinned().orElse(null);
       Set<Long> candidateVersions = state.candidateVersions();
       long newestCandidate = candidateVersions.stream().mapToLong(Long::longValue).max().orElse(-1);
       ShadowRun s = shadow.orElse(null);
@@ -32,7 +32,7 @@ final class ModelViews {
       for (ModelCatalog.Entry k : state.catalog.newestFirst()) {
         Checkpoint.Header h = k.header;
         long v = h.modelVersion();
-        Optional<ModelControl> verdict = state.control.verdict(v);
+        Optional<ModelControl> verdict = state.verdict(v);
         ModelView.Status status;
         if (k.failure != null) {
           status = ModelView.Status.FAILED;
@@ -89,7 +89,8 @@ final class ModelViews {
           swaps,
           List.copyOf(versions),
           state.catalog.rejections(),
-          state.control.history());
+          state.control.history(),
+          state.control.refused());
     }
   }
 }

@@ -79,7 +79,7 @@ final class Pins {
           () -> {
             synchronized (state) {
               boolean failed = state.catalog.get(version).map(e -> e.failure != null).orElse(true);
-              boolean applied = state.control.pinned().filter(v -> v == version).isPresent();
+              boolean applied = state.pinned().filter(v -> v == version).isPresent();
               return failed || (applied && isServing(version));
             }
           });
@@ -120,7 +120,7 @@ final class Pins {
         timeout,
         () -> {
           synchronized (state) {
-            if (state.control.pinned().isPresent()) {
+            if (state.pinned().isPresent()) {
               return false;
             }
             Optional<Long> wanted = state.wanted().map(ModelCatalog.Entry::version);

@@ -110,16 +110,14 @@ final class Promotions implements AutoCloseable {
         return;
       }
       candidate = next.get().checkpoint;
-      championVersion = state.control.champion().orElse(null);
+      championVersion = state.champion().orElse(null);
       champion =
           Optional.ofNullable(championVersion)
               .flatMap(state.catalog::get)
               .filter(ModelCatalog.Entry::loadable)
               .map(e -> e.checkpoint);
       championGate =
-          Optional.ofNullable(championVersion)
-              .flatMap(state.control::verdict)
-              .map(ModelControl::gate);
+          Optional.ofNullable(championVersion).flatMap(state::verdict).map(ModelControl::gate);
     }
     long version = candidate.header().modelVersion();
     LOG.infof(
@@ -246,7 +244,7 @@ final class Promotions implements AutoCloseable {
     ShadowRun s = shadow;
     boolean decided;
     synchronized (state) {
-      decided = s != null && state.control.decided(s.version());
+      decided = s != null && state.decided(s.version());
     }
     if (decided && s == shadow) {
       shadow = null;
@@ -270,11 +268,9 @@ final class Promotions implements AutoCloseable {
     synchronized (state) {
       Set<Long> keep = new HashSet<>();
       keep.add(newChampion);
-      state.control.pinned().ifPresent(keep::add);
+      state.pinned().ifPresent(keep::add);
       slot.servingVersion().ifPresent(keep::add);
-      state.control.promotedNewestFirst().stream()
-          .limit(settings.retainPromoted())
-          .forEach(keep::add);
+      state.promotedNewestFirst().stream().limit(settings.retainPromoted()).forEach(keep::add);
       List<ModelCatalog.Entry> newest = state.catalog.newestFirst();
       for (int i = 0; i < newest.size(); i++) {
         ModelCatalog.Entry e = newest.get(i);

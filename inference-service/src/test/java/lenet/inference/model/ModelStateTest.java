@@ -10,7 +10,10 @@ import lenet.inference.config.InferenceConfig.CandidateChoice;
 import lenet.inference.config.InferenceConfig.Policy;
 import org.junit.jupiter.api.Test;
 
-/** Which parameters a replica keeps in memory as versions keep coming (a bounded set). */
+/**
+ * Which parameters a replica keeps in memory as versions keep coming (a bounded set), and what the
+ * control records mean against the checkpoints this replica knows.
+ */
 class ModelStateTest {
 
   private static final int KEEP = 8;
@@ -36,6 +39,7 @@ class ModelStateTest {
         state.control.apply(
             "lenet5/v" + v + "/promote",
             ModelControl.verdict(true, LeNet5.MODEL_NAME, v, null, null, "test", "better"),
+            ControlTrust.Authority.FLEET,
             "control-" + v);
       }
     }
@@ -63,6 +67,69 @@ class ModelStateTest {
     state.pinning.remove(13L);
     add(state, 41);
     assertThat(state.catalog.get(13).orElseThrow().loadable()).isFalse();
+  }
+
+  @Test
+  void promotionsAndPinsOfUnknownVersionsChangeNothingAndBlockNoGate() {
+    ModelState state = new ModelState(Policy.GATED, CandidateChoice.FINAL, PROMOTED);
+    add(state, 1);
+    promote(state, 1);
+    promote(state, Long.MAX_VALUE); // no checkpoint has this version
+    apply(state, ModelControl.pin(LeNet5.MODEL_NAME, 999, "x", "unknown"));
+    assertThat(state.champion()).contains(1L);
+    assertThat(state.pinned()).isEmpty();
+    assertThat(state.wanted().map(ModelCatalog.Entry::version)).contains(1L);
+    add(state, 2);
+    assertThat(state.nextCandidate(Optional.empty()).map(ModelCatalog.Entry::version))
+        .as("a candidate newer than the real champion is still gated")
+        .contains(2L);
+    // Once its checkpoint arrives, the pin counts.
+    add(state, 999);
+    assertThat(state.pinned()).contains(999L);
+  }
+
+  @Test
+  void aTrainersRejectCountsOnlyForTheRunItNames() {
+    ModelState state = new ModelState(Policy.GATED, CandidateChoice.FINAL, PROMOTED);
+    add(state, 5); // run-5
+    add(state, 6); // run-6
+    state.control.apply(
+        "lenet5/v5/reject",
+        ModelControl.cancelledRun(LeNet5.MODEL_NAME, 5, "run-5", "trainer", "cancelled"),
+        ControlTrust.Authority.TRAINER,
+        "c1");
+    state.control.apply(
+        "lenet5/v6/reject",
+        ModelControl.cancelledRun(LeNet5.MODEL_NAME, 6, "run-5", "trainer", "not its run"),
+        ControlTrust.Authority.TRAINER,
+        "c2");
+    assertThat(state.decided(5)).isTrue();
+    assertThat(state.decided(6)).isFalse();
+    assertThat(state.nextCandidate(Optional.empty()).map(ModelCatalog.Entry::version)).contains(6L);
+  }
+
+  @Test
+  void verdictsAreForgottenWithTheirCheckpointAndBoundedInNumber() {
+    ModelState state = new ModelState(Policy.GATED, CandidateChoice.FINAL, PROMOTED);
+    add(state, 1);
+    add(state, 2);
+    promote(state, 1);
+    promote(state, 2);
+    state.remove(2); // retention deleted it
+    assertThat(state.control.promotedNewestFirst()).containsExactly(1L);
+    assertThat(state.champion()).contains(1L);
+    for (long v = 10; v < 10 + ControlState.VERDICTS_KEPT + 500; v++) {
+      promote(state, v);
+    }
+    assertThat(state.control.promotedNewestFirst()).hasSize(ControlState.VERDICTS_KEPT);
+  }
+
+  private static void promote(ModelState state, long v) {
+    apply(state, ModelControl.verdict(true, LeNet5.MODEL_NAME, v, null, null, "test", "better"));
+  }
+
+  private static void apply(ModelState state, ModelControl record) {
+    state.control.apply(record.key(), record, ControlTrust.Authority.FLEET, "test-" + record.key());
   }
 
   private static void add(ModelState state, long v) {

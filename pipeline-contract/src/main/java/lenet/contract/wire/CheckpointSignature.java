@@ -17,10 +17,11 @@ import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 
 /**
- * Proof of a checkpoint's origin: the trainer signs the whole record value (header with version and
- * metrics, and parameters) with its Ed25519 key and sends the signature in record headers; the
- * inference service serves only checkpoints signed by a key it trusts. The value's own SHA-256
- * proves integrity; this proves who wrote it. Headers (the value's format is unchanged):
+ * Proof of a record's origin: the trainer signs the whole value of each checkpoint (header with
+ * version and metrics, and parameters) with its Ed25519 key, the inference fleet signs its control
+ * records with the fleet's control key, and each sends the signature in record headers; readers act
+ * only on records signed by a key they trust. A checkpoint's own SHA-256 proves integrity; this
+ * proves who wrote it. Headers (the value's format is unchanged):
  *
  * <pre>
  * lenet-signature     base64 Ed25519 signature of the record value
@@ -86,15 +87,24 @@ public final class CheckpointSignature {
      *     unknown key, or a signature that does not match (altered after signing, or forged)
      */
     public void verify(byte[] value, Headers headers) {
+      verify("checkpoint", value, headers);
+    }
+
+    /**
+     * As {@link #verify(byte[], Headers)}, naming the record {@code what} in the error ("control
+     * record", "checkpoint").
+     */
+    public void verify(String what, byte[] value, Headers headers) {
       Header signature = headers == null ? null : headers.lastHeader(SIGNATURE_HEADER);
       Optional<String> keyId = keyIdOf(headers);
       if (signature == null || keyId.isEmpty()) {
-        throw bad("is not signed (no " + SIGNATURE_HEADER + " header)");
+        throw bad(what, "is not signed (no " + SIGNATURE_HEADER + " header)");
       }
       String id = keyId.get();
       PublicKey key = trusted.get(id);
       if (key == null) {
         throw bad(
+            what,
             "is signed by key "
                 + id
                 + ", which this service does not trust"
@@ -110,12 +120,12 @@ public final class CheckpointSignature {
         valid = false;
       }
       if (!valid) {
-        throw bad("has a signature by key " + id + " that does not match its bytes");
+        throw bad(what, "has a signature by key " + id + " that does not match its bytes");
       }
     }
 
-    private static WireFormatException bad(String problem) {
-      return new WireFormatException(Reason.BAD_SIGNATURE, "checkpoint " + problem);
+    private static WireFormatException bad(String what, String problem) {
+      return new WireFormatException(Reason.BAD_SIGNATURE, what + " " + problem);
     }
   }
 }

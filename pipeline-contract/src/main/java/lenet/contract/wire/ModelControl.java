@@ -17,6 +17,13 @@ import lenet.contract.wire.WireFormatException.Reason;
  *       champion again): key {@code <model>/pin}; the last one written holds.
  * </ul>
  *
+ * <p>Every record is signed (headers of {@link CheckpointSignature}) over its value: by the fleet's
+ * control key, or, for the trainer's REJECT of a cancelled run's versions (which names {@code
+ * runId}), by the trainer's checkpoint key. Readers act only on records that verify and whose key
+ * is {@link #key()} (see {@code ControlTrust} in inference).
+ *
+ * @param runId the run whose checkpoint {@code version} is, on the trainer's REJECT of a cancelled
+ *     run (the only record the trainer may write); null otherwise
  * @param by the replica (or tool) that wrote it
  * @param at epoch milliseconds when it was written
  * @param reason why, in words (the gate's verdict, who pinned)
@@ -25,6 +32,7 @@ public record ModelControl(
     Type type,
     String model,
     Long version,
+    String runId,
     Gate gate,
     Shadow shadow,
     String by,
@@ -71,12 +79,12 @@ public record ModelControl(
 
   public static ModelControl pin(String model, long version, String by, String reason) {
     return new ModelControl(
-        Type.PIN, model, version, null, null, by, System.currentTimeMillis(), reason);
+        Type.PIN, model, version, null, null, null, by, System.currentTimeMillis(), reason);
   }
 
   public static ModelControl follow(String model, String by, String reason) {
     return new ModelControl(
-        Type.FOLLOW, model, null, null, null, by, System.currentTimeMillis(), reason);
+        Type.FOLLOW, model, null, null, null, null, by, System.currentTimeMillis(), reason);
   }
 
   public static ModelControl verdict(
@@ -91,11 +99,22 @@ public record ModelControl(
         promote ? Type.PROMOTE : Type.REJECT,
         model,
         version,
+        null,
         gate,
         shadow,
         by,
         System.currentTimeMillis(),
         reason);
+  }
+
+  /**
+   * The trainer's REJECT of {@code version}, a checkpoint of run {@code runId} that will never
+   * complete (the run was cancelled): no gate promotes it.
+   */
+  public static ModelControl cancelledRun(
+      String model, long version, String runId, String by, String reason) {
+    return new ModelControl(
+        Type.REJECT, model, version, runId, null, null, by, System.currentTimeMillis(), reason);
   }
 
   /** The record key: what compaction keeps one of. */

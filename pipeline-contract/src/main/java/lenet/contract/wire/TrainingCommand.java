@@ -24,6 +24,14 @@ public record TrainingCommand(
   public static final int MAX_EPOCHS = 1000;
   public static final int MAX_BATCH_SIZE = 60_000;
 
+  /**
+   * The smallest learning rate a command may ask for. The trainer computes in 32-bit floats and a
+   * schedule decays the rate to 1% of it, so a rate must stay a normal float (not 0, not subnormal)
+   * after both; this bound keeps it far above that ({@code Float.MIN_NORMAL} is ~1.2e-38), and
+   * below it no step of LeNet-5 on MNIST moves a parameter by a float's precision.
+   */
+  public static final double MIN_LEARNING_RATE = 1e-9;
+
   private static final Set<String> FIELDS =
       Set.of("runId", "epochs", "batchSize", "learningRate", "optimizer", "seed");
 
@@ -82,13 +90,26 @@ public record TrainingCommand(
     if (batchSize != null && (batchSize <= 0 || batchSize > MAX_BATCH_SIZE)) {
       throw invalid("'batchSize' must be in 1.." + MAX_BATCH_SIZE + ", got " + batchSize);
     }
-    if (learningRate != null && !(learningRate > 0 && learningRate <= 10)) {
-      throw invalid("'learningRate' must be in (0, 10], got " + learningRate);
+    if (learningRate != null && !validLearningRate(learningRate)) {
+      throw invalid(
+          "'learningRate' must be in ["
+              + MIN_LEARNING_RATE
+              + ", 10] (the trainer uses it as a 32-bit float), got "
+              + learningRate);
     }
     if (optimizer != null && !OPTIMIZERS.contains(optimizer.toLowerCase(Locale.ROOT))) {
       throw invalid("'optimizer' must be one of " + OPTIMIZERS + ", got '" + optimizer + "'");
     }
     return this;
+  }
+
+  /**
+   * Whether {@code rate} is a learning rate the trainer can train with: finite, within [{@link
+   * #MIN_LEARNING_RATE}, 10] as the 32-bit float the trainer will use.
+   */
+  public static boolean validLearningRate(double rate) {
+    float f = (float) rate;
+    return Float.isFinite(f) && f >= (float) MIN_LEARNING_RATE && f <= 10f;
   }
 
   public byte[] encode() {

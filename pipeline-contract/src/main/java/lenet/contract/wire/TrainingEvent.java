@@ -64,10 +64,18 @@ public sealed interface TrainingEvent {
   /**
    * The run began (or began again after the trainer was cut short) on {@code device}; {@code
    * message} lists its settings. {@code resumedFrom}, when set, is the epoch whose checkpoint it
-   * goes on from (its next EPOCH is {@code resumedFrom + 1}); null for a start from scratch.
+   * goes on from (its next EPOCH is {@code resumedFrom + 1}); null for a start from scratch. {@code
+   * resumeRefused}, when set, says why a run that was cut short starts from scratch instead (its
+   * checkpoint is gone, or does not verify as the trainer's own for this run and epoch).
    */
   record Started(
-      String runId, int epochs, String device, String message, Integer resumedFrom, long timestamp)
+      String runId,
+      int epochs,
+      String device,
+      String message,
+      Integer resumedFrom,
+      String resumeRefused,
+      long timestamp)
       implements TrainingEvent {
     @Override
     public Type type() {
@@ -143,7 +151,13 @@ public sealed interface TrainingEvent {
   /** A start that goes on from the checkpoint of epoch {@code resumedFrom} (null: from scratch). */
   static Started resumed(
       String runId, int epochs, String device, String settings, Integer resumedFrom) {
-    return new Started(runId, epochs, device, settings, resumedFrom, now());
+    return new Started(runId, epochs, device, settings, resumedFrom, null, now());
+  }
+
+  /** A run cut short that starts again from scratch, for the reason {@code resumeRefused}. */
+  static Started notResumed(
+      String runId, int epochs, String device, String settings, String resumeRefused) {
+    return new Started(runId, epochs, device, settings, null, resumeRefused, now());
   }
 
   static Epoch epoch(String runId, int epoch, int epochs, EpochMetrics m, long version) {

@@ -1,7 +1,7 @@
 package lenet.trainer.kafka;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import java.util.Optional;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
 import lenet.contract.model.LeNet5;
 import lenet.contract.topics.KafkaClients;
@@ -10,42 +10,77 @@ import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.Checkpoint;
 import lenet.contract.wire.WireFormatException;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.eclipse.microprofile.config.Config;
 
-/** Reads one stored checkpoint back from {@code model.checkpoints} (where a cut run resumes). */
+/**
+ * Reads back, from {@code model.checkpoints}, the checkpoint a cut run resumes from, and vouches
+ * for it: the trainer signs what it resumes from again with its own key, so it goes on only from a
+ * checkpoint signed by a key it trusts ({@link TrainerKeys}) whose signed header names the same
+ * version, run and epoch. Where the resume point comes from ({@code training.events}) proves
+ * nothing: anyone who can write Kafka can write events.
+ */
 @ApplicationScoped
 public class CheckpointReader {
 
   private final KafkaConnection kafka;
   private final Topics topics;
+  private final TrainerKeys keys;
 
-  CheckpointReader(KafkaConnection kafka, Config config) {
+  CheckpointReader(KafkaConnection kafka, Config config, TrainerKeys keys) {
     this.kafka = kafka;
     this.topics = Topics.from(config);
+    this.keys = keys;
   }
 
   /**
-   * The checkpoint stored as {@code version}, if the topic still holds it (retention may have
-   * removed it) and it decodes.
+   * What resuming from version {@code version} found: the checkpoint, or why there is none to go on
+   * from.
+   *
+   * @param checkpoint the verified checkpoint, null when refused
+   * @param refused why not, null when found
    */
-  public Optional<Checkpoint> find(long version) {
+  public record Found(Checkpoint checkpoint, String refused) {
+    static Found refused(String why) {
+      return new Found(null, why);
+    }
+  }
+
+  /**
+   * The checkpoint stored as {@code version}, when the topic still holds it (retention may have
+   * removed it), its signature verifies against the trainer's trusted keys, and its header says it
+   * is epoch {@code epoch} of run {@code runId}.
+   */
+  public Found find(long version, String runId, int epoch) {
     String key = Checkpoint.key(LeNet5.MODEL_NAME, version);
-    AtomicReference<byte[]> found = new AtomicReference<>();
+    AtomicReference<ConsumerRecord<String, byte[]>> found = new AtomicReference<>();
     KafkaClients.readToEnd(
         kafka,
         topics.name(Topic.MODEL_CHECKPOINTS),
         r -> {
           if (key.equals(r.key())) {
-            found.set(r.value()); // the newest record of the key wins; null = removed
+            found.set(r); // the newest record of the key wins; a null value = removed
           }
         });
-    if (found.get() == null) {
-      return Optional.empty();
+    ConsumerRecord<String, byte[]> r = found.get();
+    String what = "checkpoint v" + version;
+    if (r == null || r.value() == null) {
+      return Found.refused(what + " is no longer on Kafka");
     }
+    Checkpoint checkpoint;
     try {
-      return Optional.of(Checkpoint.decode(found.get()));
+      keys.trust().verify(what, r.value(), r.headers());
+      checkpoint = Checkpoint.decode(r.value());
     } catch (WireFormatException e) {
-      return Optional.empty();
+      return Found.refused(e.getMessage());
     }
+    Checkpoint.Header h = checkpoint.header();
+    if (h.modelVersion() != version || !Objects.equals(runId, h.runId()) || h.epoch() != epoch) {
+      return Found.refused(
+          String.format(
+              "%s is signed as v%d, run %s, epoch %d, not as epoch %d of run %s",
+              what, h.modelVersion(), h.runId(), h.epoch(), epoch, runId));
+    }
+    return new Found(checkpoint, null);
   }
 }

@@ -18,11 +18,9 @@ import lenet.contract.wire.CancelCommand;
 import lenet.contract.wire.Checkpoint;
 import lenet.contract.wire.CheckpointSignature;
 import lenet.contract.wire.ModelControl;
-import lenet.contract.wire.SigningKeys;
 import lenet.contract.wire.TrainingCommand;
 import lenet.contract.wire.TrainingEvent;
 import lenet.contract.wire.TrainingEvent.EpochMetrics;
-import lenet.trainer.TrainerConfig;
 import lenet.trainer.training.Training.Evaluation;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -55,7 +53,7 @@ public class TrainingPublisher {
 
   private KafkaProducer<String, byte[]> claimProducer;
 
-  /** The key every checkpoint is signed with ({@code trainer.signing-key-file}). */
+  /** The key every checkpoint and REJECT is signed with ({@code trainer.signing-key-file}). */
   private final KeyPair signingKeys;
 
   TrainingPublisher(
@@ -64,19 +62,13 @@ public class TrainingPublisher {
       @Channel("training-commands-out") MutinyEmitter<byte[]> commands,
       KafkaConnection kafka,
       Config config,
-      TrainerConfig trainerConfig) {
+      TrainerKeys keys) {
     this.events = events;
     this.checkpoints = checkpoints;
     this.commands = commands;
     this.kafka = kafka;
     this.topics = Topics.from(config);
-    this.signingKeys = SigningKeys.loadOrCreate(trainerConfig.signingKeyFile());
-    LOG.infof(
-        "Checkpoints are signed with key %s (%s); inference trusts it with"
-            + " inference.signing.trusted-keys=%s",
-        SigningKeys.id(signingKeys.getPublic()),
-        trainerConfig.signingKeyFile().toAbsolutePath(),
-        SigningKeys.encode(signingKeys.getPublic()));
+    this.signingKeys = keys.pair();
   }
 
   public void event(TrainingEvent event) {
@@ -143,16 +135,21 @@ public class TrainingPublisher {
   }
 
   /**
-   * Marks the checkpoints of a run that will never complete (cancelled) on {@code model.control}
-   * with a REJECT verdict each, so that no gate promotes them and the model pages say why.
+   * Marks the checkpoints of run {@code runId}, which will never complete (cancelled), on {@code
+   * model.control} with a REJECT verdict each, signed with the trainer's key (inference accepts a
+   * trainer-signed record only as a REJECT of that run's own versions), so that no gate promotes
+   * them and the model pages say why.
    */
-  public void neverPromote(List<Long> versions, String by, String reason) {
+  public void neverPromote(String runId, List<Long> versions, String by, String reason) {
     String topic = topics.name(Topic.MODEL_CONTROL);
     for (long v : versions) {
-      ModelControl reject =
-          ModelControl.verdict(false, LeNet5.MODEL_NAME, v, null, null, by, reason);
+      ModelControl reject = ModelControl.cancelledRun(LeNet5.MODEL_NAME, v, runId, by, reason);
+      byte[] value = reject.encode();
       KafkaClients.acknowledged(
-          durable(), new ProducerRecord<>(topic, reject.key(), reject.encode()), CLAIM_TIMEOUT);
+          durable(),
+          new ProducerRecord<>(
+              topic, null, reject.key(), value, CheckpointSignature.sign(value, signingKeys)),
+          CLAIM_TIMEOUT);
     }
   }
 

@@ -8,7 +8,6 @@ import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
-import lenet.contract.wire.Checkpoint;
 import lenet.contract.wire.TrainingEvent;
 import lenet.trainer.TrainerConfig;
 import lenet.trainer.kafka.CheckpointReader;
@@ -93,7 +92,8 @@ public class RunService {
     String runId = spec.runId();
     try {
       Device device = Training.device(config.device());
-      Training.Start from = startOf(spec, resumeAfter);
+      Start start = startOf(spec, resumeAfter);
+      Training.Start from = start.from();
       if (from.afterEpoch() > 0) {
         outbox.resumedAt(resumeAfter.modelVersion());
       }
@@ -110,12 +110,15 @@ public class RunService {
           from.afterEpoch() > 0 ? ", resumed after epoch " + from.afterEpoch() : "");
       checkStop(stop, from.afterEpoch());
       outbox.event(
-          TrainingEvent.resumed(
-              runId,
-              spec.epochs(),
-              device.toString(),
-              describe(spec),
-              from.afterEpoch() > 0 ? from.afterEpoch() : null));
+          start.resumeRefused() != null
+              ? TrainingEvent.notResumed(
+                  runId, spec.epochs(), device.toString(), describe(spec), start.resumeRefused())
+              : TrainingEvent.resumed(
+                  runId,
+                  spec.epochs(),
+                  device.toString(),
+                  describe(spec),
+                  from.afterEpoch() > 0 ? from.afterEpoch() : null));
       TrainingData data = datasets.load(config.datasetWait());
       long t0 = System.nanoTime();
       Training.Result result =
@@ -181,7 +184,7 @@ public class RunService {
       // Its checkpoints are marked before the CANCELLED event, so whoever sees the event sees them
       // marked too.
       publisher.neverPromote(
-          history.of(runId).versions(), "trainer", "run " + runId + " " + reason);
+          runId, history.of(runId).versions(), "trainer", "run " + runId + " " + reason);
       outbox.event(TrainingEvent.cancelled(runId, e.epochsDone, reason));
       flush(outbox);
     } catch (RuntimeException | InterruptedException e) {
@@ -199,23 +202,27 @@ public class RunService {
 
   /**
    * Where a run starts: after its last published epoch, from that checkpoint, when it was cut short
-   * and Kafka still holds the checkpoint; else from scratch.
+   * and Kafka still holds the checkpoint, signed by a trusted trainer key as that epoch of this
+   * run; else from scratch, with the reason.
    */
-  private Training.Start startOf(RunSpec spec, TrainingEvent.Epoch resumeAfter) {
+  private Start startOf(RunSpec spec, TrainingEvent.Epoch resumeAfter) {
     if (resumeAfter == null) {
-      return Training.Start.FRESH;
+      return new Start(Training.Start.FRESH, null);
     }
-    Optional<Checkpoint> checkpoint = checkpoints.find(resumeAfter.modelVersion());
-    if (checkpoint.isEmpty()
-        || !spec.runId().equals(checkpoint.get().header().runId())
-        || !Integer.valueOf(resumeAfter.epoch()).equals(checkpoint.get().header().epoch())) {
+    CheckpointReader.Found found =
+        checkpoints.find(resumeAfter.modelVersion(), spec.runId(), resumeAfter.epoch());
+    if (found.checkpoint() == null) {
       LOG.warnf(
-          "Run %s: checkpoint v%d of its epoch %d is no longer on Kafka; starting from scratch",
-          spec.runId(), resumeAfter.modelVersion(), resumeAfter.epoch());
-      return Training.Start.FRESH;
+          "Run %s: not resuming after epoch %d, starting from scratch: %s",
+          spec.runId(), resumeAfter.epoch(), found.refused());
+      return new Start(Training.Start.FRESH, found.refused());
     }
-    return new Training.Start(resumeAfter.epoch(), checkpoint.get().parameters());
+    return new Start(
+        new Training.Start(resumeAfter.epoch(), found.checkpoint().parameters()), null);
   }
+
+  /** Where a run starts, and why it does not resume when it was cut short (null otherwise). */
+  private record Start(Training.Start from, String resumeRefused) {}
 
   private static void flush(RunOutbox outbox) {
     try {

@@ -1,4 +1,4 @@
-package lenet.inference.model;
+package lenet.contract;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.security.KeyPair;
 import java.util.List;
 import lenet.contract.wire.CheckpointSignature;
+import lenet.contract.wire.CheckpointTrust;
 import lenet.contract.wire.SigningKeys;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,4 +1,4 @@
-package lenet.inference.model;
+package lenet.contract.wire;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -6,17 +6,15 @@ import java.nio.file.Path;
 import java.security.PublicKey;
 import java.util.ArrayList;
 import java.util.List;
-import lenet.contract.wire.CheckpointSignature;
-import lenet.contract.wire.SigningKeys;
-import lenet.contract.wire.WireFormatException;
 import org.apache.kafka.common.header.Headers;
 import org.jboss.logging.Logger;
 
 /**
- * Which checkpoints may serve at all: those signed by a trusted trainer key, with a version not far
- * above what is known (see {@code InferenceConfig.Signing}). Keys come from configuration and from
- * key files, which are read again when a checkpoint names a key not trusted yet (a trainer that
- * created or rotated its key on a shared volume).
+ * Which checkpoints may be used at all, by inference (to serve) and by the trainer (to resume a run
+ * from): those signed by a trusted trainer key, with a version not far above what is known (see
+ * {@code inference.signing.*}). Keys come from configuration and from key files, which are read
+ * again when a checkpoint names a key not trusted yet (a trainer that created or rotated its key on
+ * a shared volume).
  */
 public final class CheckpointTrust {
 
@@ -69,11 +67,16 @@ public final class CheckpointTrust {
    * @throws WireFormatException {@code BAD_SIGNATURE} with what is wrong
    */
   public void verify(byte[] value, Headers headers) {
+    verify("checkpoint", value, headers);
+  }
+
+  /** As {@link #verify(byte[], Headers)} for another record signed by a trainer key. */
+  public void verify(String what, byte[] value, Headers headers) {
     if (!keyFiles.isEmpty()
         && CheckpointSignature.keyIdOf(headers).filter(id -> !verifier.trusts(id)).isPresent()) {
       verifier = readKeys();
     }
-    verifier.verify(value, headers);
+    verifier.verify(what, value, headers);
   }
 
   /**

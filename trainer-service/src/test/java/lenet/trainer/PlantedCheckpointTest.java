@@ -24,6 +24,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -36,6 +37,11 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 @QuarkusTestResource(SharedKafkaResource.class)
 class PlantedCheckpointTest {
+
+  @BeforeAll
+  static void dataset() throws Exception {
+    TrainerServiceTest.publishSmallDataset();
+  }
 
   @Test
   void aRunNeverResumesFromAnUnsignedOrForeignCheckpoint() throws Exception {

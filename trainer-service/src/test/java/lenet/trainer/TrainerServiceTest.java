@@ -48,8 +48,17 @@ class TrainerServiceTest {
 
   @jakarta.inject.Inject TrainerConfig trainerConfig;
 
+  private static boolean published;
+
+  /**
+   * A small real MNIST subset on the shared broker, once per test JVM (every class trains on it).
+   */
   @BeforeAll
-  static void publishSmallDataset() throws Exception {
+  static synchronized void publishSmallDataset() throws Exception {
+    if (published) {
+      return;
+    }
+    published = true;
     String bootstrap = SharedKafka.bootstrapServers();
     TOPICS.ensureAll(KafkaConnection.to(bootstrap));
     MnistFiles files =

@@ -6,6 +6,8 @@
 #   - deploy/: every overlay rendered (kustomize-lite always; `kubectl kustomize` / `kustomize build` too when a
 #     kustomize v4+ is installed, and both must agree), every object schema-checked (kubernetes-models,
 #     @kubernetes-models/keda, hand-written Strimzi v1 schemas), references and the topic contract checked.
+# The settings these files give the services (names, values, allowed values) are checked against the services' code by
+# e2e-tests' DeploymentDefaultsTest, not here.
 #
 # Installs what it needs only when missing: docker-compose (apt, always --no-install-recommends: without it apt
 # pulls a Docker engine) and the npm packages into .ci/node_modules (git-ignored). Idempotent; run as root.

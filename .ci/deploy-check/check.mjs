@@ -347,6 +347,20 @@ check("named volumes: Kafka data and MNIST; DJL caches writable", () => {
   }
   return errors;
 });
+check("signing keys: signing-private mounted by the trainer alone, control-signing by inference alone (read-only)", () => {
+  const errors = [];
+  const mountsOf = (s) => (s?.volumes ?? []).map((v) => (typeof v === "string" ? v.split(":") : [v.source, v.target, v.read_only ? "ro" : "rw"]));
+  const creator = "signing-keys";
+  for (const [vol, owner, readOnly] of [["signing-private", "trainer", false], ["control-signing", "inference", true]]) {
+    const users = Object.entries(svcs).filter(([, s]) => mountsOf(s).some(([src]) => src === vol)).map(([n]) => n);
+    for (const n of users) if (n !== owner && n !== creator) errors.push(`${n} mounts ${vol}: only ${owner} (and ${creator}, which creates it) may`);
+    if (!users.includes(owner)) errors.push(`${owner} does not mount ${vol}`);
+    if (readOnly && mountsOf(svcs[owner]).some(([src, , mode]) => src === vol && mode !== "ro")) errors.push(`${owner} must mount ${vol} read-only`);
+  }
+  const file = envOf(svcs.inference).INFERENCE_SIGNING_CONTROL_KEY_FILE;
+  if (!mountsOf(svcs.inference).some(([src, dst]) => src === "control-signing" && String(file).startsWith(dst + "/"))) errors.push(`inference: INFERENCE_SIGNING_CONTROL_KEY_FILE=${file} is not in its control-signing volume`);
+  return errors;
+});
 check("trainer: one instance, no GPU reservation unless docker-compose.gpu.yml is added", () => {
   const t = svcs.trainer ?? {};
   const errors = [];
@@ -614,10 +628,33 @@ function semanticErrors(name, objs) {
     if (svc === "trainer-service") {
       if (d.spec?.replicas !== 1) err("trainer-service: replicas must be 1");
       if (d.spec?.strategy?.type !== "Recreate") err("trainer-service: strategy must be Recreate");
-      for (const k of ["TRAINER_DEVICE"]) if (!env[k]) err(`trainer-service: ${k} not set`);
-      if (env.TRAINER_DEVICE && !["auto", "cpu", "gpu"].includes(env.TRAINER_DEVICE)) err(`trainer-service: TRAINER_DEVICE=${env.TRAINER_DEVICE}`);
     }
-    if (svc === "inference-service" && env.INFERENCE_POLICY && !["latest", "best"].includes(env.INFERENCE_POLICY)) err(`inference-service: INFERENCE_POLICY=${env.INFERENCE_POLICY}`);
+    // What each variable may hold, and whether it may differ from the code's default, is checked from the code
+    // itself by e2e-tests' DeploymentDefaultsTest, not here.
+  }
+  // signing keys: the checkpoint key's private half in the trainer alone, the control-record key pair in inference alone
+  const secretMounts = (d, secret) => {
+    const c = d.spec?.template?.spec?.containers?.[0];
+    return (d.spec?.template?.spec?.volumes ?? [])
+      .filter((v) => v.secret?.secretName === secret)
+      .map((v) => ({ vol: v, mount: (c?.volumeMounts ?? []).find((m) => m.name === v.name) }))
+      .filter((x) => x.mount);
+  };
+  for (const d of deployments) {
+    const svc = d.metadata.name;
+    for (const { vol } of secretMounts(d, "lenet-checkpoint-signing")) {
+      const items = vol.secret.items?.map((i) => i.key);
+      if (svc !== "trainer-service" && (!items || items.includes("checkpoint-signing.key"))) err(`${svc} mounts the checkpoint signing private key: only the trainer may`);
+    }
+    const control = secretMounts(d, "lenet-control-signing-key");
+    if (svc !== "inference-service") {
+      if (control.length) err(`${svc} mounts the control signing key (Secret lenet-control-signing-key): only inference may`);
+      continue;
+    }
+    const file = envFor(objs, d.spec.template.spec.containers[0]).INFERENCE_SIGNING_CONTROL_KEY_FILE;
+    if (!control.length) err("inference-service: Secret lenet-control-signing-key is not mounted");
+    for (const { mount } of control) if (mount.readOnly !== true) err("inference-service: the control signing key must be mounted read-only");
+    if (!control.some(({ mount }) => String(file).startsWith(mount.mountPath + "/"))) err(`inference-service: INFERENCE_SIGNING_CONTROL_KEY_FILE=${file} is not in the mount of Secret lenet-control-signing-key`);
   }
   // services
   for (const s of byKind(objs, "Service")) {

@@ -36,10 +36,7 @@ class DeploymentDefaultsTest {
           "NVIDIA_VISIBLE_DEVICES",
           "read by the NVIDIA container runtime: which GPUs the container sees",
           "NVIDIA_DRIVER_CAPABILITIES",
-          "read by the NVIDIA container runtime: which driver libraries it mounts",
-          "INFERENCE_SIGNING_CONTROL_KEY_FILE",
-          "added by the control-record signing change (inference.signing.control-key-file): drop"
-              + " this entry once InferenceConfig maps it");
+          "read by the NVIDIA container runtime: which driver libraries it mounts");
 
   private static final Map<String, ServiceSettings> SERVICES = ServiceSettings.onClassPath();
 

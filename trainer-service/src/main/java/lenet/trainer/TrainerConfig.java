@@ -124,6 +124,17 @@ public interface TrainerConfig {
   Optional<java.util.List<String>> trustedKeys();
 
   /**
+   * Finished runs (COMPLETED, FAILED or CANCELLED) that {@code /api/runs} and the page keep, the
+   * ones that ended last; an older one is forgotten here (its events stay on {@code
+   * training.events}). Queued and running runs are always kept. Every bad command is a FAILED run
+   * of its own, so this bounds what a flood of them costs: a few hundred bytes each, about 100
+   * bytes per epoch of history for a real run.
+   */
+  @WithName("runs.keep")
+  @WithDefault("1000")
+  int runsKeep();
+
+  /**
    * Live event streams ({@code GET /api/runs/events}) served at once; one more is answered 503 with
    * {@code Retry-After}.
    */

@@ -2,21 +2,26 @@ package lenet.trainer.runs;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableSet;
 import java.util.Optional;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import lenet.contract.wire.TrainingEvent;
 import lenet.contract.wire.WireFormatException;
+import lenet.trainer.TrainerConfig;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
 /**
  * The runs and their per-epoch history, as a projection of {@code training.events}: read from the
  * beginning at start, so the history survives trainer restarts and every replica of the page agrees
- * with the topic.
+ * with the topic. Bounded: queued and running runs are always kept, finished ones only the {@code
+ * trainer.runs.keep} newest (every bad command is a FAILED run of its own).
  */
 @ApplicationScoped
 public class RunRegistry {
@@ -73,10 +78,25 @@ public class RunRegistry {
           message,
           null);
     }
+
+    /** Whether the run is over (COMPLETED, FAILED or CANCELLED): only those ever set finishedAt. */
+    boolean over() {
+      return finishedAt != null;
+    }
   }
 
+  private final int keep;
   private final Map<String, Run> runs = new ConcurrentHashMap<>();
+
+  /** The runs that are over, the oldest end first: the first to go past {@code keep}. */
+  private final NavigableSet<Run> over =
+      new TreeSet<>(Comparator.comparingLong(Run::finishedAt).thenComparing(Run::runId));
+
   private final List<Consumer<TrainingEvent>> listeners = new CopyOnWriteArrayList<>();
+
+  RunRegistry(TrainerConfig config) {
+    this.keep = config.runsKeep();
+  }
 
   @Incoming("training-history")
   public void onEvent(byte[] payload) {
@@ -100,11 +120,23 @@ public class RunRegistry {
     listeners.remove(listener);
   }
 
-  void apply(TrainingEvent e) {
+  /** Applies one event; one writer at a time (readers see the map without waiting). */
+  synchronized void apply(TrainingEvent e) {
     if (e.runId() == null) {
       return;
     }
-    runs.compute(e.runId(), (id, run) -> next(run, e));
+    Run before = runs.get(e.runId());
+    Run after = next(before, e);
+    runs.put(e.runId(), after);
+    if (before != null && before.over()) {
+      over.remove(before);
+    }
+    if (after.over()) {
+      over.add(after);
+    }
+    while (over.size() > keep) {
+      runs.remove(over.pollFirst().runId());
+    }
   }
 
   /**

@@ -195,6 +195,7 @@ class TrainerServiceTest {
     List<ConsumerRecord<String, byte[]>> records =
         readAll(TOPICS.name(Topic.MODEL_CHECKPOINTS)).stream()
             .filter(r -> Checkpoint.versionOfKey(r.key()) >= first.modelVersion())
+            .filter(r -> runId.equals(Checkpoint.decode(r.value()).header().runId()))
             .toList();
     assertThat(records).hasSize(2);
     records.forEach(r -> trusted.verify(r.value(), r.headers()));

@@ -33,7 +33,7 @@ class RunRegistryTest {
   void neverDropsQueuedOrRunningRuns() {
     RunRegistry registry = registry(1);
     registry.apply(new TrainingEvent.Queued("waits", 5, 1, "settings", 1L));
-    registry.apply(new TrainingEvent.Started("runs", 5, "cpu", "settings", null, 2L));
+    registry.apply(new TrainingEvent.Started("runs", 5, "cpu", "settings", null, null, 2L));
     registry.apply(epoch("runs", 1, 3L));
     for (int i = 1; i <= 5; i++) {
       registry.apply(new TrainingEvent.Failed("bad-" + i, "bad command", 10L + i));
@@ -48,7 +48,7 @@ class RunRegistryTest {
   @Test
   void aRunThatEndsLaterOutlivesOlderEnds() {
     RunRegistry registry = registry(2);
-    registry.apply(new TrainingEvent.Started("long", 2, "cpu", "settings", null, 1L));
+    registry.apply(new TrainingEvent.Started("long", 2, "cpu", "settings", null, null, 1L));
     registry.apply(new TrainingEvent.Failed("bad-1", "bad command", 2L));
     registry.apply(new TrainingEvent.Failed("bad-2", "bad command", 3L));
     registry.apply(new TrainingEvent.Completed("long", 2, 2, 0.05, 0.99, 7L, 60.0, 4L));

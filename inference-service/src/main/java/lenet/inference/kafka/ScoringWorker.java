@@ -56,7 +56,9 @@ import org.jboss.logging.Logger;
  * otherwise invalid there) would fail that way each time it is read. It is written again at once,
  * one event per transaction (its answer with its offset), and an event whose answer is refused
  * alone gets a minimal dead letter instead ({@link ScoringOutputs#refused}): the partition goes on,
- * and every event still has exactly one answer.
+ * and every event still has exactly one answer (at-least-once: the batch's answers that were taken
+ * are written again, under the same ids). Only a minimal dead letter refused too (a dead-letter
+ * topic that takes less than a kilobyte) would leave the batch to be read again for ever.
  */
 final class ScoringWorker implements Runnable {
 

@@ -51,36 +51,49 @@ final class BatchScorer {
             .register(registry);
   }
 
-  /** The outputs of {@code records}, one per record: dead letters first, then predictions. */
-  List<ProducerRecord<byte[], byte[]>> score(List<ConsumerRecord<byte[], byte[]>> records) {
+  /** An event and the one record that answers it: its prediction or its dead letter. */
+  record Answer(ConsumerRecord<byte[], byte[]> event, ProducerRecord<byte[], byte[]> record) {}
+
+  /**
+   * The answers of {@code records}, one per record: the bad events' dead letters first, then the
+   * good events' predictions (a prediction too large to write becomes a {@code TOO_LARGE} dead
+   * letter).
+   */
+  List<Answer> score(List<ConsumerRecord<byte[], byte[]>> records) {
     batchSizes.record(records.size());
+    List<ConsumerRecord<byte[], byte[]>> good = new ArrayList<>(records.size());
     List<String> ids = new ArrayList<>(records.size());
     List<float[]> rows = new ArrayList<>(records.size());
-    List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>(records.size());
+    List<Answer> out = new ArrayList<>(records.size());
     Map<String, Integer> deadLettered = new TreeMap<>();
     for (ConsumerRecord<byte[], byte[]> record : records) {
       try {
         ImageEvent event = decode(record);
         rows.add(toInput(event));
         ids.add(event.id());
+        good.add(record);
       } catch (WireFormatException e) {
-        out.add(outputs.deadLetter(record, e));
-        deadLettered.merge(e.reason().name(), 1, Integer::sum);
-        LOG.debugf(
-            "Dead letter %s-%d@%d: %s",
-            record.topic(), record.partition(), record.offset(), e.describe());
+        out.add(deadLetter(record, e, deadLettered));
       }
     }
     if (!rows.isEmpty()) {
-      for (Prediction p : scorer.predict(ids, rows.toArray(float[][]::new), Scorer.Source.KAFKA)) {
-        out.add(outputs.prediction(p));
+      List<Prediction> predictions =
+          scorer.predict(ids, rows.toArray(float[][]::new), Scorer.Source.KAFKA);
+      for (int i = 0; i < predictions.size(); i++) {
+        ProducerRecord<byte[], byte[]> prediction = outputs.prediction(predictions.get(i));
+        ConsumerRecord<byte[], byte[]> record = good.get(i);
+        out.add(
+            outputs
+                .unfit(prediction)
+                .map(e -> deadLetter(record, e, deadLettered))
+                .orElseGet(() -> new Answer(record, prediction)));
       }
     }
     if (!deadLettered.isEmpty()) {
       deadLettered.forEach(
           (reason, n) ->
               Counter.builder("inference.dead.letters")
-                  .description("Image events sent to the dead-letter topic, by reason")
+                  .description(ScoringOutputs.DEAD_LETTERS)
                   .tag("reason", reason)
                   .register(registry)
                   .increment(n));
@@ -93,6 +106,20 @@ final class BatchScorer {
           ScoringOutputs.REASON_HEADER);
     }
     return out;
+  }
+
+  /** The minimal dead letter that stands for {@code answer}, which was refused for {@code why}. */
+  ProducerRecord<byte[], byte[]> refused(Answer answer, Throwable why) {
+    return outputs.refused(answer.event(), answer.record(), why);
+  }
+
+  private Answer deadLetter(
+      ConsumerRecord<byte[], byte[]> record, WireFormatException e, Map<String, Integer> counts) {
+    counts.merge(e.reason().name(), 1, Integer::sum);
+    LOG.debugf(
+        "Dead letter %s-%d@%d: %s",
+        record.topic(), record.partition(), record.offset(), e.describe());
+    return new Answer(record, outputs.deadLetter(record, e));
   }
 
   /**

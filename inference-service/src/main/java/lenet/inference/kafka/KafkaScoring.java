@@ -81,7 +81,7 @@ public class KafkaScoring implements ScoringWorker.Listener {
             k.transactionTimeout(),
             k.sendTimeout(),
             k.maxBackoff());
-    this.scorer = new BatchScorer(scorer, new ScoringOutputs(topics), config, registry);
+    this.scorer = new BatchScorer(scorer, new ScoringOutputs(topics, registry), config, registry);
     this.workerCount = Math.max(1, k.workers());
     this.written =
         Counter.builder("inference.kafka.batches")

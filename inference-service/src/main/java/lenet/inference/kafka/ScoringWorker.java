@@ -3,6 +3,7 @@ package lenet.inference.kafka;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,9 +28,12 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.InterruptException;
+import org.apache.kafka.common.errors.RecordBatchTooLargeException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -47,6 +51,14 @@ import org.jboss.logging.Logger;
  * finishes whatever the old one left open), the consumer goes back to the group's committed
  * offsets, and after a backoff (1 s doubling to {@code maxBackoff}) the batch is read and scored
  * again, for as long as it takes.
+ *
+ * <p>A batch refused for what one of its records is ({@link #refusal}: too large for the topic, or
+ * otherwise invalid there) would fail that way each time it is read. It is written again at once,
+ * one event per transaction (its answer with its offset), and an event whose answer is refused
+ * alone gets a minimal dead letter instead ({@link ScoringOutputs#refused}): the partition goes on,
+ * and every event still has exactly one answer (at-least-once: the batch's answers that were taken
+ * are written again, under the same ids). Only a minimal dead letter refused too (a dead-letter
+ * topic that takes less than a kilobyte) would leave the batch to be read again for ever.
  */
 final class ScoringWorker implements Runnable {
 
@@ -177,15 +189,92 @@ final class ScoringWorker implements Runnable {
   private void writeAhead() {
     Scoring writing = ahead;
     ahead = null;
-    write(writing.outputs(), nextOffsets(writing.records()));
+    List<BatchScorer.Answer> answers = writing.outputs();
+    try {
+      write(
+          answers.stream().map(BatchScorer.Answer::record).toList(),
+          nextOffsets(writing.records()));
+    } catch (RuntimeException e) {
+      Throwable refusal = refusal(e);
+      if (refusal == null || stopped) {
+        throw e;
+      }
+      LOG.warnf(
+          "Scoring worker %d: a batch of %d was refused for one of its records (%s); writing its"
+              + " events one transaction each",
+          index, answers.size(), refusal.toString());
+      recover();
+      writeOneByOne(answers);
+    }
     listener.written(index, writing.records().size());
+  }
+
+  /**
+   * Writes each answer with its event's offset on its own, in offset order; an answer refused alone
+   * is replaced by its event's minimal dead letter.
+   */
+  private void writeOneByOne(List<BatchScorer.Answer> answers) {
+    List<BatchScorer.Answer> ordered = new ArrayList<>(answers);
+    ordered.sort(
+        Comparator.comparing((BatchScorer.Answer a) -> a.event().topic())
+            .thenComparingInt(a -> a.event().partition())
+            .thenComparingLong(a -> a.event().offset()));
+    for (BatchScorer.Answer a : ordered) {
+      Map<TopicPartition, OffsetAndMetadata> next = nextOffsets(List.of(a.event()));
+      try {
+        write(List.of(a.record()), next);
+      } catch (RuntimeException e) {
+        Throwable refusal = refusal(e);
+        if (refusal == null || stopped) {
+          throw e;
+        }
+        recover();
+        write(List.of(scorer.refused(a, refusal)), next);
+      }
+    }
+  }
+
+  /**
+   * What in {@code e}'s causes says that a record itself cannot be written, whenever it is tried:
+   * too large for the producer or the topic (a batch of several is split and sent again by the
+   * producer, so a batch refused as too large holds one record), or invalid for the topic. Null for
+   * anything else (broker away, fenced, timed out), which a later try may get through.
+   */
+  static Throwable refusal(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof RecordTooLargeException
+          || t instanceof RecordBatchTooLargeException
+          || t instanceof InvalidRecordException) {
+        return t;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Makes the producer usable after a refusal: a transactional one aborts its transaction (the
+   * refusal is an abortable error), or is replaced when even that fails.
+   */
+  private void recover() {
+    if (settings.delivery() != Delivery.EXACTLY_ONCE) {
+      return;
+    }
+    try {
+      producer.abortTransaction();
+    } catch (RuntimeException e) {
+      LOG.infof(
+          "Scoring worker %d: the refused transaction could not be aborted (%s); replacing the"
+              + " producer",
+          index, e.toString());
+      closeProducer();
+      producer = newProducer();
+    }
   }
 
   /** A polled batch and its outputs, being computed on the model thread. */
   private record Scoring(
-      List<ConsumerRecord<byte[], byte[]>> records,
-      Future<List<ProducerRecord<byte[], byte[]>>> scored) {
-    List<ProducerRecord<byte[], byte[]>> outputs() {
+      List<ConsumerRecord<byte[], byte[]>> records, Future<List<BatchScorer.Answer>> scored) {
+    List<BatchScorer.Answer> outputs() {
       try {
         return scored.get();
       } catch (InterruptedException e) {
@@ -363,10 +452,11 @@ final class ScoringWorker implements Runnable {
     p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId());
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, RecordLimits.COMPRESSION);
     p.put(ProducerConfig.LINGER_MS_CONFIG, 2);
-    // Dead letters carry the original record, which may be as large as the input topic allows.
-    p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topic.LARGE_RECORD + 64 * 1024);
+    // Dead letters carry the original record, which may be as large as the input topic allows;
+    // ScoringOutputs sizes every output within this and its topic's limit.
+    p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, RecordLimits.MAX_REQUEST_SIZE);
     int timeout = (int) settings.sendTimeout().toMillis();
     p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, timeout);
     p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, timeout);

@@ -32,10 +32,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The three packaged services against a broker that takes only TLS + SCRAM-SHA-512 clients, each
- * service as its own Kafka user with its settings in its environment ({@code KAFKA_*}, as {@code
- * ./pipeline} and the deployments give them): a run trains, its model serves, image events are
- * scored. A client without credentials, or with a wrong password, is refused.
+ * The three packaged services against a broker that takes only TLS + SCRAM-SHA-512 clients and
+ * authorizes every request, each service as its own Kafka user with only its ACLs and its settings
+ * in its environment ({@code KAFKA_*}, as {@code ./pipeline} and the deployments give them): a run
+ * trains, its model serves, image events sent by user {@code client} are scored. A client without
+ * credentials, or with a wrong password, is refused.
  */
 class SecuredKafkaIT {
 
@@ -47,9 +48,20 @@ class SecuredKafkaIT {
   static void start() throws Exception {
     broker = LocalKafkaBroker.ephemeralSecured().start(Duration.ofSeconds(60));
     KafkaSecurity security = broker.security().orElseThrow();
+    // The broker created the pipeline's topics and its users' ACLs (pipeline-contract's KafkaUser):
+    // the inference user may not write model.checkpoints, so its checkpoint retention is off, as
+    // ./pipeline and deploy/ have it.
     KafkaConnection client = KafkaConnection.of(broker.clientSettings("client"));
-    Services.TOPICS.ensureAll(client);
-    services = new Services(client, security::environment);
+    services =
+        new Services(
+            client,
+            service -> {
+              Map<String, String> env = new HashMap<>(security.environment(service));
+              if (service.equals("inference")) {
+                env.put("INFERENCE_RETENTION_KEEP_VERSIONS", "0");
+              }
+              return env;
+            });
     int ingestPort = Services.freePort();
     int trainerPort = Services.freePort();
     inferencePort = Services.freePort();

@@ -44,9 +44,10 @@ import java.util.concurrent.TimeUnit;
  *
  * Users: {@code admin} (the brokers among themselves, and tooling: it creates the topics and the
  * ACLs), and the users of {@link PipelineAccess} (one per service, and {@code client} for tools,
- * tests and kcat). The directory is its owner's alone from the moment it is made, and every file in
- * it is created readable by its owner only before a byte is written to it. The certificates are
- * made with the JDK's keytool; nothing leaves this machine.
+ * tests and kcat). The directory is its owner's alone from the moment it is made (so no other user
+ * can reach what keytool writes into it); every file this class writes is created readable by its
+ * owner only before a byte is written to it, and keytool's stores are made so once written. The
+ * certificates are made with the JDK's keytool; nothing leaves this machine.
  */
 public final class KafkaSecurity {
 

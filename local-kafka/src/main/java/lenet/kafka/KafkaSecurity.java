@@ -1,13 +1,16 @@
 package lenet.kafka;
 
 import java.io.IOException;
+import java.io.StringWriter;
 import java.io.UncheckedIOException;
-import java.io.Writer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -16,33 +19,53 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A local Kafka with encrypted, authenticated clients: one {@code SASL_SSL} listener (TLS with a
- * certificate of a CA generated here, SCRAM-SHA-512 users). Everything lives in one directory,
- * created once (under a file lock, so the nodes of a cluster starting together create it once) and
- * kept with the broker's data: SCRAM credentials are stored in the cluster's metadata when it is
- * formatted, so this directory and the data belong together.
+ * A local Kafka with encrypted, authenticated clients and no open door: every listener is {@code
+ * SASL_SSL} (TLS with a certificate of a CA generated here), the clients' with SCRAM-SHA-512 users,
+ * the KRaft controllers' with SASL/PLAIN for one principal, {@code controller}, that only the nodes
+ * know (a controller cannot check SCRAM on its own listener: SCRAM credentials live in the metadata
+ * log it serves). Kafka's {@code StandardAuthorizer} decides every request: {@code admin} and
+ * {@code controller} are super users, everyone else gets exactly the ACLs of {@link PipelineAccess}
+ * and nothing where no ACL says so. Everything lives in one directory, created once (under a file
+ * lock, so the nodes of a cluster starting together create it once) and kept with the broker's
+ * data: SCRAM credentials are stored in the cluster's metadata when it is formatted, so this
+ * directory and the data belong together.
  *
  * <pre>
  * ca.p12, ca.pem        the CA (key in the PKCS#12 store; its certificate is what clients trust)
  * broker.p12            the brokers' key and certificate (127.0.0.1, localhost), signed by the CA
- * secrets.properties    the stores' password and every user's password
+ * secrets.properties    the stores' password, every user's password and the controller's
  * &lt;user&gt;.properties     a Kafka client configuration for that user (kafka-*.sh --command-config)
  * &lt;user&gt;.env            the same as KAFKA_* environment variables, for the services
  * </pre>
  *
- * Users: {@code admin} (the brokers among themselves), one per service ({@code ingest}, {@code
- * trainer}, {@code inference}) and {@code client} (tools, tests, kcat). All files are readable by
- * their owner only. The certificates are made with the JDK's keytool; nothing leaves this machine.
+ * Users: {@code admin} (the brokers among themselves, and tooling: it creates the topics and the
+ * ACLs), and the users of {@link PipelineAccess} (one per service, and {@code client} for tools,
+ * tests and kcat). The directory is its owner's alone from the moment it is made (so no other user
+ * can reach what keytool writes into it); every file this class writes is created readable by its
+ * owner only before a byte is written to it, and keytool's stores are made so once written. The
+ * certificates are made with the JDK's keytool; nothing leaves this machine.
  */
 public final class KafkaSecurity {
 
   public static final String MECHANISM = "SCRAM-SHA-512";
   public static final String ADMIN = "admin";
-  public static final List<String> USERS =
-      List.of(ADMIN, "ingest", "trainer", "inference", "client");
+
+  /** The principal of the nodes' controller traffic (SASL/PLAIN on the controller listener). */
+  static final String CONTROLLER = "controller";
+
+  private static final String CONTROLLER_SECRET = "controller.password";
+
+  /** Every SCRAM user: {@link #ADMIN} and the users {@link PipelineAccess} gives ACLs to. */
+  public static final List<String> USERS = users();
+
+  private static final Set<PosixFilePermission> OWNER_ONLY =
+      PosixFilePermissions.fromString("rw-------");
+  private static final Set<PosixFilePermission> OWNER_ONLY_DIR =
+      PosixFilePermissions.fromString("rwx------");
 
   private final Path dir;
   private final Properties secrets;
@@ -56,7 +79,7 @@ public final class KafkaSecurity {
   public static KafkaSecurity prepare(Path dir) {
     Path root = dir.toAbsolutePath();
     try {
-      Files.createDirectories(root);
+      ownerOnlyDirectory(root);
       try (FileChannel lockFile =
               FileChannel.open(
                   root.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -68,6 +91,11 @@ public final class KafkaSecurity {
         Properties secrets = new Properties();
         try (var in = Files.newInputStream(secretsFile)) {
           secrets.load(in);
+        }
+        if (secrets.getProperty(CONTROLLER_SECRET) == null) {
+          // Made before the controller listener required a login: give it its password now.
+          secrets.setProperty(CONTROLLER_SECRET, randomSecret());
+          storeSecrets(root, secrets);
         }
         return new KafkaSecurity(root, secrets);
       }
@@ -94,21 +122,44 @@ public final class KafkaSecurity {
     return out;
   }
 
-  /** The broker settings of the SASL_SSL listener named {@code listener} (lower case). */
-  public Map<String, String> brokerSettings(String listener) {
+  /**
+   * The node settings of the clients' SASL_SSL listener named {@code listener} and the controller
+   * listener named {@code controllerListener} (both lower case; both SASL_SSL in the node's
+   * protocol map), and of the authorizer.
+   */
+  public Map<String, String> brokerSettings(String listener, String controllerListener) {
     Map<String, String> s = new LinkedHashMap<>();
     s.put("sasl.enabled.mechanisms", MECHANISM);
     s.put("sasl.mechanism.inter.broker.protocol", MECHANISM);
     s.put(
         "listener.name." + listener + "." + MECHANISM.toLowerCase() + ".sasl.jaas.config",
         jaas(ADMIN));
+    // The controller listener: PLAIN, one user (the nodes themselves), over TLS.
+    s.put("listener.name." + controllerListener + ".sasl.enabled.mechanisms", "PLAIN");
+    s.put("sasl.mechanism.controller.protocol", "PLAIN");
+    String controllerPassword = secrets.getProperty(CONTROLLER_SECRET);
+    s.put(
+        "listener.name." + controllerListener + ".plain.sasl.jaas.config",
+        "org.apache.kafka.common.security.plain.PlainLoginModule required username=\""
+            + CONTROLLER
+            + "\" password=\""
+            + controllerPassword
+            + "\" user_"
+            + CONTROLLER
+            + "=\""
+            + controllerPassword
+            + "\";");
     s.put("ssl.keystore.location", dir.resolve("broker.p12").toString());
     s.put("ssl.keystore.type", "PKCS12");
     s.put("ssl.keystore.password", storePassword());
     s.put("ssl.key.password", storePassword());
     s.put("ssl.truststore.location", caCertificate().toString());
     s.put("ssl.truststore.type", "PEM");
-    s.put("super.users", "User:" + ADMIN);
+    // Every request is authorized: the nodes and the admin may do anything, a user what its ACLs
+    // say, and where no ACL speaks, nobody.
+    s.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+    s.put("super.users", "User:" + ADMIN + ";User:" + CONTROLLER);
+    s.put("allow.everyone.if.no.acl.found", "false");
     return s;
   }
 
@@ -159,6 +210,7 @@ public final class KafkaSecurity {
   private static void create(Path dir) throws IOException {
     Properties secrets = new Properties();
     secrets.setProperty("store.password", randomSecret());
+    secrets.setProperty(CONTROLLER_SECRET, randomSecret());
     for (String user : USERS) {
       secrets.setProperty("user." + user, randomSecret());
     }
@@ -216,25 +268,73 @@ public final class KafkaSecurity {
       write(dir.resolve(user + ".env"), env.toString());
     }
     // Last: its presence says the directory is complete.
-    Path tmp = dir.resolve("secrets.properties.tmp");
-    try (Writer w = Files.newBufferedWriter(tmp)) {
-      secrets.store(w, "passwords of the local Kafka's stores and SCRAM users");
-    }
-    ownerOnly(tmp);
-    Files.move(tmp, dir.resolve("secrets.properties"));
+    storeSecrets(dir, secrets);
   }
 
+  private static void storeSecrets(Path dir, Properties secrets) throws IOException {
+    StringWriter text = new StringWriter();
+    secrets.store(text, "passwords of the local Kafka's stores, SCRAM users and controller");
+    write(dir.resolve("secrets.properties"), text.toString());
+  }
+
+  /**
+   * Writes {@code text} to {@code file} through a temporary file that is created readable by its
+   * owner only before anything is written to it, then moved into place: no other user can ever read
+   * a byte of it, and a reader never sees half a file.
+   */
   private static void write(Path file, String text) throws IOException {
-    Files.writeString(file, text);
-    ownerOnly(file);
+    Path tmp;
+    try {
+      tmp =
+          Files.createTempFile(
+              file.getParent(),
+              file.getFileName().toString(),
+              ".tmp",
+              PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+    } catch (UnsupportedOperationException e) {
+      // not a POSIX file system: its own access rules apply
+      tmp = Files.createTempFile(file.getParent(), file.getFileName().toString(), ".tmp");
+    }
+    try {
+      Files.writeString(tmp, text);
+      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  /**
+   * Creates {@code dir} (and its parents) accessible to its owner only, or makes an existing one
+   * so, before anything secret is put in it: keytool writes its stores with the default
+   * permissions, and nobody else can reach them inside.
+   */
+  private static void ownerOnlyDirectory(Path dir) throws IOException {
+    Files.createDirectories(dir.getParent());
+    try {
+      try {
+        Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY_DIR));
+      } catch (FileAlreadyExistsException e) {
+        Files.setPosixFilePermissions(dir, OWNER_ONLY_DIR);
+      }
+    } catch (UnsupportedOperationException e) {
+      Files.createDirectories(dir);
+    }
   }
 
   private static void ownerOnly(Path file) throws IOException {
     try {
-      Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+      Files.setPosixFilePermissions(file, OWNER_ONLY);
     } catch (UnsupportedOperationException e) {
       // not a POSIX file system: its own access rules apply
     }
+  }
+
+  /** The SCRAM users: {@link #ADMIN} first, then every user {@link PipelineAccess} names. */
+  private static List<String> users() {
+    List<String> users = new ArrayList<>();
+    users.add(ADMIN);
+    users.addAll(PipelineAccess.load().users());
+    return List.copyOf(users);
   }
 
   private static String randomSecret() {

@@ -15,8 +15,10 @@ import java.time.Duration;
  *       under a supervisor of its own.
  *   <li>{@code --brokers N} without {@code --node}: starts all N nodes, each as a child process of
  *       its own ({@link LocalKafkaCluster}), and stops them with itself.
- *   <li>{@code --security sasl_ssl} (one node): clients must use TLS and SCRAM-SHA-512 ({@link
- *       KafkaSecurity}); data in {@code <data-dir>/node-1}, the CA, keys, users and ready-made
+ *   <li>{@code --security sasl_ssl} (one node): clients must use TLS and SCRAM-SHA-512, the
+ *       controller listener TLS and the nodes' own login, and every request is authorized ({@link
+ *       KafkaSecurity}); the pipeline's topics and its users' ACLs are created at start ({@link
+ *       PipelineAccess}); data in {@code <data-dir>/node-1}, the CA, keys, users and ready-made
  *       client settings in {@code <data-dir>/security}.
  * </ul>
  *
@@ -110,7 +112,7 @@ public final class LocalKafka {
                 .security()
                 .map(
                     s ->
-                        "; SASL_SSL (SCRAM-SHA-512): client settings per user in "
+                        "; SASL_SSL (SCRAM-SHA-512, ACLs): client settings per user in "
                             + s.dir()
                             + "/<user>.properties")
                 .orElse(""));

@@ -157,6 +157,11 @@ public final class LocalKafkaBroker implements AutoCloseable {
     return port;
   }
 
+  /** This node's controller listener (KRaft quorum traffic; {@code port + 1}). */
+  public int controllerPort() {
+    return controllerPort;
+  }
+
   public Path dataDir() {
     return dataDir;
   }
@@ -189,7 +194,25 @@ public final class LocalKafkaBroker implements AutoCloseable {
     server = new KafkaRaftServer(config, Time.SYSTEM);
     server.startup();
     awaitReady(readyTimeout);
+    if (security != null) {
+      grantPipelineAccess();
+    }
     return this;
+  }
+
+  /** As admin: the pipeline's topics and its users' ACLs ({@link PipelineAccess}). */
+  private void grantPipelineAccess() {
+    try (Admin admin = Admin.create(clientSettings(KafkaSecurity.ADMIN))) {
+      PipelineAccess.load().apply(admin);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(
+          "interrupted while creating the pipeline's topics and ACLs", e);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException(
+          "Kafka on " + bootstrapServers() + " did not take the pipeline's topics and ACLs: " + e,
+          e);
+    }
   }
 
   private Properties properties() {
@@ -225,14 +248,15 @@ public final class LocalKafkaBroker implements AutoCloseable {
             Map.entry("replica.fetch.max.bytes", String.valueOf(8 * 1024 * 1024)),
             Map.entry("log.cleaner.dedupe.buffer.size", String.valueOf(4 * 1024 * 1024))));
     if (security != null) {
-      // Clients and brokers: TLS with the local CA's certificate and SCRAM users; the controller
-      // listener stays plaintext on loopback (only this node's own quorum traffic).
+      // Clients and brokers: TLS with the local CA's certificate and SCRAM users. The controller
+      // listener: TLS and a login too (any process on this machine can reach 127.0.0.1, and a
+      // controller obeys whoever talks to it: configs, topics, SCRAM users).
       String listener = "SASL_SSL://" + HOST + ":" + port;
       p.put("listeners", listener + ",CONTROLLER://" + HOST + ":" + controllerPort);
       p.put("advertised.listeners", listener);
       p.put("inter.broker.listener.name", "SASL_SSL");
-      p.put("listener.security.protocol.map", "SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT");
-      p.putAll(security.brokerSettings("sasl_ssl"));
+      p.put("listener.security.protocol.map", "SASL_SSL:SASL_SSL,CONTROLLER:SASL_SSL");
+      p.putAll(security.brokerSettings("sasl_ssl", "controller"));
     }
     // Internal topics (offsets, transactions) and new topics: replicated on up to three nodes, two
     // in sync for a write; one node: one copy.

@@ -114,9 +114,11 @@ final class Services implements AutoCloseable {
     builder.environment().put("API_TOKEN", API_TOKEN);
     builder.environment().put("TRAINER_SIGNING_KEY_FILE", SIGNING_KEY.toAbsolutePath().toString());
     builder.environment().put("INFERENCE_SIGNING_TRUSTED_KEYS", TRUSTED_KEY);
-    builder
-        .environment()
-        .put("INFERENCE_SIGNING_CONTROL_KEY_FILE", CONTROL_KEY.toAbsolutePath().toString());
+    if (service.equals("inference")) { // the control key is the inference fleet's alone
+      builder
+          .environment()
+          .put("INFERENCE_SIGNING_CONTROL_KEY_FILE", CONTROL_KEY.toAbsolutePath().toString());
+    }
     Process p = builder.start();
     processes.put(name, p);
     return p;

@@ -95,7 +95,8 @@ class TrainerPageTest {
     fill(Map.of("epochs", "2", "learningRate", "-1"));
     wait.until(
         ExpectedConditions.textToBePresentInElementLocated(
-            By.id("start-error"), "'learningRate' must be in [1.0E-9, 10] (the trainer uses it as a 32-bit float), got -1.0"));
+            By.id("start-error"),
+            "'learningRate' must be in [1.0E-9, 10] (the trainer uses it as a 32-bit float), got -1.0"));
 
     String runId = "page-run-" + System.currentTimeMillis();
     fill(Map.of("runId", runId, "epochs", "2", "learningRate", ""));

@@ -42,7 +42,13 @@ class ModelLifecycleIT {
   static void startServices() throws Exception {
     String bootstrap = SharedKafka.bootstrapServers();
     Services.TOPICS.ensureAll(KafkaConnection.to(bootstrap));
-    services = new Services(bootstrap);
+    // Model topics of this test's own: other tests' runs on the shared broker would be candidates
+    // (or champions) here too, whichever test runs first.
+    Map<String, String> ownModelTopics =
+        Map.of(
+            "TOPICS_MODEL_CHECKPOINTS", "lifecycle.model.checkpoints",
+            "TOPICS_MODEL_CONTROL", "lifecycle.model.control");
+    services = new Services(KafkaConnection.to(bootstrap), service -> ownModelTopics);
     trainerPort = Services.freePort();
     services.startIngestAndTrainer("lifecycle-", Services.freePort(), trainerPort);
     for (String name : List.of("A", "B", "C")) {

@@ -58,7 +58,7 @@ class ForgedControlTest {
     byte[] untrained = TestModels.untrainedParameters();
     ModelManager a = replica("A");
     ModelManager b = replica("B");
-    publish(trained, "r1", 1, 2);
+    long firstEpoch = publish(trained, "r1", 1, 2);
     long champion = publish(trained, "r1", 2, 2);
     awaitServing(champion, a, b);
     publish(untrained, "r2", 1, 2);
@@ -105,6 +105,13 @@ class ForgedControlTest {
         null,
         new RecordHeaders());
 
+    // An unsigned deletion of a checkpoint (the champion's would demote it on every replica).
+    write(
+        topics.name(Topic.MODEL_CHECKPOINTS),
+        lenet.contract.wire.Checkpoint.key(LeNet5.MODEL_NAME, firstEpoch),
+        null,
+        new RecordHeaders());
+
     ModelManager c = replica("C"); // starts after the forgeries: replays them
     for (ModelManager m : List.of(a, b, c)) {
       await(m.settings().replicaId() + " lists the 8 refused records")
@@ -120,6 +127,13 @@ class ForgedControlTest {
           .anyMatch(x -> x.contains(SigningKeys.id(STRANGER.getPublic())))
           .anyMatch(x -> x.contains("may only REJECT its own run"))
           .anyMatch(x -> x.contains("tombstone"));
+      await(m.settings().replicaId() + " refuses the unsigned deletion")
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () ->
+                  m.view().rejected().stream()
+                      .anyMatch(r -> r.message().contains("tombstone of lenet5/v" + firstEpoch)));
+      assertThat(Replicas.status(m, firstEpoch)).as("still listed").isNotNull();
       awaitServing(champion, m);
       assertThat(m.champion()).contains(champion);
       assertThat(m.pinnedVersion()).isEmpty();

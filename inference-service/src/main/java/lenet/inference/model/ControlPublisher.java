@@ -8,11 +8,10 @@ import lenet.contract.wire.ModelControl;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Headers;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 
 /**
  * Writes model decisions to the control topic and retention tombstones to the checkpoint and
- * control topics. Control records and their tombstones are signed with the fleet's control key
+ * control topics. Control records and every tombstone are signed with the fleet's control key
  * ({@link ControlTrust}), or no replica would act on them. Each write waits for the broker's
  * acknowledgement (all in-sync replicas), so a decision that returns is durable and every replica
  * will apply it.
@@ -49,7 +48,7 @@ final class ControlPublisher implements AutoCloseable {
 
   /** Deletes a checkpoint version from the checkpoint topic (once compaction runs). */
   void deleteCheckpoint(String key) {
-    send(checkpointTopic, key, null, new RecordHeaders());
+    send(checkpointTopic, key, null, trust.signTombstone(key));
   }
 
   /** Deletes a control record (a verdict on a deleted version). */

@@ -82,12 +82,20 @@ final class ControlState {
     }
   }
 
-  /** Lists a record that changed nothing, with its reason. */
-  void refuse(ModelView.Rejection rejection) {
+  /**
+   * Lists a record that changed nothing, with its reason.
+   *
+   * @return false when it is listed already (the same record read again after a reconnect)
+   */
+  boolean refuse(ModelView.Rejection rejection) {
+    if (refused.stream().anyMatch(r -> r.source().equals(rejection.source()))) {
+      return false;
+    }
     refused.addFirst(rejection);
     while (refused.size() > REFUSED_KEPT) {
       refused.removeLast();
     }
+    return true;
   }
 
   private static void keep(TreeMap<Long, ModelControl> verdicts, ModelControl record) {

@@ -80,9 +80,17 @@ public class ModelLifecycle {
     } else {
       LOG.infof("Checkpoints must be signed by one of the keys %s", trust.keyIds());
     }
+    java.nio.file.Path controlKey = config.signing().controlKeyFile();
+    if (!java.nio.file.Files.exists(controlKey)) {
+      LOG.warnf(
+          "Creating a new control key pair at %s: every replica of a fleet must hold the same pair"
+              + " (one Secret or volume, as ./pipeline, compose and deploy/ give it); a replica with"
+              + " a pair of its own ignores the others' decisions, and they ignore its",
+          controlKey.toAbsolutePath());
+    }
     ControlTrust controlTrust =
         new ControlTrust(
-            SigningKeys.loadOrCreate(config.signing().controlKeyFile()),
+            SigningKeys.loadOrCreate(controlKey),
             config.signing().trustedControlKeys().orElse(List.of()).stream()
                 .map(String::trim)
                 .filter(k -> !k.isEmpty())

@@ -226,8 +226,9 @@ public final class ModelManager implements AutoCloseable {
   /**
    * Registers one record of the checkpoint topic: verifies it (signature of a trusted trainer key,
    * SHA-256, architecture, parameter count, a plausible version) and keeps it, or rejects it with a
-   * logged reason and a counter; a tombstone forgets the version. Loads nothing: call {@link
-   * #converge()} after a poll.
+   * logged reason and a counter; a tombstone signed by the fleet's control key (retention's)
+   * forgets the version, an unsigned one is rejected. Loads nothing: call {@link #converge()} after
+   * a poll.
    */
   public void offer(ConsumerRecord<byte[], byte[]> record) {
     String source = record.topic() + "-" + record.partition() + "@" + record.offset();
@@ -239,6 +240,14 @@ public final class ModelManager implements AutoCloseable {
       return;
     }
     if (value == null) {
+      // A deletion counts only signed by the fleet (retention's): else any Kafka writer could
+      // demote the champion by deleting its checkpoint on every replica.
+      try {
+        settings.controlTrust().verify(k, null, null, record.headers());
+      } catch (ControlTrust.Refused e) {
+        rejections.reject(source, e.reason.name(), e.getMessage());
+        return;
+      }
       long version = Checkpoint.versionOfKey(k);
       synchronized (state) {
         if (version >= 0 && !slot.servingVersion().filter(v -> v == version).isPresent()) {
@@ -310,18 +319,25 @@ public final class ModelManager implements AutoCloseable {
       }
       by = settings.controlTrust().verify(k, record, r.value(), r.headers());
     } catch (ControlTrust.Refused e) {
-      Counter.builder("inference.control.refused")
-          .description("Control records ignored: unreadable, badly signed or beyond their signer")
-          .tag("reason", e.reason.name())
-          .register(registry)
-          .increment();
+      boolean fresh;
       synchronized (state) {
-        state.control.refuse(
-            new ModelView.Rejection(
-                java.time.Instant.now(), source + " (" + k + ")", e.reason.name(), e.getMessage()));
+        fresh =
+            state.control.refuse(
+                new ModelView.Rejection(
+                    java.time.Instant.now(),
+                    source + " (" + k + ")",
+                    e.reason.name(),
+                    e.getMessage()));
       }
-      LOG.warnf(
-          "Ignoring control record %s (%s): %s: %s", source, k, e.reason.name(), e.getMessage());
+      if (fresh) { // not the same record read again after a reconnect
+        Counter.builder("inference.control.refused")
+            .description("Control records ignored: unreadable, badly signed or beyond their signer")
+            .tag("reason", e.reason.name())
+            .register(registry)
+            .increment();
+        LOG.warnf(
+            "Ignoring control record %s (%s): %s: %s", source, k, e.reason.name(), e.getMessage());
+      }
       return;
     }
     synchronized (state) {

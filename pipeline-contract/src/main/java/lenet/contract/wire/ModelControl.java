@@ -12,7 +12,7 @@ import lenet.contract.wire.WireFormatException.Reason;
  *       what it measured. Key {@code <model>/v<version>/promote} or {@code .../reject}: a version
  *       with any PROMOTE record is promoted, whatever else was written about it, so two replicas
  *       that gate the same candidate at once decide once, in any order, before or after compaction.
- *       The champion is the newest promoted version.
+ *       The champion is the newest promoted version that has a verified checkpoint.
  *   <li>{@code PIN} (rollback or roll-forward to {@code version}) and {@code FOLLOW} (serve the
  *       champion again): key {@code <model>/pin}; the last one written holds.
  * </ul>

@@ -1,8 +1,9 @@
 package lenet.trainer.kafka;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicReference;
 import lenet.contract.model.LeNet5;
 import lenet.contract.topics.KafkaClients;
 import lenet.contract.topics.KafkaConnection;
@@ -49,24 +50,36 @@ public class CheckpointReader {
   /**
    * The checkpoint stored as {@code version}, when the topic still holds it (retention may have
    * removed it), its signature verifies against the trainer's trusted keys, and its header says it
-   * is epoch {@code epoch} of run {@code runId}.
+   * is epoch {@code epoch} of run {@code runId}. The newest record of the key that passes counts:
+   * one written after it by someone else (unsigned, or a tombstone) does not hide it.
    */
   public Found find(long version, String runId, int epoch) {
     String key = Checkpoint.key(LeNet5.MODEL_NAME, version);
-    AtomicReference<ConsumerRecord<String, byte[]>> found = new AtomicReference<>();
+    List<ConsumerRecord<String, byte[]>> stored = new ArrayList<>();
     KafkaClients.readToEnd(
         kafka,
         topics.name(Topic.MODEL_CHECKPOINTS),
         r -> {
-          if (key.equals(r.key())) {
-            found.set(r); // the newest record of the key wins; a null value = removed
+          if (key.equals(r.key()) && r.value() != null) {
+            stored.add(r);
           }
         });
-    ConsumerRecord<String, byte[]> r = found.get();
     String what = "checkpoint v" + version;
-    if (r == null || r.value() == null) {
-      return Found.refused(what + " is no longer on Kafka");
+    String newestRefusal = what + " is no longer on Kafka";
+    for (int i = stored.size() - 1; i >= 0; i--) {
+      Found f = check(stored.get(i), what, version, runId, epoch);
+      if (f.checkpoint() != null) {
+        return f;
+      }
+      if (i == stored.size() - 1) {
+        newestRefusal = f.refused();
+      }
     }
+    return Found.refused(newestRefusal);
+  }
+
+  private Found check(
+      ConsumerRecord<String, byte[]> r, String what, long version, String runId, int epoch) {
     Checkpoint checkpoint;
     try {
       keys.trust().verify(what, r.value(), r.headers());

@@ -7,20 +7,15 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.security.KeyPair;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import lenet.contract.model.LeNet5;
-import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.CheckpointSignature;
 import lenet.contract.wire.ModelControl;
 import lenet.contract.wire.SigningKeys;
-import lenet.inference.config.InferenceConfig.Policy;
 import lenet.inference.model.ModelManager;
-import lenet.inference.model.ModelStateFollower;
 import lenet.inference.model.ModelView;
-import lenet.kafka.SharedKafka;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -41,19 +36,20 @@ class ForgedControlTest {
 
   private static final KeyPair STRANGER = SigningKeys.generate();
 
-  private final List<AutoCloseable> open = new ArrayList<>();
+  private Replicas.Fleet fleet;
   private Topics topics;
 
   @AfterEach
   void closeReplicas() throws Exception {
-    for (int i = open.size() - 1; i >= 0; i--) {
-      open.get(i).close();
+    if (fleet != null) {
+      fleet.close();
     }
   }
 
   @Test
   void forgedControlRecordsChangeNothingAndTheGateGoesOn() throws Exception {
     topics = Replicas.ownTopics("forged-control");
+    fleet = new Replicas.Fleet(topics);
     byte[] trained = TestModels.trainedParameters();
     byte[] untrained = TestModels.untrainedParameters();
     ModelManager a = replica("A");
@@ -161,29 +157,14 @@ class ForgedControlTest {
   }
 
   private ModelManager replica(String name) {
-    ModelManager m = Replicas.manager(Policy.GATED, topics, name);
-    ModelStateFollower f =
-        new ModelStateFollower(KafkaConnection.to(SharedKafka.bootstrapServers()), m);
-    open.add(m);
-    open.add(f);
-    f.start();
-    return m;
+    return fleet.start(name);
   }
 
   private long publish(byte[] params, String run, int epoch, int epochs) {
-    long v = TestModels.nextVersion();
-    TestModels.publishCheckpoint(
-        topics.name(Topic.MODEL_CHECKPOINTS),
-        TestModels.checkpoint(v, 0.9, params, run, epoch, epochs));
-    return v;
+    return fleet.publish(params, run, epoch, epochs);
   }
 
   private static void awaitServing(long version, ModelManager... replicas) {
-    for (ModelManager m : replicas) {
-      await(m.settings().replicaId() + " serves v" + version)
-          .atMost(Duration.ofSeconds(60))
-          .pollInterval(Duration.ofMillis(50))
-          .until(() -> m.serving().map(h -> h.modelVersion() == version).orElse(false));
-    }
+    Replicas.awaitServing(version, replicas);
   }
 }

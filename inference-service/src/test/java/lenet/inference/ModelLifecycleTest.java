@@ -19,9 +19,7 @@ import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.Checkpoint;
 import lenet.contract.wire.ModelControl;
-import lenet.inference.config.InferenceConfig.Policy;
 import lenet.inference.model.ModelManager;
-import lenet.inference.model.ModelStateFollower;
 import lenet.inference.model.ModelView;
 import lenet.kafka.SharedKafka;
 import org.apache.kafka.clients.admin.Admin;
@@ -52,13 +50,13 @@ class ModelLifecycleTest {
           "min.cleanable.dirty.ratio", "0.01",
           "delete.retention.ms", "100");
 
-  private final List<AutoCloseable> open = new ArrayList<>();
+  private Replicas.Fleet fleet;
   private Topics topics;
 
   @AfterEach
   void closeReplicas() throws Exception {
-    for (int i = open.size() - 1; i >= 0; i--) {
-      open.get(i).close();
+    if (fleet != null) {
+      fleet.close();
     }
   }
 
@@ -67,6 +65,7 @@ class ModelLifecycleTest {
     // Compaction as eager as an operator can make it, from the start (the log cleaner then runs
     // every 15 s): whatever it removes, every replica must come to the same state.
     topics = Replicas.ownTopics("lifecycle", COMPACT_NOW);
+    fleet = new Replicas.Fleet(topics);
     byte[] trained = TestModels.trainedParameters();
     byte[] untrained = TestModels.untrainedParameters();
 
@@ -123,7 +122,7 @@ class ModelLifecycleTest {
               assertThat(h.by()).isEqualTo("A");
             });
     // A restarted A (closed, as after a kill: nothing of it survives but Kafka) serves the pin.
-    closeLast(a);
+    fleet.stop(a);
     ModelManager a2 = replica("A2");
     awaitServing(r1e2, a2);
 
@@ -163,30 +162,11 @@ class ModelLifecycleTest {
   }
 
   private ModelManager replica(String name) {
-    ModelManager m = Replicas.manager(Policy.GATED, topics, name);
-    ModelStateFollower f =
-        new ModelStateFollower(KafkaConnection.to(SharedKafka.bootstrapServers()), m);
-    open.add(m);
-    open.add(f);
-    f.start();
-    return m;
-  }
-
-  /** Closes a replica's follower and manager (they are the last two opened for it). */
-  private void closeLast(ModelManager m) throws Exception {
-    int at = open.indexOf(m);
-    AutoCloseable follower = open.get(at + 1);
-    follower.close();
-    m.close();
-    open.remove(follower);
-    open.remove(m);
+    return fleet.start(name);
   }
 
   private long publish(byte[] params, String run, int epoch, int epochs) {
-    long v = TestModels.nextVersion();
-    TestModels.publishCheckpoint(
-        checkpoints(), TestModels.checkpoint(v, 0.9, params, run, epoch, epochs));
-    return v;
+    return fleet.publish(params, run, epoch, epochs);
   }
 
   private String checkpoints() {
@@ -194,12 +174,7 @@ class ModelLifecycleTest {
   }
 
   private static void awaitServing(long version, ModelManager... replicas) {
-    for (ModelManager m : replicas) {
-      await(m.settings().replicaId() + " serves v" + version)
-          .atMost(Duration.ofSeconds(60))
-          .pollInterval(Duration.ofMillis(50))
-          .until(() -> m.serving().map(h -> h.modelVersion() == version).orElse(false));
-    }
+    Replicas.awaitServing(version, replicas);
   }
 
   private List<ModelControl> verdictsFor(long version) {

@@ -26,14 +26,11 @@ import lenet.kafka.SharedKafka;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.header.Header;
@@ -41,8 +38,6 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.record.AbstractRecords;
 import org.apache.kafka.common.record.CompressionType;
 import org.apache.kafka.common.record.RecordBatch;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -294,40 +289,11 @@ class OversizedEventsTest {
                         .value()));
   }
 
-  /**
-   * Reads {@code topic} from the beginning as a {@code read_committed} reader until {@code done}
-   * holds (and one more poll, where a duplicate would show), or {@link #ANSWERED_WITHIN} passes.
-   */
   private static void read(
       String topic,
       java.util.function.Consumer<ConsumerRecord<byte[], byte[]>> each,
       java.util.function.BooleanSupplier done) {
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(
-            Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                SharedKafka.bootstrapServers(),
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
-                false,
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-                "read_committed",
-                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
-                2 * Topic.LARGE_RECORD),
-            new ByteArrayDeserializer(),
-            new ByteArrayDeserializer())) {
-      List<TopicPartition> partitions = new ArrayList<>();
-      consumer
-          .partitionsFor(topic)
-          .forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      long deadline = System.nanoTime() + ANSWERED_WITHIN.toNanos();
-      boolean settled = false;
-      while (System.nanoTime() < deadline && !settled) {
-        settled = done.getAsBoolean();
-        consumer.poll(Duration.ofMillis(settled ? 500 : 200)).forEach(each);
-      }
-    }
+    TestModels.readCommitted(topic, each, done, ANSWERED_WITHIN);
   }
 
   private static long send(
@@ -348,12 +314,8 @@ class OversizedEventsTest {
    * against the topic's limit.
    */
   private static KafkaProducer<byte[], byte[]> producer(String compression) {
-    return new KafkaProducer<>(
+    return TestModels.producer(
         Map.of(
-            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-            SharedKafka.bootstrapServers(),
-            ProducerConfig.ACKS_CONFIG,
-            "all",
             ProducerConfig.COMPRESSION_TYPE_CONFIG,
             compression,
             ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
@@ -361,9 +323,7 @@ class OversizedEventsTest {
             ProducerConfig.BUFFER_MEMORY_CONFIG,
             64L * 1024 * 1024,
             ProducerConfig.LINGER_MS_CONFIG,
-            5),
-        new ByteArraySerializer(),
-        new ByteArraySerializer());
+            5));
   }
 
   /** The size a producer checks, as it frames the record. */

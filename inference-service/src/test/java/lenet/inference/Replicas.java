@@ -13,6 +13,7 @@ import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.inference.config.InferenceConfig.Policy;
 import lenet.inference.model.ModelManager;
+import lenet.inference.model.ModelStateFollower;
 import lenet.inference.model.ModelView;
 import lenet.kafka.SharedKafka;
 import org.apache.kafka.clients.admin.Admin;
@@ -88,5 +89,66 @@ final class Replicas {
         .findFirst()
         .map(ModelView.Version::status)
         .orElse(null);
+  }
+
+  /**
+   * Gated replicas a test starts on its own model topics, each a manager with its follower (as the
+   * service builds them); {@link #close()} closes them all, the last started first.
+   */
+  static final class Fleet implements AutoCloseable {
+
+    final Topics topics;
+    private final List<AutoCloseable> open = new java.util.ArrayList<>();
+
+    Fleet(Topics topics) {
+      this.topics = topics;
+    }
+
+    /** A replica named {@code name}, following the topics from now on. */
+    ModelManager start(String name) {
+      ModelManager m = manager(Policy.GATED, topics, name);
+      ModelStateFollower f =
+          new ModelStateFollower(KafkaConnection.to(SharedKafka.bootstrapServers()), m);
+      open.add(m);
+      open.add(f);
+      f.start();
+      return m;
+    }
+
+    /** Closes replica {@code m}, its follower first, as a kill would end it. */
+    void stop(ModelManager m) throws Exception {
+      AutoCloseable follower = open.get(open.indexOf(m) + 1);
+      follower.close();
+      m.close();
+      open.remove(follower);
+      open.remove(m);
+    }
+
+    /** Publishes a signed checkpoint of {@code params} as epoch {@code epoch} of {@code run}. */
+    long publish(byte[] params, String run, int epoch, int epochs) {
+      long v = TestModels.nextVersion();
+      TestModels.publishCheckpoint(
+          topics.name(Topic.MODEL_CHECKPOINTS),
+          TestModels.checkpoint(v, 0.9, params, run, epoch, epochs));
+      return v;
+    }
+
+    @Override
+    public void close() throws Exception {
+      for (int i = open.size() - 1; i >= 0; i--) {
+        open.get(i).close();
+      }
+      open.clear();
+    }
+  }
+
+  /** Waits until every one of {@code replicas} serves {@code version}. */
+  static void awaitServing(long version, ModelManager... replicas) {
+    for (ModelManager m : replicas) {
+      org.awaitility.Awaitility.await(m.settings().replicaId() + " serves v" + version)
+          .atMost(java.time.Duration.ofSeconds(60))
+          .pollInterval(java.time.Duration.ofMillis(50))
+          .until(() -> m.serving().map(h -> h.modelVersion() == version).orElse(false));
+    }
   }
 }

@@ -31,6 +31,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 import javax.imageio.ImageIO;
 import lenet.contract.dataset.DatasetWriter;
@@ -329,18 +331,24 @@ public final class TestModels {
   }
 
   public static KafkaProducer<byte[], byte[]> producer() {
-    return new KafkaProducer<>(
-        Map.of(
-            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-            SharedKafka.bootstrapServers(),
-            ProducerConfig.ACKS_CONFIG,
-            "all",
-            ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
-            Topic.LARGE_RECORD + 64 * 1024,
-            ProducerConfig.LINGER_MS_CONFIG,
-            1),
-        new ByteArraySerializer(),
-        new ByteArraySerializer());
+    return producer(Map.of());
+  }
+
+  /** A producer of raw bytes with {@code settings} over the tests' defaults. */
+  public static KafkaProducer<byte[], byte[]> producer(Map<String, Object> settings) {
+    Map<String, Object> config =
+        new HashMap<>(
+            Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                SharedKafka.bootstrapServers(),
+                ProducerConfig.ACKS_CONFIG,
+                "all",
+                ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
+                Topic.LARGE_RECORD + 64 * 1024,
+                ProducerConfig.LINGER_MS_CONFIG,
+                1));
+    config.putAll(settings);
+    return new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer());
   }
 
   /**
@@ -426,6 +434,30 @@ public final class TestModels {
       Predicate<Map<String, List<ConsumerRecord<byte[], byte[]>>>> done,
       Duration timeout) {
     Map<String, List<ConsumerRecord<byte[], byte[]>>> byKey = new HashMap<>();
+    readCommitted(
+        topic,
+        r -> {
+          String key = r.key() == null ? "" : new String(r.key(), StandardCharsets.UTF_8);
+          if (keyFilter.test(key)) {
+            byKey.computeIfAbsent(key, k -> new ArrayList<>()).add(r);
+          }
+        },
+        () -> done.test(byKey),
+        timeout);
+    return byKey;
+  }
+
+  /**
+   * Reads {@code topic} from the beginning as a {@code read_committed} reader (what a reader of
+   * scoring's outputs should see: committed transactions only), handing each record to {@code
+   * each}, until {@code done} holds (and one more poll, where a duplicate written right after would
+   * show) or the timeout passes.
+   */
+  public static void readCommitted(
+      String topic,
+      Consumer<ConsumerRecord<byte[], byte[]>> each,
+      BooleanSupplier done,
+      Duration timeout) {
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(
             Map.of(
@@ -433,7 +465,6 @@ public final class TestModels {
                 SharedKafka.bootstrapServers(),
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
                 false,
-                // What a reader of scoring's outputs should see: committed transactions only.
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG,
                 "read_committed",
                 ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
@@ -449,17 +480,9 @@ public final class TestModels {
       long deadline = System.nanoTime() + timeout.toNanos();
       boolean settled = false;
       while (System.nanoTime() < deadline && !settled) {
-        // Once done, one more poll: a duplicate written right after would show up in it.
-        settled = done.test(byKey);
-        for (ConsumerRecord<byte[], byte[]> r :
-            consumer.poll(Duration.ofMillis(settled ? 500 : 200))) {
-          String key = r.key() == null ? "" : new String(r.key(), StandardCharsets.UTF_8);
-          if (keyFilter.test(key)) {
-            byKey.computeIfAbsent(key, k -> new ArrayList<>()).add(r);
-          }
-        }
+        settled = done.getAsBoolean();
+        consumer.poll(Duration.ofMillis(settled ? 500 : 200)).forEach(each);
       }
     }
-    return byKey;
   }
 }

@@ -10,6 +10,7 @@ import java.util.Random;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import lenet.contract.topics.Topic;
+import lenet.inference.TestModels;
 import lenet.kafka.SharedKafka;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -20,7 +21,6 @@ import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -142,17 +142,11 @@ class RecordLimitsTest {
   }
 
   private static KafkaProducer<byte[], byte[]> producer(int maxRequestSize) {
-    return new KafkaProducer<>(
+    return TestModels.producer(
         Map.of(
-            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-            SharedKafka.bootstrapServers(),
-            ProducerConfig.ACKS_CONFIG,
-            "all",
             ProducerConfig.COMPRESSION_TYPE_CONFIG,
             RecordLimits.COMPRESSION,
             ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
-            maxRequestSize),
-        new ByteArraySerializer(),
-        new ByteArraySerializer());
+            maxRequestSize));
   }
 }

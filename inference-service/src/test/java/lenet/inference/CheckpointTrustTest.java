@@ -3,8 +3,6 @@ package lenet.inference;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import ai.djl.Device;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
@@ -19,7 +17,7 @@ import lenet.contract.wire.Checkpoint;
 import lenet.contract.wire.CheckpointSignature;
 import lenet.contract.wire.CheckpointTrust;
 import lenet.contract.wire.SigningKeys;
-import lenet.inference.config.InferenceConfig.Policy;
+import lenet.inference.config.InferenceConfigs;
 import lenet.inference.model.ModelManager;
 import lenet.inference.model.ModelStateFollower;
 import lenet.inference.model.ModelView;
@@ -105,7 +103,7 @@ class CheckpointTrustTest {
       TestModels.publishCheckpoint(topic, TestModels.checkpoint(4, 0.99), STRANGER);
 
       for (ModelManager m : List.of(a, b)) {
-        await("all four rejected by " + m.settings().replicaId())
+        await("all four rejected by " + m.replicaId())
             .atMost(Duration.ofSeconds(30))
             .until(() -> rejections(m).size() >= 4);
         assertThat(rejections(m))
@@ -130,9 +128,7 @@ class CheckpointTrustTest {
   }
 
   private static ModelManager replica(Topics topics, String name, CheckpointTrust trust) {
-    return new ModelManager(
-        ModelManager.Settings.of(Policy.LATEST, Device.cpu(), topics, name, trust),
-        new SimpleMeterRegistry(),
-        KafkaConnection.to(SharedKafka.bootstrapServers()));
+    return TestModels.manager(
+        InferenceConfigs.replica(name, "inference.policy", "latest"), topics, trust);
   }
 }

@@ -110,7 +110,7 @@ class ForgedControlTest {
 
     ModelManager c = replica("C"); // starts after the forgeries: replays them
     for (ModelManager m : List.of(a, b, c)) {
-      await(m.settings().replicaId() + " lists the 8 refused records")
+      await(m.replicaId() + " lists the 8 refused records")
           .atMost(Duration.ofSeconds(30))
           .until(() -> m.view().refusedControl().size() >= 8);
       assertThat(m.view().refusedControl())
@@ -123,7 +123,7 @@ class ForgedControlTest {
           .anyMatch(x -> x.contains(SigningKeys.id(STRANGER.getPublic())))
           .anyMatch(x -> x.contains("may only REJECT its own run"))
           .anyMatch(x -> x.contains("tombstone"));
-      await(m.settings().replicaId() + " refuses the unsigned deletion")
+      await(m.replicaId() + " refuses the unsigned deletion")
           .atMost(Duration.ofSeconds(30))
           .until(
               () ->

@@ -1,7 +1,5 @@
 package lenet.inference;
 
-import ai.djl.Device;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -12,6 +10,7 @@ import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.inference.config.InferenceConfig.Policy;
+import lenet.inference.config.InferenceConfigs;
 import lenet.inference.model.ModelManager;
 import lenet.inference.model.ModelStateFollower;
 import lenet.inference.model.ModelView;
@@ -68,10 +67,10 @@ final class Replicas {
   }
 
   static ModelManager manager(Policy policy, Topics topics, String name) {
-    return new ModelManager(
-        ModelManager.Settings.of(policy, Device.cpu(), topics, name, TestModels.TRUST),
-        new SimpleMeterRegistry(),
-        KafkaConnection.to(SharedKafka.bootstrapServers()));
+    return TestModels.manager(
+        InferenceConfigs.replica(name, "inference.policy", policy.name().toLowerCase()),
+        topics,
+        TestModels.TRUST);
   }
 
   /** What replica {@code m} knows of version {@code v}; fails when it does not list it. */
@@ -79,7 +78,7 @@ final class Replicas {
     return m.view().versions().stream()
         .filter(x -> x.version() == v)
         .findFirst()
-        .orElseThrow(() -> new AssertionError(m.settings().replicaId() + " does not list v" + v));
+        .orElseThrow(() -> new AssertionError(m.replicaId() + " does not list v" + v));
   }
 
   /** Where version {@code v} stands on replica {@code m}, null while it does not list it. */
@@ -145,7 +144,7 @@ final class Replicas {
   /** Waits until every one of {@code replicas} serves {@code version}. */
   static void awaitServing(long version, ModelManager... replicas) {
     for (ModelManager m : replicas) {
-      org.awaitility.Awaitility.await(m.settings().replicaId() + " serves v" + version)
+      org.awaitility.Awaitility.await(m.replicaId() + " serves v" + version)
           .atMost(java.time.Duration.ofSeconds(60))
           .pollInterval(java.time.Duration.ofMillis(50))
           .until(() -> m.serving().map(h -> h.modelVersion() == version).orElse(false));

@@ -3,15 +3,13 @@ package lenet.inference;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import ai.djl.Device;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.time.Duration;
 import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
-import lenet.inference.config.InferenceConfig.Policy;
+import lenet.inference.config.InferenceConfigs;
 import lenet.inference.model.ModelManager;
 import lenet.inference.model.ModelStateFollower;
 import lenet.inference.model.ModelView;
@@ -70,10 +68,14 @@ class RetentionTest {
   }
 
   private static ModelManager manager(Topics topics, String name) {
-    return new ModelManager(
-        ModelManager.Settings.of(Policy.GATED, Device.cpu(), topics, name, TestModels.TRUST)
-            .withRetention(2, 1),
-        new SimpleMeterRegistry(),
-        KafkaConnection.to(SharedKafka.bootstrapServers()));
+    return TestModels.manager(
+        InferenceConfigs.replica(
+            name,
+            "inference.retention.keep-versions",
+            "2",
+            "inference.retention.keep-promoted",
+            "1"),
+        topics,
+        TestModels.TRUST);
   }
 }

@@ -3,15 +3,13 @@ package lenet.inference;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import ai.djl.Device;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.time.Duration;
 import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.Checkpoint;
-import lenet.inference.config.InferenceConfig.Policy;
+import lenet.inference.config.InferenceConfigs;
 import lenet.inference.model.ModelLease;
 import lenet.inference.model.ModelManager;
 import lenet.inference.model.ModelStateFollower;
@@ -32,14 +30,18 @@ class ShadowScoringTest {
   void aCandidateShadowsTheChampionBeforeItsVerdict() throws Exception {
     Topics topics = Replicas.ownTopics("shadow");
     // Every scored batch is shadowed; 64 images decide; 99% agreement needed.
-    ModelManager.Settings settings =
-        ModelManager.Settings.of(Policy.GATED, Device.cpu(), topics, "shadowing", TestModels.TRUST)
-            .withShadow(1.0, 64, 0.99);
     try (ModelManager m =
-            new ModelManager(
-                settings,
-                new SimpleMeterRegistry(),
-                KafkaConnection.to(SharedKafka.bootstrapServers()));
+            TestModels.manager(
+                InferenceConfigs.replica(
+                    "shadowing",
+                    "inference.shadow.fraction",
+                    "1.0",
+                    "inference.shadow.min-images",
+                    "64",
+                    "inference.shadow.min-agreement",
+                    "0.99"),
+                topics,
+                TestModels.TRUST);
         ModelStateFollower f =
             new ModelStateFollower(KafkaConnection.to(SharedKafka.bootstrapServers()), m)) {
       f.start();

@@ -48,6 +48,9 @@ import lenet.contract.wire.Checkpoint;
 import lenet.contract.wire.CheckpointSignature;
 import lenet.contract.wire.CheckpointTrust;
 import lenet.contract.wire.SigningKeys;
+import lenet.inference.config.InferenceConfig;
+import lenet.inference.config.InferenceConfigs;
+import lenet.inference.model.ControlTrust;
 import lenet.inference.model.ModelManager;
 import lenet.kafka.SharedKafka;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -89,6 +92,25 @@ public final class TestModels {
    */
   public static final CheckpointTrust TRUST =
       new CheckpointTrust(List.of(SIGNING.getPublic()), List.of(), Long.MAX_VALUE);
+
+  /** The control key pair every replica built in this JVM shares, as a fleet's replicas do. */
+  public static final KeyPair FLEET_CONTROL = SigningKeys.generate();
+
+  /**
+   * A replica built in code as the service builds its own, on the shared broker: configured by
+   * {@code config} (see {@link InferenceConfigs}), trusting checkpoints as {@code trust} says and
+   * control records signed with {@link #FLEET_CONTROL}.
+   */
+  public static ModelManager manager(InferenceConfig config, Topics topics, CheckpointTrust trust) {
+    return new ModelManager(
+        config,
+        ai.djl.Device.cpu(),
+        topics,
+        trust,
+        new ControlTrust(FLEET_CONTROL, List.of(), trust),
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry(),
+        KafkaConnection.to(SharedKafka.bootstrapServers()));
+  }
 
   /** Training images of the gate set's copy: the last 20% (400) are its dev split. */
   static final int GATE_TRAIN_IMAGES = 2000;

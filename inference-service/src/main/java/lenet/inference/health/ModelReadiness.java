@@ -48,7 +48,7 @@ public class ModelReadiness implements HealthCheck {
                     .withData(
                         "message",
                         "no model serves yet: waiting for a promoted checkpoint on '"
-                            + models.settings().checkpointTopic()
+                            + models.checkpointTopic()
                             + "'; run a training (trainer-service) or check the trainer can reach Kafka"))
         .build();
   }

@@ -16,12 +16,10 @@ final class CheckpointRejections {
 
   private final MeterRegistry registry;
   private final ModelState state;
-  private final ServingSlot slot;
 
-  CheckpointRejections(MeterRegistry registry, ModelState state, ServingSlot slot) {
+  CheckpointRejections(MeterRegistry registry, ModelState state) {
     this.registry = registry;
     this.state = state;
-    this.slot = slot;
   }
 
   void reject(String source, String reason, String message) {
@@ -30,17 +28,13 @@ final class CheckpointRejections {
         .tag("reason", reason)
         .register(registry)
         .increment();
-    synchronized (state) {
-      state.catalog.reject(new ModelView.Rejection(Instant.now(), source, reason, message));
-    }
+    state.reject(new ModelView.Rejection(Instant.now(), source, reason, message));
     LOG.warnf(
         "Rejected checkpoint %s: %s: %s. %s",
         source,
         reason,
         message,
-        slot.servingVersion()
-            .map(v -> "Model v" + v + " keeps serving.")
-            .orElse("No model serves yet."));
+        state.serving().map(v -> "Model v" + v + " keeps serving.").orElse("No model serves yet."));
   }
 
   /** A version that failed to load or warm up: it cannot serve here (nor be pinned). */
@@ -50,9 +44,7 @@ final class CheckpointRejections {
   }
 
   void failed(long version, String reason, String message) {
-    synchronized (state) {
-      state.catalog.get(version).ifPresent(k -> k.failure = reason + ": " + message);
-    }
+    state.failed(version, reason + ": " + message);
     reject("v" + version, reason, message);
   }
 }

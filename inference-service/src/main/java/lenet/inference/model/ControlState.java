@@ -2,6 +2,8 @@ package lenet.inference.model;
 
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
@@ -126,9 +128,9 @@ final class ControlState {
     runRejected.remove(version);
   }
 
-  /** Promoted versions, newest first, known checkpoints or not. */
-  List<Long> promotedNewestFirst() {
-    return List.copyOf(promoted.descendingKeySet());
+  /** Promoted versions, newest first, known checkpoints or not (a read-only view). */
+  Collection<Long> promotedNewestFirst() {
+    return Collections.unmodifiableNavigableSet(promoted.descendingKeySet());
   }
 
   /** The pinned version, whether its checkpoint is known or not. */

@@ -9,7 +9,6 @@ import java.util.Optional;
 import lenet.contract.wire.CheckpointSignature;
 import lenet.contract.wire.CheckpointTrust;
 import lenet.contract.wire.ModelControl;
-import lenet.contract.wire.SigningKeys;
 import lenet.contract.wire.WireFormatException;
 import org.apache.kafka.common.header.Headers;
 
@@ -154,14 +153,5 @@ public final class ControlTrust {
 
   private static byte[] tombstone(String key) {
     return ("tombstone " + key).getBytes(StandardCharsets.UTF_8);
-  }
-
-  /** A process-wide pair for replicas built in code (tests, tools): they trust each other. */
-  static KeyPair inProcessFleetKey() {
-    return InProcess.PAIR;
-  }
-
-  private static final class InProcess {
-    static final KeyPair PAIR = SigningKeys.generate();
   }
 }

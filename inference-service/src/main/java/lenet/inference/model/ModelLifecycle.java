@@ -103,41 +103,7 @@ public class ModelLifecycle {
         controlTrust.keyIds().get(0),
         config.signing().controlKeyFile().toAbsolutePath(),
         controlTrust.keyIds());
-    return new ModelManager(
-        new ModelManager.Settings(
-            config.policy(),
-            device,
-            config.predictors(),
-            config.warmUpPasses(),
-            config.warmUpBatch(),
-            config.keepVersions(),
-            topics,
-            config.gate().candidate(),
-            config.gate().tolerance(),
-            config.gate().split(),
-            config.gate().maxImages(),
-            config.gate().retry(),
-            config.retention().keepVersions(),
-            config.retention().keepPromoted(),
-            config.shadow().fraction(),
-            config.shadow().minImages(),
-            config.shadow().minAgreement(),
-            config.replicaId().orElseGet(ModelLifecycle::defaultReplicaId),
-            trust,
-            controlTrust),
-        registry,
-        kafka);
-  }
-
-  /** {@code <hostname>/<pid>}: which replica wrote a control record. */
-  static String defaultReplicaId() {
-    String host;
-    try {
-      host = java.net.InetAddress.getLocalHost().getHostName();
-    } catch (java.net.UnknownHostException e) {
-      host = "localhost";
-    }
-    return host + "/" + ProcessHandle.current().pid();
+    return new ModelManager(config, device, topics, trust, controlTrust, registry, kafka);
   }
 
   void close(@Disposes ModelManager manager) {

@@ -4,7 +4,6 @@ import ai.djl.Device;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -12,188 +11,80 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import lenet.contract.model.LeNet5;
-import lenet.contract.model.ModelIO;
+import java.util.concurrent.atomic.AtomicReference;
 import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.Checkpoint;
 import lenet.contract.wire.CheckpointTrust;
-import lenet.contract.wire.DatasetBatch.Split;
-import lenet.contract.wire.ModelControl;
-import lenet.contract.wire.WireFormatException;
-import lenet.inference.config.InferenceConfig.CandidateChoice;
-import lenet.inference.config.InferenceConfig.Policy;
+import lenet.inference.config.InferenceConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.jboss.logging.Logger;
 
 /**
- * The model lifecycle of one replica, with its state on Kafka: checkpoints are candidates (from the
- * checkpoint topic), the control topic says which are promoted and what is pinned, and this class
- * makes the serving model follow: the pin, else the champion (the newest promoted version), else
- * (policies {@code latest}/{@code best}) what the policy picks. When a run completes it gates the
- * run's candidate itself and writes the verdict to the control topic, where every replica applies
- * it; pin and follow are written there too.
- *
- * <p>Threads: the follower thread feeds records in; the loader thread swaps models; the gate thread
- * gates candidates, runs retention and decides shadows. One lock guards the catalog and the control
- * state.
+ * One replica's model lifecycle, assembled: {@link ModelState} decides, and this class wires the
+ * adapters that feed it and carry out its decisions: {@link ModelRecords} (verified records from
+ * the follower), the loader thread here (swaps in what should serve), {@link Promotions} (the
+ * gate's thread), {@link Pins} (operators) and {@link ControlPublisher} (writes to the control
+ * topic, where every replica applies the decisions). It also serves requests ({@link #lease}) and
+ * registers the lifecycle's gauges.
  */
 public final class ModelManager implements AutoCloseable {
 
   private static final Logger LOG = Logger.getLogger(ModelManager.class);
 
-  /** What the manager needs from configuration. */
-  public record Settings(
-      Policy policy,
-      Device device,
-      int predictors,
-      int warmUpPasses,
-      int warmUpBatch,
-      int keepVersions,
-      Topics topics,
-      CandidateChoice candidate,
-      double tolerance,
-      Split gateSplit,
-      int gateMaxImages,
-      Duration gateRetry,
-      int retainVersions,
-      int retainPromoted,
-      double shadowFraction,
-      int shadowMinImages,
-      double shadowMinAgreement,
-      String replicaId,
-      CheckpointTrust trust,
-      ControlTrust controlTrust) {
-
-    public String checkpointTopic() {
-      return topics.name(Topic.MODEL_CHECKPOINTS);
-    }
-
-    public String controlTopic() {
-      return topics.name(Topic.MODEL_CONTROL);
-    }
-
-    /** These settings with another retention. */
-    public Settings withRetention(int versions, int promoted) {
-      return new Settings(
-          policy,
-          device,
-          predictors,
-          warmUpPasses,
-          warmUpBatch,
-          keepVersions,
-          topics,
-          candidate,
-          tolerance,
-          gateSplit,
-          gateMaxImages,
-          gateRetry,
-          versions,
-          promoted,
-          shadowFraction,
-          shadowMinImages,
-          shadowMinAgreement,
-          replicaId,
-          trust,
-          controlTrust);
-    }
-
-    /** These settings with shadow scoring. */
-    public Settings withShadow(double fraction, int minImages, double minAgreement) {
-      return new Settings(
-          policy,
-          device,
-          predictors,
-          warmUpPasses,
-          warmUpBatch,
-          keepVersions,
-          topics,
-          candidate,
-          tolerance,
-          gateSplit,
-          gateMaxImages,
-          gateRetry,
-          retainVersions,
-          retainPromoted,
-          fraction,
-          minImages,
-          minAgreement,
-          replicaId,
-          trust,
-          controlTrust);
-    }
-
-    /**
-     * Defaults for a replica built in code (tests, tools): gated, dev split, no shadow, checkpoints
-     * trusted as {@code trust} says, control records signed with a key every replica built in this
-     * process shares.
-     */
-    public static Settings of(
-        Policy policy, Device device, Topics topics, String replicaId, CheckpointTrust trust) {
-      return new Settings(
-          policy,
-          device,
-          1,
-          1,
-          4,
-          64,
-          topics,
-          CandidateChoice.FINAL,
-          0.001,
-          Split.DEV,
-          0,
-          Duration.ofSeconds(2),
-          50,
-          10,
-          0,
-          1000,
-          0,
-          replicaId,
-          trust,
-          new ControlTrust(ControlTrust.inProcessFleetKey(), java.util.List.of(), trust));
-    }
-  }
-
-  private final Settings settings;
-  private final MeterRegistry registry;
+  private final InferenceConfig config;
+  private final Topics topics;
+  private final String replicaId;
   private final ServingSlot slot;
   private final ControlPublisher publisher;
   private final ModelState state;
-  private final CheckpointRejections rejections;
+  private final ModelRecords records;
   private final Promotions promotions;
   private final Pins pins;
-  private CompletableFuture<Void> pendingConvergence;
+  private final AtomicReference<CompletableFuture<Void>> pendingConvergence =
+      new AtomicReference<>();
 
   private final ExecutorService loader =
       Executors.newSingleThreadExecutor(r -> new Thread(r, "model-loader"));
   private final Counter reloads;
 
-  public ModelManager(Settings settings, MeterRegistry registry, KafkaConnection kafka) {
-    this.settings = settings;
-    this.registry = registry;
-    this.slot = new ServingSlot(settings.device(), settings.predictors());
-    this.publisher =
-        new ControlPublisher(
-            kafka, settings.controlTopic(), settings.checkpointTopic(), settings.controlTrust());
-    this.state = new ModelState(settings.policy(), settings.candidate(), settings.retainPromoted());
-    this.rejections = new CheckpointRejections(registry, state, slot);
+  /**
+   * @param config what to serve and how ({@code inference.*})
+   * @param device where models run
+   * @param trust the trainer keys checkpoints must be signed with
+   * @param controlTrust the fleet's control key, which signs and checks control records
+   */
+  public ModelManager(
+      InferenceConfig config,
+      Device device,
+      Topics topics,
+      CheckpointTrust trust,
+      ControlTrust controlTrust,
+      MeterRegistry registry,
+      KafkaConnection kafka) {
+    this.config = config;
+    this.topics = topics;
+    this.replicaId = config.replicaId().orElseGet(ModelManager::defaultReplicaId);
+    this.slot = new ServingSlot(device, config.predictors());
+    this.publisher = new ControlPublisher(kafka, controlTopic(), checkpointTopic(), controlTrust);
+    this.state = new ModelState(config, replicaId);
+    CheckpointRejections rejections = new CheckpointRejections(registry, state);
+    this.records = new ModelRecords(state, trust, controlTrust, rejections, registry);
     this.promotions =
         new Promotions(
-            settings,
+            config,
             state,
             slot,
             publisher,
             new PromotionGate(
                 slot,
-                new GateSet(
-                    kafka, settings.topics(), settings.gateSplit(), settings.gateMaxImages()),
-                settings.tolerance(),
-                settings.warmUpPasses(),
-                settings.warmUpBatch()),
+                new GateSet(kafka, topics, config.gate().split(), config.gate().maxImages()),
+                config),
             rejections,
             registry);
-    this.pins = new Pins(settings, state, slot, publisher);
+    this.pins = new Pins(replicaId, state, publisher);
+    this.rejections = rejections;
     this.reloads =
         Counter.builder("inference.model.reloads")
             .description("Models swapped in (loaded, warmed up and serving)")
@@ -208,165 +99,65 @@ public final class ModelManager implements AutoCloseable {
         .description(
             "Models holding native memory: 1 at rest, 2 while an old one drains or a gate runs")
         .register(registry);
-    Gauge.builder("inference.model.known", this, m -> m.view().versions().size())
+    Gauge.builder("inference.model.known", state, ModelState::versions)
         .description("Valid checkpoints seen on the checkpoint topic")
         .register(registry);
+  }
+
+  private final CheckpointRejections rejections;
+
+  /** {@code <hostname>/<pid>}: which replica wrote a control record. */
+  static String defaultReplicaId() {
+    String host;
+    try {
+      host = java.net.InetAddress.getLocalHost().getHostName();
+    } catch (java.net.UnknownHostException e) {
+      host = "localhost";
+    }
+    return host + "/" + ProcessHandle.current().pid();
   }
 
   private static double orNaN(Optional<Long> v) {
     return v.map(Long::doubleValue).orElse(Double.NaN);
   }
 
-  public Settings settings() {
-    return settings;
+  /** This replica's name on the control records it writes. */
+  public String replicaId() {
+    return replicaId;
+  }
+
+  public String checkpointTopic() {
+    return topics.name(Topic.MODEL_CHECKPOINTS);
+  }
+
+  public String controlTopic() {
+    return topics.name(Topic.MODEL_CONTROL);
   }
 
   // ---------------------------------------------------------------- records in (follower thread)
 
   /**
-   * Registers one record of the checkpoint topic: verifies it (signature of a trusted trainer key,
-   * SHA-256, architecture, parameter count, a plausible version) and keeps it, or rejects it with a
-   * logged reason and a counter; a tombstone signed by the fleet's control key (retention's)
-   * forgets the version, an unsigned one is rejected. Loads nothing: call {@link #converge()} after
-   * a poll.
+   * One record of the checkpoint topic ({@link ModelRecords#checkpoint}). Loads nothing: call
+   * {@link #converge()} after a poll.
    */
   public void offer(ConsumerRecord<byte[], byte[]> record) {
-    String source = record.topic() + "-" + record.partition() + "@" + record.offset();
-    byte[] key = record.key();
-    byte[] value = record.value();
-    String k = key == null ? null : new String(key, StandardCharsets.UTF_8);
-    if (!Checkpoint.keyBelongsTo(k, LeNet5.MODEL_NAME)) {
-      LOG.debugf("Skipping checkpoint %s for key '%s'", source, k);
-      return;
-    }
-    if (value == null) {
-      // A deletion counts only signed by the fleet (retention's): else any Kafka writer could
-      // demote the champion by deleting its checkpoint on every replica.
-      try {
-        settings.controlTrust().verify(k, null, null, record.headers());
-      } catch (ControlTrust.Refused e) {
-        rejections.reject(source, e.reason.name(), e.getMessage());
-        return;
-      }
-      long version = Checkpoint.versionOfKey(k);
-      synchronized (state) {
-        if (version >= 0 && !slot.servingVersion().filter(v -> v == version).isPresent()) {
-          state.remove(version);
-        }
-      }
-      return;
-    }
-    Checkpoint checkpoint;
-    try {
-      settings.trust().verify(value, record.headers());
-      checkpoint = Checkpoint.decode(value);
-      ModelIO.checkCompatible(checkpoint.header());
-    } catch (WireFormatException e) {
-      rejections.reject(source, e.reason().name(), e.getMessage());
-      return;
-    }
-    Checkpoint.Header h = checkpoint.header();
-    if (!LeNet5.MODEL_NAME.equals(h.modelName())) {
-      LOG.debugf("Skipping checkpoint %s for model '%s'", source, h.modelName());
-      return;
-    }
-    long newestKnown;
-    synchronized (state) {
-      newestKnown = state.catalog.newestVersion();
-    }
-    if (!settings.trust().plausible(h.modelVersion(), newestKnown, record.offset())) {
-      rejections.reject(
-          source,
-          "VERSION_TOO_FAR",
-          "checkpoint v"
-              + h.modelVersion()
-              + " is more than "
-              + settings.trust().maxVersionJump()
-              + " above the newest known version ("
-              + newestKnown
-              + ") and its own offset ("
-              + record.offset()
-              + ")");
-      return;
-    }
-    synchronized (state) {
-      state.catalog.add(checkpoint, k);
-      state.catalog.evictParameters(
-          settings.keepVersions(), state.protectedVersions(slot.servingVersion()));
-    }
-    LOG.infof(
-        "Checkpoint v%d is available (run %s, epoch %d/%d, dev accuracy %.4f, from %s)",
-        h.modelVersion(), h.runId(), h.epoch(), h.epochs(), h.devAccuracy(), source);
+    records.checkpoint(record);
   }
 
-  /**
-   * Applies one record of the control topic (a tombstone when its value is null) when it verifies
-   * ({@link ControlTrust}); one that does not is ignored, counted ({@code
-   * inference_control_refused_total{reason}}), logged and listed in {@link ModelView}.
-   */
-  public void control(ConsumerRecord<byte[], byte[]> r) {
-    String source = r.topic() + "-" + r.partition() + "@" + r.offset();
-    String k = r.key() == null ? "" : new String(r.key(), StandardCharsets.UTF_8);
-    ModelControl record = null;
-    ControlTrust.Authority by;
-    try {
-      if (r.value() != null) {
-        try {
-          record = ModelControl.decode(r.value());
-        } catch (WireFormatException e) {
-          throw new ControlTrust.Refused(ControlTrust.Reason.UNREADABLE, e.getMessage());
-        }
-      }
-      by = settings.controlTrust().verify(k, record, r.value(), r.headers());
-    } catch (ControlTrust.Refused e) {
-      boolean fresh;
-      synchronized (state) {
-        fresh =
-            state.control.refuse(
-                new ModelView.Rejection(
-                    java.time.Instant.now(),
-                    source + " (" + k + ")",
-                    e.reason.name(),
-                    e.getMessage()));
-      }
-      if (fresh) { // not the same record read again after a reconnect
-        Counter.builder("inference.control.refused")
-            .description("Control records ignored: unreadable, badly signed or beyond their signer")
-            .tag("reason", e.reason.name())
-            .register(registry)
-            .increment();
-        LOG.warnf(
-            "Ignoring control record %s (%s): %s: %s", source, k, e.reason.name(), e.getMessage());
-      }
-      return;
-    }
-    synchronized (state) {
-      state.control.apply(k, record, by, source);
-    }
+  /** One record of the control topic ({@link ModelRecords#control}). */
+  public void control(ConsumerRecord<byte[], byte[]> record) {
+    records.control(record);
     promotions.dropShadowIfDecided();
-    if (record != null) {
-      LOG.infof(
-          "Model control %s%s by %s: %s (%s)",
-          record.type(),
-          record.version() == null ? "" : " v" + record.version(),
-          record.by(),
-          record.reason(),
-          source);
-    }
   }
 
   /** The follower read both topics up to where they ended at start: decide and serve now. */
   public void caughtUp() {
-    synchronized (state) {
-      state.caughtUp = true;
-    }
+    state.caughtUp();
     converge();
   }
 
   public boolean isCaughtUp() {
-    synchronized (state) {
-      return state.caughtUp;
-    }
+    return state.isCaughtUp();
   }
 
   // ---------------------------------------------------------------- what serves (loader thread)
@@ -377,82 +168,56 @@ public final class ModelManager implements AutoCloseable {
    * records into one load.
    */
   public CompletableFuture<Void> converge() {
-    synchronized (state) {
-      if (pendingConvergence != null) {
-        return pendingConvergence;
-      }
-      CompletableFuture<Void> done = new CompletableFuture<>();
-      pendingConvergence = done;
-      try {
-        loader.execute(
-            () -> {
-              synchronized (state) {
-                pendingConvergence = null;
-              }
-              try {
-                convergeNow();
-                done.complete(null);
-              } catch (RuntimeException e) {
-                LOG.errorf(
-                    e, "Model selection failed unexpectedly; the serving model is unchanged");
-                done.completeExceptionally(e);
-              }
-              promotions.schedule(Duration.ZERO);
-            });
-      } catch (RejectedExecutionException e) {
-        pendingConvergence = null;
-        done.completeExceptionally(e);
-      }
-      return done;
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    CompletableFuture<Void> queued = pendingConvergence.compareAndExchange(null, done);
+    if (queued != null) {
+      return queued;
     }
+    try {
+      loader.execute(
+          () -> {
+            pendingConvergence.set(null);
+            try {
+              convergeNow();
+              done.complete(null);
+            } catch (RuntimeException e) {
+              LOG.errorf(e, "Model selection failed unexpectedly; the serving model is unchanged");
+              done.completeExceptionally(e);
+            }
+            promotions.schedule(Duration.ZERO);
+          });
+    } catch (RejectedExecutionException e) {
+      pendingConvergence.set(null);
+      done.completeExceptionally(e);
+    }
+    return done;
   }
 
+  /** Carries out {@link ModelState#nextAction}'s loads until what should serve serves. */
   private void convergeNow() {
     // Each failed load marks its version failed, so this ends after at most one try per version.
-    while (true) {
-      Checkpoint wanted;
-      synchronized (state) {
-        if (!state.caughtUp) {
-          return; // decide only on the whole history, never on half of it
-        }
-        wanted = state.wanted().map(e -> e.checkpoint).orElse(null);
-      }
-      if (wanted == null
-          || slot.servingVersion().filter(v -> v == wanted.header().modelVersion()).isPresent()) {
-        return;
-      }
+    while (state.nextAction(Optional.empty()) instanceof ModelState.Action.Load load) {
       try {
-        swapIn(wanted);
-        return;
+        swapIn(load.checkpoint());
       } catch (RuntimeException e) {
-        rejections.failed(wanted.header().modelVersion(), e);
+        rejections.failed(load.checkpoint().header().modelVersion(), e);
       }
     }
   }
 
   private void swapIn(Checkpoint checkpoint) {
     long t0 = System.nanoTime();
-    Optional<Long> old = slot.swapIn(checkpoint, settings.warmUpPasses(), settings.warmUpBatch());
-    reloads.increment();
+    Optional<Long> old = slot.swapIn(checkpoint, config.warmUpPasses(), config.warmUpBatch());
     Checkpoint.Header h = checkpoint.header();
-    String why;
-    synchronized (state) {
-      why =
-          state.pinned().filter(v -> v == h.modelVersion()).isPresent()
-              ? "pinned"
-              : settings.policy() == Policy.GATED
-                  ? (state.champion().filter(v -> v == h.modelVersion()).isPresent()
-                      ? "champion"
-                      : "an earlier champion (the newer ones cannot load here)")
-                  : "policy " + settings.policy().name().toLowerCase();
-    }
+    state.served(h.modelVersion());
+    reloads.increment();
     LOG.infof(
         "Serving model v%d (run %s, epoch %d/%d, %s); loaded and warmed up in %d ms%s",
         h.modelVersion(),
         h.runId(),
         h.epoch(),
         h.epochs(),
-        why,
+        state.whyServes(h.modelVersion()),
         (System.nanoTime() - t0) / 1_000_000,
         old.map(v -> "; v" + v + " closes once its requests in flight finish").orElse(""));
   }
@@ -472,7 +237,7 @@ public final class ModelManager implements AutoCloseable {
                     "no model serves yet: "
                         + (isCaughtUp()
                             ? "waiting for a promoted checkpoint on '"
-                                + settings.checkpointTopic()
+                                + checkpointTopic()
                                 + "'; start a training run (trainer-service) or check that the trainer can reach Kafka"
                             : "still reading the model topics from Kafka")));
   }
@@ -487,15 +252,11 @@ public final class ModelManager implements AutoCloseable {
   }
 
   public Optional<Long> pinnedVersion() {
-    synchronized (state) {
-      return state.pinned();
-    }
+    return state.pinned();
   }
 
   public Optional<Long> champion() {
-    synchronized (state) {
-      return state.champion();
-    }
+    return state.champion();
   }
 
   /** Models currently holding native memory. */
@@ -534,8 +295,7 @@ public final class ModelManager implements AutoCloseable {
 
   /** A snapshot for {@code GET /api/models}, newest version first. */
   public ModelView view() {
-    return ModelViews.of(
-        settings, state, slot.servingVersion(), slot.swaps(), promotions.shadowRun());
+    return state.view(slot.swaps(), promotions.shadowing());
   }
 
   @Override

@@ -1,5 +1,6 @@
 package lenet.inference.model;
 
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -8,67 +9,417 @@ import java.util.stream.Stream;
 import lenet.contract.model.LeNet5;
 import lenet.contract.wire.Checkpoint;
 import lenet.contract.wire.ModelControl;
-import lenet.inference.config.InferenceConfig.CandidateChoice;
+import lenet.inference.config.InferenceConfig;
 import lenet.inference.config.InferenceConfig.Policy;
 
 /**
- * What one replica knows of the model lifecycle, and the rules that read it: the checkpoints
- * (catalog), the fleet-wide decisions (control), which version should serve, and which candidate is
- * next for the gate. Callers synchronize on this object; it is the one lock of the lifecycle.
+ * The core of one replica's model lifecycle: what it knows (the verified checkpoints, the fleet's
+ * verified decisions, what serves here) and every decision taken from it: which version should
+ * serve, which candidate the gate judges next, what a gate's outcome means, whether a version may
+ * be pinned, which parameters stay in memory and which checkpoints retention deletes. Pure: no
+ * Kafka, no DJL, no threads; the adapters around it (the follower feeds records in, the loader and
+ * the gate carry out {@link #nextAction}) never reach inside. It owns its lock: every method is
+ * synchronized and none blocks, so no adapter holds it while it loads a model or writes to Kafka.
  */
 final class ModelState {
 
-  final ModelCatalog catalog = new ModelCatalog();
-  final ControlState control = new ControlState(LeNet5.MODEL_NAME);
+  /** What the replica should do next. */
+  sealed interface Action {
+    /** Nothing to do (still reading the topics, or everything is decided and serving). */
+    record Idle() implements Action {}
+
+    /** Swap this checkpoint in: the pin, else the champion, else the policy's pick. */
+    record Load(Checkpoint checkpoint) implements Action {}
+
+    /** End the shadow of a candidate that another replica decided meanwhile. */
+    record EndShadow(long version) implements Action {}
+
+    /**
+     * Gate this candidate of a completed run against the champion.
+     *
+     * @param champion the champion's checkpoint, when its parameters are here and it can load
+     * @param championGate what the gate measured when the champion was promoted
+     */
+    record Gate(
+        Checkpoint candidate,
+        Long championVersion,
+        Optional<Checkpoint> champion,
+        Optional<ModelControl.Gate> championGate)
+        implements Action {}
+  }
+
+  /** Why a version cannot be pinned here. */
+  static final class PinRefused extends RuntimeException {
+    final boolean unknown;
+
+    PinRefused(boolean unknown, String message) {
+      super(message, null, false, false);
+      this.unknown = unknown;
+    }
+  }
+
+  private final ModelCatalog catalog = new ModelCatalog();
+  private final ControlState control = new ControlState(LeNet5.MODEL_NAME);
 
   /** Candidates this replica wrote a verdict for (until the record comes back from Kafka). */
-  final Set<Long> gatedHere = new HashSet<>();
+  private final Set<Long> gatedHere = new HashSet<>();
 
   /**
    * Versions this replica asked to pin, until the pin serves or is undone: their parameters must
    * not be evicted while the pin record travels.
    */
-  final Set<Long> pinning = new HashSet<>();
+  private final Set<Long> pinning = new HashSet<>();
 
-  /** Whether the follower has read both topics to where they ended at start. */
-  boolean caughtUp;
+  private boolean caughtUp;
+  private Long serving;
 
-  private final Policy policy;
-  private final CandidateChoice candidateChoice;
-  private final int promotedKept;
+  private final InferenceConfig config;
+  private final String replicaId;
 
   /**
-   * @param promotedKept promoted versions whose parameters stay in memory however old they are (the
-   *     champion and the ones before it, what policy gated falls back to and what a rollback pins):
-   *     as many as retention keeps on the topic ({@code inference.retention.keep-promoted})
+   * @param config policy, gate, shadow, retention and how many versions keep their parameters
+   * @param replicaId this replica's name on the records it writes
    */
-  ModelState(Policy policy, CandidateChoice candidateChoice, int promotedKept) {
-    this.policy = policy;
-    this.candidateChoice = candidateChoice;
-    this.promotedKept = Math.max(1, promotedKept);
+  ModelState(InferenceConfig config, String replicaId) {
+    this.config = config;
+    this.replicaId = replicaId;
   }
+
+  // ------------------------------------------------------------------------------- records in
+
+  /** A verified checkpoint: kept, and parameters beyond the ones worth holding are dropped. */
+  synchronized void apply(Checkpoint checkpoint, String key) {
+    catalog.add(checkpoint, key);
+    catalog.evictParameters(config.keepVersions(), protectedVersions());
+  }
+
+  /**
+   * A checkpoint deleted from the topic (a verified tombstone): it and the verdicts on it are
+   * forgotten, unless it serves here (it keeps serving until something else is wanted).
+   */
+  synchronized void delete(long version) {
+    if (version < 0 || (serving != null && serving == version)) {
+      return;
+    }
+    catalog.remove(version);
+    control.forgetVersion(version);
+  }
+
+  /**
+   * A verified record of the control topic.
+   *
+   * @param record the decoded value, null for a tombstone
+   */
+  synchronized void apply(
+      String key, ModelControl record, ControlTrust.Authority by, String source) {
+    control.apply(key, record, by, source);
+  }
+
+  /**
+   * Lists a control record that changed nothing.
+   *
+   * @return false when it is listed already (the same record read again after a reconnect)
+   */
+  synchronized boolean refuse(ModelView.Rejection rejection) {
+    return control.refuse(rejection);
+  }
+
+  /** Lists a refused checkpoint. */
+  synchronized void reject(ModelView.Rejection rejection) {
+    catalog.reject(rejection);
+  }
+
+  /** A version that cannot serve here (it failed to load, warm up or pass its gate's checks). */
+  synchronized void failed(long version, String failure) {
+    catalog.get(version).ifPresent(e -> e.failure = failure);
+  }
+
+  /** The follower has read both topics up to where they ended at start. */
+  synchronized void caughtUp() {
+    caughtUp = true;
+  }
+
+  synchronized boolean isCaughtUp() {
+    return caughtUp;
+  }
+
+  /** {@code version} serves here now. */
+  synchronized void served(long version) {
+    serving = version;
+  }
+
+  /** The version that serves here. */
+  synchronized Optional<Long> serving() {
+    return Optional.ofNullable(serving);
+  }
+
+  synchronized boolean serves(long version) {
+    return serving != null && serving == version;
+  }
+
+  synchronized long newestVersion() {
+    return catalog.newestVersion();
+  }
+
+  // ------------------------------------------------------------------------------- decisions
+
+  /**
+   * What to do next: load what should serve; else end a shadow that the fleet decided; else (policy
+   * gated) gate the newest undecided candidate; else nothing. Decides only on the whole history
+   * (never before {@link #caughtUp}).
+   *
+   * @param shadowing the candidate shadowing the champion here, if any
+   */
+  synchronized Action nextAction(Optional<Long> shadowing) {
+    if (!caughtUp) {
+      return new Action.Idle();
+    }
+    Optional<ModelCatalog.Entry> wanted = wanted();
+    if (wanted.isPresent() && (serving == null || serving != wanted.get().version())) {
+      return new Action.Load(wanted.get().checkpoint);
+    }
+    if (shadowing.isPresent() && decided(shadowing.get())) {
+      return new Action.EndShadow(shadowing.get());
+    }
+    if (config.policy() != Policy.GATED) {
+      return new Action.Idle();
+    }
+    Optional<ModelCatalog.Entry> next =
+        undecidedCandidates()
+            .filter(e -> !gatedHere.contains(e.version()))
+            .filter(e -> shadowing.filter(v -> v == e.version()).isEmpty())
+            .filter(e -> e.checkpoint != null)
+            .max((a, b) -> Long.compare(a.version(), b.version()));
+    if (next.isEmpty()) {
+      return new Action.Idle();
+    }
+    Long champion = champion().orElse(null);
+    return new Action.Gate(
+        next.get().checkpoint,
+        champion,
+        Optional.ofNullable(champion)
+            .flatMap(catalog::get)
+            .filter(ModelCatalog.Entry::loadable)
+            .map(e -> e.checkpoint),
+        Optional.ofNullable(champion).flatMap(this::verdict).map(ModelControl::gate));
+  }
+
+  /**
+   * Whether a candidate that passed its gate shadows the champion on live traffic before its
+   * verdict: only with shadow scoring on and a champion that serves traffic to shadow.
+   */
+  synchronized boolean shadowsFirst(GateOutcome outcome) {
+    return outcome.passed() && config.shadow().fraction() > 0 && champion().isPresent();
+  }
+
+  /**
+   * The verdict on a gated candidate: PROMOTE when it passed its gate and (when it shadowed) agreed
+   * with the champion often enough, else REJECT; the record to write, with the figures as reason.
+   *
+   * @param shadow its shadow figures, null when it did not shadow
+   */
+  synchronized ModelControl verdict(long version, GateOutcome outcome, ModelControl.Shadow shadow) {
+    double minAgreement = config.shadow().minAgreement();
+    boolean promote = outcome.passed() && (shadow == null || shadow.agreement() >= minAgreement);
+    String reason =
+        outcome.reason()
+            + (shadow == null
+                ? ""
+                : String.format(
+                    "; shadowed %,d live images, agreement %.4f (minimum %.4f)",
+                    shadow.images(), shadow.agreement(), minAgreement));
+    return ModelControl.verdict(
+        promote, LeNet5.MODEL_NAME, version, outcome.gate(), shadow, replicaId, reason);
+  }
+
+  /** This replica wrote its verdict on {@code version}: it does not gate it again. */
+  synchronized void judged(long version) {
+    gatedHere.add(version);
+  }
+
+  /**
+   * Checks that {@code version} can be pinned here and keeps its parameters until {@link
+   * #pinSettled}; returns the pin record in force before (written back when the pin fails).
+   *
+   * @throws PinRefused when it is unknown, failed, or its parameters are no longer in memory
+   */
+  synchronized Optional<ModelControl> pinRequested(long version) {
+    ModelCatalog.Entry e =
+        catalog
+            .get(version)
+            .orElseThrow(
+                () ->
+                    new PinRefused(
+                        true,
+                        "model version "
+                            + version
+                            + " is unknown; GET /api/models lists the known versions"));
+    if (e.failure != null) {
+      throw new PinRefused(false, "v" + version + " cannot serve: " + e.failure);
+    }
+    if (e.checkpoint == null) {
+      throw new PinRefused(
+          false,
+          "v"
+              + version
+              + " is older than the "
+              + config.keepVersions()
+              + " versions kept in memory (inference.keep-versions); restart the service to re-read it");
+    }
+    pinning.add(version);
+    return control.pinRecord();
+  }
+
+  /** The pin of {@code version} serves or was undone: its parameters need no special keeping. */
+  synchronized void pinSettled(long version) {
+    pinning.remove(version);
+  }
+
+  /** Whether the pin of {@code version} is applied here and serves, or can never serve. */
+  synchronized boolean pinDone(long version) {
+    boolean failed = catalog.get(version).map(e -> e.failure != null).orElse(true);
+    return failed || (pinned().filter(v -> v == version).isPresent() && serves(version));
+  }
+
+  /** Whether no pin is applied here and what should serve serves. */
+  synchronized boolean following() {
+    if (pinned().isPresent()) {
+      return false;
+    }
+    Optional<Long> wanted = wanted().map(ModelCatalog.Entry::version);
+    return wanted.isEmpty() || wanted.get().equals(serving);
+  }
+
+  /** Why {@code version} cannot serve, or "it vanished". */
+  synchronized String failure(long version) {
+    return catalog.get(version).map(e -> String.valueOf(e.failure)).orElse("it vanished");
+  }
+
+  /**
+   * What retention deletes after {@code newChampion} was promoted: every checkpoint (under its own
+   * key) but the newest {@code retention.keep-versions}, the champion, the pin, what serves and the
+   * last {@code retention.keep-promoted} champions; empty when retention is off. Checkpoints
+   * written under the bare model name (older builds) are left to compaction.
+   *
+   * @return the checkpoint keys and versions to delete
+   */
+  synchronized List<ModelCatalog.Entry> retired(long newChampion) {
+    int keepNewest = config.retention().keepVersions();
+    if (keepNewest <= 0) {
+      return List.of();
+    }
+    Set<Long> keep = new HashSet<>();
+    keep.add(newChampion);
+    pinned().ifPresent(keep::add);
+    if (serving != null) {
+      keep.add(serving);
+    }
+    promotedNewestFirst().limit(config.retention().keepPromoted()).forEach(keep::add);
+    List<ModelCatalog.Entry> doomed = new ArrayList<>();
+    List<ModelCatalog.Entry> newest = catalog.newestFirst();
+    for (int i = keepNewest; i < newest.size(); i++) {
+      ModelCatalog.Entry e = newest.get(i);
+      if (Checkpoint.versionOfKey(e.key) == e.version() && !keep.contains(e.version())) {
+        doomed.add(e);
+      }
+    }
+    return doomed;
+  }
+
+  /** Why {@code version} serves, in words, for the log. */
+  synchronized String whyServes(long version) {
+    if (pinned().filter(v -> v == version).isPresent()) {
+      return "pinned";
+    }
+    if (config.policy() != Policy.GATED) {
+      return "policy " + config.policy().name().toLowerCase();
+    }
+    return champion().filter(v -> v == version).isPresent()
+        ? "champion"
+        : "an earlier champion (the newer ones cannot load here)";
+  }
+
+  // ------------------------------------------------------------------------------- reads
+
+  /** The champion: the newest promoted version with a verified checkpoint. */
+  synchronized Optional<Long> champion() {
+    return promotedNewestFirst().findFirst();
+  }
+
+  /** The fleet-wide pin, when it names a version with a verified checkpoint here. */
+  synchronized Optional<Long> pinned() {
+    return control.pinned().filter(v -> catalog.get(v).isPresent());
+  }
+
+  synchronized boolean decided(long version) {
+    return verdict(version).isPresent();
+  }
+
+  /** Known checkpoints. */
+  synchronized int versions() {
+    return catalog.entries().size();
+  }
+
+  /** Versions whose parameters are in memory. */
+  synchronized long held() {
+    return catalog.entries().stream().filter(e -> e.checkpoint != null).count();
+  }
+
+  /** Whether {@code version} is known and its parameters are in memory. */
+  synchronized boolean loadable(long version) {
+    return catalog.get(version).filter(ModelCatalog.Entry::loadable).isPresent();
+  }
+
+  /**
+   * A snapshot for {@code GET /api/models}, newest version first.
+   *
+   * @param shadow the candidate shadowing here, if any
+   */
+  synchronized ModelView view(long swaps, Optional<ModelViews.Shadowing> shadow) {
+    Set<Long> candidates = new HashSet<>();
+    catalog
+        .candidates(config.gate().candidate())
+        .values()
+        .forEach(e -> candidates.add(e.version()));
+    return ModelViews.of(
+        new ModelViews.Facts(
+            config.policy(),
+            replicaId,
+            caughtUp,
+            serving,
+            selected().map(ModelCatalog.Entry::version).orElse(null),
+            champion().orElse(null),
+            pinned().orElse(null),
+            candidates,
+            catalog.newestFirst(),
+            this::verdict,
+            control::promoted,
+            catalog.rejections(),
+            control.history(),
+            control.refused()),
+        swaps,
+        shadow.orElse(null));
+  }
+
+  // ------------------------------------------------------------------------------- rules
 
   /**
    * What the policy serves when nothing is pinned: the newest promoted version that can load here
    * (policy gated), else what {@link Selection} picks among the loadable checkpoints.
    */
-  Optional<ModelCatalog.Entry> selected() {
-    if (policy == Policy.GATED) {
-      for (long v : promotedNewestFirst()) {
-        Optional<ModelCatalog.Entry> e = catalog.get(v).filter(ModelCatalog.Entry::loadable);
-        if (e.isPresent()) {
-          return e;
-        }
-      }
-      return Optional.empty();
+  private Optional<ModelCatalog.Entry> selected() {
+    if (config.policy() == Policy.GATED) {
+      return promotedNewestFirst()
+          .flatMap(v -> catalog.get(v).filter(ModelCatalog.Entry::loadable).stream())
+          .findFirst();
     }
     List<Checkpoint.Header> loadable =
         catalog.entries().stream().filter(ModelCatalog.Entry::loadable).map(e -> e.header).toList();
-    return Selection.select(policy, loadable).flatMap(h -> catalog.get(h.modelVersion()));
+    return Selection.select(config.policy(), loadable).flatMap(h -> catalog.get(h.modelVersion()));
   }
 
   /** The pin when it can load here, else the policy's choice. */
-  Optional<ModelCatalog.Entry> wanted() {
+  private Optional<ModelCatalog.Entry> wanted() {
     Optional<ModelCatalog.Entry> pinned =
         pinned().flatMap(catalog::get).filter(ModelCatalog.Entry::loadable);
     return pinned.isPresent() ? pinned : selected();
@@ -76,19 +427,22 @@ final class ModelState {
 
   /**
    * Versions whose parameters must stay in memory beyond the newest {@code keep-versions}: the
-   * serving one, the pin (and one being pinned), what should serve, the newest {@code promotedKept}
-   * promoted, and (policy gated) the candidates still waiting for the gate. A bounded set: every
-   * version ever promoted or every candidate ever seen would grow by a checkpoint's parameters
-   * (~254 KB) per version.
+   * serving one, the pin (and one being pinned), what should serve, the newest {@code
+   * retention.keep-promoted} promoted (what policy gated falls back to and what a rollback pins),
+   * and (policy gated) the candidates still waiting for the gate. A bounded set: every version ever
+   * promoted or every candidate ever seen would grow by a checkpoint's parameters (~254 KB) per
+   * version.
    */
-  Set<Long> protectedVersions(Optional<Long> serving) {
+  private Set<Long> protectedVersions() {
     Set<Long> keep = new HashSet<>();
-    serving.ifPresent(keep::add);
+    if (serving != null) {
+      keep.add(serving);
+    }
     pinned().ifPresent(keep::add);
     keep.addAll(pinning);
-    promotedNewestFirst().stream().limit(promotedKept).forEach(keep::add);
+    promotedNewestFirst().limit(Math.max(1, config.retention().keepPromoted())).forEach(keep::add);
     wanted().ifPresent(e -> keep.add(e.version()));
-    if (policy == Policy.GATED) {
+    if (config.policy() == Policy.GATED) {
       undecidedCandidates().forEach(e -> keep.add(e.version()));
     }
     return keep;
@@ -97,37 +451,23 @@ final class ModelState {
   /** Candidates of completed runs newer than the champion that no verdict has decided yet. */
   private Stream<ModelCatalog.Entry> undecidedCandidates() {
     long champion = champion().orElse(-1L);
-    return catalog.candidates(candidateChoice).values().stream()
+    return catalog.candidates(config.gate().candidate()).values().stream()
         .filter(e -> e.version() > champion && !decided(e.version()));
   }
-
-  // ------------------------------------------------ the control records, read against the catalog
 
   /**
    * Promoted versions that have a verified checkpoint here, newest first: a PROMOTE of a version no
    * trainer published (or one deleted since) changes nothing.
    */
-  List<Long> promotedNewestFirst() {
-    return control.promotedNewestFirst().stream().filter(v -> catalog.get(v).isPresent()).toList();
-  }
-
-  /** The champion: the newest promoted version with a verified checkpoint. */
-  Optional<Long> champion() {
-    return control.promotedNewestFirst().stream()
-        .filter(v -> catalog.get(v).isPresent())
-        .findFirst();
-  }
-
-  /** The fleet-wide pin, when it names a version with a verified checkpoint here. */
-  Optional<Long> pinned() {
-    return control.pinned().filter(v -> catalog.get(v).isPresent());
+  private Stream<Long> promotedNewestFirst() {
+    return control.promotedNewestFirst().stream().filter(v -> catalog.get(v).isPresent());
   }
 
   /**
    * The verdict on {@code version}: the fleet's (a promotion wins), else a trainer's REJECT when
    * the version is a checkpoint of the run it names.
    */
-  Optional<ModelControl> verdict(long version) {
+  private Optional<ModelControl> verdict(long version) {
     Optional<ModelControl> fleet = control.verdict(version);
     if (fleet.isPresent()) {
       return fleet;
@@ -136,34 +476,5 @@ final class ModelState {
     return control
         .runRejection(version)
         .filter(r -> runId.isPresent() && r.runId().equals(runId.get()));
-  }
-
-  boolean decided(long version) {
-    return verdict(version).isPresent();
-  }
-
-  /** A checkpoint deleted from the topic: it and the verdicts on it are forgotten. */
-  void remove(long version) {
-    catalog.remove(version);
-    control.forgetVersion(version);
-  }
-
-  /**
-   * The newest undecided candidate of a completed run that is newer than the champion, not being
-   * shadowed and not already judged here.
-   */
-  Optional<ModelCatalog.Entry> nextCandidate(Optional<Long> shadowing) {
-    return undecidedCandidates()
-        .filter(e -> !gatedHere.contains(e.version()))
-        .filter(e -> shadowing.filter(v -> v == e.version()).isEmpty())
-        .filter(e -> e.checkpoint != null)
-        .max((a, b) -> Long.compare(a.version(), b.version()));
-  }
-
-  /** Versions that are candidates of completed runs. */
-  Set<Long> candidateVersions() {
-    Set<Long> out = new HashSet<>();
-    catalog.candidates(candidateChoice).values().forEach(e -> out.add(e.version()));
-    return out;
   }
 }

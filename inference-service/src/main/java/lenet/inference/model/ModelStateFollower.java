@@ -39,8 +39,8 @@ public final class ModelStateFollower implements AutoCloseable {
 
   public ModelStateFollower(KafkaConnection kafka, ModelManager manager) {
     this.kafka = kafka;
-    this.topic = manager.settings().checkpointTopic();
-    this.controlTopic = manager.settings().controlTopic();
+    this.topic = manager.checkpointTopic();
+    this.controlTopic = manager.controlTopic();
     this.manager = manager;
     this.thread = new Thread(this::run, "model-state-follower");
     this.thread.setDaemon(true);

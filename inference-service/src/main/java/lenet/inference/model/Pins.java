@@ -16,19 +16,13 @@ final class Pins {
 
   private static final Logger LOG = Logger.getLogger(Pins.class);
 
-  private final ModelManager.Settings settings;
+  private final String replicaId;
   private final ModelState state;
-  private final ServingSlot slot;
   private final ControlPublisher publisher;
 
-  Pins(
-      ModelManager.Settings settings,
-      ModelState state,
-      ServingSlot slot,
-      ControlPublisher publisher) {
-    this.settings = settings;
+  Pins(String replicaId, ModelState state, ControlPublisher publisher) {
+    this.replicaId = replicaId;
     this.state = state;
-    this.slot = slot;
     this.publisher = publisher;
   }
 
@@ -42,64 +36,31 @@ final class Pins {
    */
   void activate(long version, Duration timeout) {
     Optional<ModelControl> previous;
-    synchronized (state) {
-      ModelCatalog.Entry k =
-          state
-              .catalog
-              .get(version)
-              .orElseThrow(
-                  () ->
-                      new UnknownVersionException(
-                          "model version "
-                              + version
-                              + " is unknown; GET /api/models lists the known versions"));
-      if (k.failure != null) {
-        throw new ActivationException("v" + version + " cannot serve: " + k.failure);
-      }
-      if (k.checkpoint == null) {
-        throw new ActivationException(
-            "v"
-                + version
-                + " is older than the "
-                + settings.keepVersions()
-                + " versions kept in memory (inference.keep-versions); restart the service to re-read it");
-      }
-      previous = state.control.pinRecord();
-      state.pinning.add(version);
+    try {
+      previous = state.pinRequested(version);
+    } catch (ModelState.PinRefused e) {
+      throw e.unknown
+          ? new UnknownVersionException(e.getMessage())
+          : new ActivationException(e.getMessage());
     }
+    boolean served;
     try {
       write(
           ModelControl.pin(
-              LeNet5.MODEL_NAME,
-              version,
-              settings.replicaId(),
-              "pinned over HTTP on " + settings.replicaId()));
-      awaitCondition(
-          timeout,
-          () -> {
-            synchronized (state) {
-              boolean failed = state.catalog.get(version).map(e -> e.failure != null).orElse(true);
-              boolean applied = state.pinned().filter(v -> v == version).isPresent();
-              return failed || (applied && isServing(version));
-            }
-          });
+              LeNet5.MODEL_NAME, version, replicaId, "pinned over HTTP on " + replicaId));
+      awaitCondition(timeout, () -> state.pinDone(version));
+      served = state.serves(version);
     } finally {
-      synchronized (state) {
-        state.pinning.remove(version);
-      }
+      state.pinSettled(version);
     }
-    if (!isServing(version)) {
-      String failure;
-      synchronized (state) {
-        failure =
-            state.catalog.get(version).map(e -> String.valueOf(e.failure)).orElse("it vanished");
-      }
+    if (!served) {
+      String failure = state.failure(version);
       write(
           previous.orElseGet(
               () ->
                   ModelControl.follow(
                       LeNet5.MODEL_NAME,
-                      settings.replicaId(),
+                      replicaId,
                       "pin of v" + version + " undone: it did not load")));
       throw new ActivationException(
           "v" + version + " did not serve within " + timeout.toSeconds() + " s: " + failure);
@@ -111,25 +72,10 @@ final class Pins {
 
   /** Drops the pin fleet-wide and serves the champion (or the policy's choice) again. */
   void follow(Duration timeout) {
-    write(
-        ModelControl.follow(
-            LeNet5.MODEL_NAME,
-            settings.replicaId(),
-            "follow over HTTP on " + settings.replicaId()));
-    awaitCondition(
-        timeout,
-        () -> {
-          synchronized (state) {
-            if (state.pinned().isPresent()) {
-              return false;
-            }
-            Optional<Long> wanted = state.wanted().map(ModelCatalog.Entry::version);
-            return wanted.isEmpty() || wanted.equals(slot.servingVersion());
-          }
-        });
+    write(ModelControl.follow(LeNet5.MODEL_NAME, replicaId, "follow over HTTP on " + replicaId));
+    awaitCondition(timeout, state::following);
     LOG.infof(
-        "Following again: serving %s",
-        slot.servingVersion().map(v -> "v" + v).orElse("nothing yet"));
+        "Following again: serving %s", state.serving().map(v -> "v" + v).orElse("nothing yet"));
   }
 
   private void write(ModelControl record) {
@@ -138,10 +84,6 @@ final class Pins {
     } catch (IllegalStateException e) {
       throw new ActivationException("could not record the decision on Kafka: " + e.getMessage());
     }
-  }
-
-  private boolean isServing(long version) {
-    return slot.servingVersion().filter(v -> v == version).isPresent();
   }
 
   private static boolean awaitCondition(Duration timeout, BooleanSupplier condition) {

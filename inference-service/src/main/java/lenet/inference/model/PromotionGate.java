@@ -7,6 +7,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import lenet.contract.wire.Checkpoint;
 import lenet.contract.wire.ModelControl;
 import lenet.contract.wire.WireFormatException;
+import lenet.inference.config.InferenceConfig;
 import org.jboss.logging.Logger;
 
 /**
@@ -20,12 +21,6 @@ final class PromotionGate {
   private static final Logger LOG = Logger.getLogger(PromotionGate.class);
   private static final int BATCH = 256;
 
-  /**
-   * The gate's verdict and what it measured; {@code failureReason} (a {@link
-   * WireFormatException.Reason} name) is set when the model is broken: it cannot serve at all.
-   */
-  record Outcome(boolean passed, ModelControl.Gate gate, String reason, String failureReason) {}
-
   private final ServingSlot slot;
   private final GateSet gateSet;
   private final double tolerance;
@@ -33,13 +28,13 @@ final class PromotionGate {
   private final int warmUpBatch;
   private final Map<String, Double> measured = new ConcurrentHashMap<>();
 
-  PromotionGate(
-      ServingSlot slot, GateSet gateSet, double tolerance, int warmUpPasses, int warmUpBatch) {
+  /** Gates with {@code inference.gate.tolerance}, warming each model up as serving ones are. */
+  PromotionGate(ServingSlot slot, GateSet gateSet, InferenceConfig config) {
     this.slot = slot;
     this.gateSet = gateSet;
-    this.tolerance = tolerance;
-    this.warmUpPasses = warmUpPasses;
-    this.warmUpBatch = warmUpBatch;
+    this.tolerance = config.gate().tolerance();
+    this.warmUpPasses = config.warmUpPasses();
+    this.warmUpBatch = config.warmUpBatch();
   }
 
   /**
@@ -49,7 +44,7 @@ final class PromotionGate {
    * @param championGate what the gate measured when the champion was promoted
    * @return empty while there is no gate set on Kafka (try again later)
    */
-  Optional<Outcome> evaluate(
+  Optional<GateOutcome> evaluate(
       Checkpoint candidate,
       Long championVersion,
       Optional<Checkpoint> champion,
@@ -77,7 +72,7 @@ final class PromotionGate {
               tolerance,
               millisSince(t0));
       return Optional.of(
-          new Outcome(
+          new GateOutcome(
               false,
               gate,
               "v" + version + " fails to load or warm up: " + e.getMessage(),
@@ -121,7 +116,7 @@ final class PromotionGate {
                 : String.format(
                     " vs champion v%d %.4f (tolerance %.4f): %s",
                     championVersion, championAccuracy, tolerance, passed ? "not worse" : "worse"));
-    return Optional.of(new Outcome(passed, gate, reason, null));
+    return Optional.of(new GateOutcome(passed, gate, reason, null));
   }
 
   /** Accuracy of a checkpoint on the gate set, loaded on its own (one forward pass at a time). */

@@ -3,19 +3,18 @@ package lenet.inference.model;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import lenet.contract.model.LeNet5;
 import lenet.contract.wire.Checkpoint;
 import lenet.contract.wire.ModelControl;
+import lenet.inference.config.InferenceConfig;
 import lenet.inference.config.InferenceConfig.Policy;
 import org.jboss.logging.Logger;
 
@@ -30,7 +29,7 @@ final class Promotions implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(Promotions.class);
   private static final long JITTER_MS = 1000;
 
-  private final ModelManager.Settings settings;
+  private final InferenceConfig config;
   private final ModelState state;
   private final ServingSlot slot;
   private final ControlPublisher publisher;
@@ -39,18 +38,18 @@ final class Promotions implements AutoCloseable {
   private final MeterRegistry registry;
   private final ScheduledExecutorService thread =
       Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "model-gate"));
-  private boolean pending;
+  private final AtomicBoolean pending = new AtomicBoolean();
   private volatile ShadowRun shadow;
 
   Promotions(
-      ModelManager.Settings settings,
+      InferenceConfig config,
       ModelState state,
       ServingSlot slot,
       ControlPublisher publisher,
       PromotionGate gate,
       CheckpointRejections rejections,
       MeterRegistry registry) {
-    this.settings = settings;
+    this.config = config;
     this.state = state;
     this.slot = slot;
     this.publisher = publisher;
@@ -66,21 +65,15 @@ final class Promotions implements AutoCloseable {
    * share it.
    */
   void schedule(Duration delay) {
-    if (settings.policy() != Policy.GATED) {
+    if (config.policy() != Policy.GATED
+        || !state.isCaughtUp()
+        || !pending.compareAndSet(false, true)) {
       return;
-    }
-    synchronized (state) {
-      if (pending || !state.caughtUp) {
-        return;
-      }
-      pending = true;
     }
     try {
       thread.schedule(
           () -> {
-            synchronized (state) {
-              pending = false;
-            }
+            pending.set(false);
             try {
               gateNext();
             } catch (RuntimeException e) {
@@ -88,8 +81,8 @@ final class Promotions implements AutoCloseable {
                   e,
                   "The promotion gate failed (%s); the champion is unchanged, retrying in %d s",
                   e.getMessage(),
-                  settings.gateRetry().toSeconds());
-              schedule(settings.gateRetry());
+                  config.gate().retry().toSeconds());
+              schedule(config.gate().retry());
             }
           },
           delay.toMillis() + ThreadLocalRandom.current().nextLong(JITTER_MS),
@@ -100,46 +93,31 @@ final class Promotions implements AutoCloseable {
   }
 
   private void gateNext() {
-    Checkpoint candidate;
-    Long championVersion;
-    Optional<Checkpoint> champion;
-    Optional<ModelControl.Gate> championGate;
-    synchronized (state) {
-      Optional<ModelCatalog.Entry> next = state.nextCandidate(shadowing());
-      if (next.isEmpty()) {
-        return;
-      }
-      candidate = next.get().checkpoint;
-      championVersion = state.champion().orElse(null);
-      champion =
-          Optional.ofNullable(championVersion)
-              .flatMap(state.catalog::get)
-              .filter(ModelCatalog.Entry::loadable)
-              .map(e -> e.checkpoint);
-      championGate =
-          Optional.ofNullable(championVersion).flatMap(state::verdict).map(ModelControl::gate);
+    if (!(state.nextAction(shadowingVersion()) instanceof ModelState.Action.Gate next)) {
+      return; // nothing to gate, or a load comes first (it schedules the gate again)
     }
+    Checkpoint candidate = next.candidate();
+    Long championVersion = next.championVersion();
     long version = candidate.header().modelVersion();
     LOG.infof(
         "Gating candidate v%d (run %s) against %s",
         version,
         candidate.header().runId(),
         championVersion == null ? "no champion" : "champion v" + championVersion);
-    Optional<PromotionGate.Outcome> outcome =
-        gate.evaluate(candidate, championVersion, champion, championGate);
+    Optional<GateOutcome> outcome =
+        gate.evaluate(candidate, championVersion, next.champion(), next.championGate());
     if (outcome.isEmpty()) {
       LOG.infof(
           "No dataset on Kafka to gate v%d on yet (ingest-service publishes it); retrying in %d s",
-          version, settings.gateRetry().toSeconds());
-      schedule(settings.gateRetry());
+          version, config.gate().retry().toSeconds());
+      schedule(config.gate().retry());
       return;
     }
-    PromotionGate.Outcome o = outcome.get();
+    GateOutcome o = outcome.get();
     if (o.failureReason() != null) {
       rejections.failed(version, o.failureReason(), o.reason());
     }
-    // Without a champion nothing serves, so there is no traffic to shadow: the gate decides alone.
-    if (o.passed() && settings.shadowFraction() > 0 && championVersion != null) {
+    if (state.shadowsFirst(o)) {
       startShadow(candidate, o);
     } else {
       decide(version, o, null);
@@ -147,28 +125,17 @@ final class Promotions implements AutoCloseable {
     schedule(Duration.ZERO); // a newer candidate may have come meanwhile
   }
 
-  private void decide(long version, PromotionGate.Outcome o, ModelControl.Shadow figures) {
-    boolean promote =
-        o.passed() && (figures == null || figures.agreement() >= settings.shadowMinAgreement());
-    String reason =
-        o.reason()
-            + (figures == null
-                ? ""
-                : String.format(
-                    "; shadowed %,d live images, agreement %.4f (minimum %.4f)",
-                    figures.images(), figures.agreement(), settings.shadowMinAgreement()));
-    publisher.publish(
-        ModelControl.verdict(
-            promote, LeNet5.MODEL_NAME, version, o.gate(), figures, settings.replicaId(), reason));
-    synchronized (state) {
-      state.gatedHere.add(version);
-    }
+  private void decide(long version, GateOutcome o, ModelControl.Shadow figures) {
+    ModelControl verdict = state.verdict(version, o, figures);
+    publisher.publish(verdict);
+    state.judged(version);
+    boolean promote = verdict.type() == ModelControl.Type.PROMOTE;
     Counter.builder("inference.gate.verdicts")
         .description("Candidates judged by this replica's gate")
         .tag("verdict", promote ? "promote" : "reject")
         .register(registry)
         .increment();
-    LOG.infof("%s v%d: %s", promote ? "Promoted" : "Rejected", version, reason);
+    LOG.infof("%s v%d: %s", promote ? "Promoted" : "Rejected", version, verdict.reason());
     if (promote) {
       applyRetention(version);
     }
@@ -176,17 +143,17 @@ final class Promotions implements AutoCloseable {
 
   // ---------------------------------------------------------------- shadow scoring
 
-  private void startShadow(Checkpoint candidate, PromotionGate.Outcome o) {
+  private void startShadow(Checkpoint candidate, GateOutcome o) {
     long version = candidate.header().modelVersion();
     ServingModel model;
     try {
-      model = slot.load(candidate, 1, settings.warmUpPasses(), settings.warmUpBatch());
+      model = slot.load(candidate, 1, config.warmUpPasses(), config.warmUpBatch());
     } catch (RuntimeException e) {
       rejections.failed(version, e);
       return;
     }
     ShadowRun run =
-        new ShadowRun(model, o, settings.shadowMinImages(), () -> finishShadow(version));
+        new ShadowRun(model, o, config.shadow().minImages(), () -> finishShadow(version));
     ShadowRun previous = shadow;
     shadow = run;
     if (previous != null) {
@@ -194,7 +161,7 @@ final class Promotions implements AutoCloseable {
     }
     LOG.infof(
         "v%d passed its gate; shadowing the champion on %.1f%% of live requests until %,d images",
-        version, settings.shadowFraction() * 100, settings.shadowMinImages());
+        version, config.shadow().fraction() * 100, config.shadow().minImages());
   }
 
   private void finishShadow(long version) {
@@ -214,7 +181,7 @@ final class Promotions implements AutoCloseable {
               LOG.errorf(
                   "Could not write the verdict on v%d (%s); it will be gated again",
                   version, e.getMessage());
-              schedule(settings.gateRetry());
+              schedule(config.gate().retry());
             }
           });
     } catch (RejectedExecutionException e) {
@@ -225,16 +192,20 @@ final class Promotions implements AutoCloseable {
   /** A sample of scored traffic goes to the candidate in shadow, if one runs. Never blocks. */
   void shadow(float[][] rows, float[][] championOutput) {
     ShadowRun s = shadow;
-    if (s != null && ThreadLocalRandom.current().nextDouble() < settings.shadowFraction()) {
+    if (s != null && ThreadLocalRandom.current().nextDouble() < config.shadow().fraction()) {
       s.offer(rows, championOutput);
     }
   }
 
-  Optional<ShadowRun> shadowRun() {
-    return Optional.ofNullable(shadow);
+  /** The candidate shadowing here, with its figures so far. */
+  Optional<ModelViews.Shadowing> shadowing() {
+    ShadowRun s = shadow;
+    return s == null
+        ? Optional.empty()
+        : Optional.of(new ModelViews.Shadowing(s.version(), s.gate().gate(), s.figures()));
   }
 
-  private Optional<Long> shadowing() {
+  private Optional<Long> shadowingVersion() {
     ShadowRun s = shadow;
     return s == null ? Optional.empty() : Optional.of(s.version());
   }
@@ -242,11 +213,7 @@ final class Promotions implements AutoCloseable {
   /** Ends the shadow of a candidate that another replica decided. Call holding no lock. */
   void dropShadowIfDecided() {
     ShadowRun s = shadow;
-    boolean decided;
-    synchronized (state) {
-      decided = s != null && state.decided(s.version());
-    }
-    if (decided && s == shadow) {
+    if (s != null && state.decided(s.version()) && s == shadow) {
       shadow = null;
       s.close();
     }
@@ -255,31 +222,11 @@ final class Promotions implements AutoCloseable {
   // ---------------------------------------------------------------- retention
 
   /**
-   * Deletes old checkpoints from the checkpoint topic (tombstones, removed at the next compaction):
-   * all but the newest {@code retainVersions}, the champion, the pin and the last {@code
-   * retainPromoted} champions. Checkpoints written under the bare model name (older builds) are
-   * left to compaction.
+   * Deletes the checkpoints retention retires ({@link ModelState#retired}) from the checkpoint
+   * topic (tombstones, removed at the next compaction), with their verdicts.
    */
   private void applyRetention(long newChampion) {
-    if (settings.retainVersions() <= 0) {
-      return; // off: this replica may not write the checkpoint topic (deploy/'s ACLs)
-    }
-    List<ModelCatalog.Entry> doomed = new ArrayList<>();
-    synchronized (state) {
-      Set<Long> keep = new HashSet<>();
-      keep.add(newChampion);
-      state.pinned().ifPresent(keep::add);
-      slot.servingVersion().ifPresent(keep::add);
-      state.promotedNewestFirst().stream().limit(settings.retainPromoted()).forEach(keep::add);
-      List<ModelCatalog.Entry> newest = state.catalog.newestFirst();
-      for (int i = 0; i < newest.size(); i++) {
-        ModelCatalog.Entry e = newest.get(i);
-        boolean ownKey = Checkpoint.versionOfKey(e.key) == e.version();
-        if (ownKey && i >= settings.retainVersions() && !keep.contains(e.version())) {
-          doomed.add(e);
-        }
-      }
-    }
+    List<ModelCatalog.Entry> doomed = state.retired(newChampion);
     for (ModelCatalog.Entry e : doomed) {
       publisher.deleteCheckpoint(e.key);
       for (ModelControl.Type t : List.of(ModelControl.Type.PROMOTE, ModelControl.Type.REJECT)) {
@@ -289,7 +236,7 @@ final class Promotions implements AutoCloseable {
     if (!doomed.isEmpty()) {
       LOG.infof(
           "Retention: deleted %d old checkpoint versions (keeping the newest %d, the champion, the pin and %d earlier champions)",
-          doomed.size(), settings.retainVersions(), settings.retainPromoted());
+          doomed.size(), config.retention().keepVersions(), config.retention().keepPromoted());
     }
   }
 

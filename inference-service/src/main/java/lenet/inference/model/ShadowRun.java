@@ -17,7 +17,7 @@ import lenet.contract.wire.ModelControl;
 final class ShadowRun implements AutoCloseable {
 
   private final ServingModel candidate;
-  private final PromotionGate.Outcome gate;
+  private final GateOutcome gate;
   private final int minImages;
   private final Runnable onEnough;
   private final ThreadPoolExecutor worker =
@@ -42,7 +42,7 @@ final class ShadowRun implements AutoCloseable {
    * @param candidate loaded and warmed; this run owns it and closes it
    * @param onEnough runs once, on the shadow thread, when {@code minImages} were shadowed
    */
-  ShadowRun(ServingModel candidate, PromotionGate.Outcome gate, int minImages, Runnable onEnough) {
+  ShadowRun(ServingModel candidate, GateOutcome gate, int minImages, Runnable onEnough) {
     this.candidate = candidate;
     this.gate = gate;
     this.minImages = minImages;
@@ -53,7 +53,7 @@ final class ShadowRun implements AutoCloseable {
     return candidate.version();
   }
 
-  PromotionGate.Outcome gate() {
+  GateOutcome gate() {
     return gate;
   }
 

@@ -70,12 +70,12 @@ class ForgedControlTest {
     for (ModelControl forged : List.of(promoteMax, pinRejected)) {
       write(control, forged.key(), forged.encode(), new RecordHeaders()); // unsigned
       write(control, forged.key(), forged.encode(), sign(forged, STRANGER));
-      // Signed by the trainer's (checkpoint) key: it may only REJECT its own run's versions.
+      // Signed by the trainer's (checkpoint) key: only the fleet writes this topic.
       write(control, forged.key(), forged.encode(), sign(forged, TestModels.SIGNING));
     }
-    // A trainer-signed REJECT of the champion naming another run: counts for that run only.
+    // A trainer-signed REJECT of the champion.
     ModelControl rejectChampion =
-        ModelControl.cancelledRun(LeNet5.MODEL_NAME, champion, "r2", "x", "forged");
+        ModelControl.verdict(false, LeNet5.MODEL_NAME, champion, null, null, "x", "forged");
     write(
         control,
         rejectChampion.key(),
@@ -115,13 +115,13 @@ class ForgedControlTest {
           .until(() -> m.view().refusedControl().size() >= 8);
       assertThat(m.view().refusedControl())
           .extracting(ModelView.Rejection::reason)
-          .containsOnly("BAD_SIGNATURE", "NOT_PERMITTED", "KEY_MISMATCH")
-          .contains("BAD_SIGNATURE", "NOT_PERMITTED", "KEY_MISMATCH");
+          .containsOnly("BAD_SIGNATURE", "KEY_MISMATCH")
+          .contains("BAD_SIGNATURE", "KEY_MISMATCH");
       assertThat(m.view().refusedControl())
           .extracting(ModelView.Rejection::message)
           .anyMatch(x -> x.contains("is not signed"))
           .anyMatch(x -> x.contains(SigningKeys.id(STRANGER.getPublic())))
-          .anyMatch(x -> x.contains("may only REJECT its own run"))
+          .anyMatch(x -> x.contains(SigningKeys.id(TestModels.SIGNING.getPublic())))
           .anyMatch(x -> x.contains("tombstone"));
       await(m.replicaId() + " refuses the unsigned deletion")
           .atMost(Duration.ofSeconds(30))

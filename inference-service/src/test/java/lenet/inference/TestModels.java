@@ -107,7 +107,7 @@ public final class TestModels {
         ai.djl.Device.cpu(),
         topics,
         trust,
-        new ControlTrust(FLEET_CONTROL, List.of(), trust),
+        new ControlTrust(FLEET_CONTROL, List.of()),
         new io.micrometer.core.instrument.simple.SimpleMeterRegistry(),
         KafkaConnection.to(SharedKafka.bootstrapServers()));
   }

@@ -37,19 +37,6 @@ class ModelControlFormatTest {
   }
 
   @Test
-  void theTrainersRejectOfACancelledRunNamesTheRun() {
-    ModelControl reject = ModelControl.cancelledRun("lenet5", 9, "run-3", "trainer", "cancelled");
-    ModelControl back = ModelControl.decode(reject.encode());
-    assertThat(back).isEqualTo(reject);
-    assertThat(back.type()).isEqualTo(ModelControl.Type.REJECT);
-    assertThat(back.runId()).isEqualTo("run-3");
-    assertThat(back.key()).isEqualTo("lenet5/v9/reject");
-    assertThat(new String(ModelControl.pin("lenet5", 1, "a", "b").encode()))
-        .as("no runId field where there is none")
-        .doesNotContain("runId");
-  }
-
-  @Test
   void garbageIsRefusedWithAReason() {
     for (String bad :
         new String[] {

@@ -34,11 +34,6 @@ final class ControlState {
   private final TreeMap<Long, ModelControl> promoted = new TreeMap<>();
   private final TreeMap<Long, ModelControl> rejected = new TreeMap<>();
 
-  /**
-   * Trainers' REJECTs of a cancelled run's versions: each counts only for that run's checkpoint.
-   */
-  private final TreeMap<Long, ModelControl> runRejected = new TreeMap<>();
-
   private ModelControl pin;
   private final Deque<ModelView.Control> history = new ArrayDeque<>();
   private final Deque<ModelView.Rejection> refused = new ArrayDeque<>();
@@ -52,9 +47,8 @@ final class ControlState {
    *
    * @param key the record key (a tombstone's only content)
    * @param record the decoded value, or null for a tombstone
-   * @param by who signed it: a trainer's record is only ever a REJECT of its own run's versions
    */
-  void apply(String key, ModelControl record, ControlTrust.Authority by, String source) {
+  void apply(String key, ModelControl record, String source) {
     if (record == null) {
       forget(key);
       return;
@@ -64,7 +58,7 @@ final class ControlState {
     }
     switch (record.type()) {
       case PROMOTE -> keep(promoted, record);
-      case REJECT -> keep(by == ControlTrust.Authority.TRAINER ? runRejected : rejected, record);
+      case REJECT -> keep(rejected, record);
       case PIN -> pin = record;
       case FOLLOW -> pin = null;
     }
@@ -115,9 +109,6 @@ final class ControlState {
     for (ModelControl.Type verdict : List.of(ModelControl.Type.PROMOTE, ModelControl.Type.REJECT)) {
       Map<Long, ModelControl> map = verdict == ModelControl.Type.PROMOTE ? promoted : rejected;
       map.keySet().removeIf(v -> ModelControl.verdictKey(model, v, verdict).equals(key));
-      if (verdict == ModelControl.Type.REJECT) {
-        runRejected.keySet().removeIf(v -> ModelControl.verdictKey(model, v, verdict).equals(key));
-      }
     }
   }
 
@@ -125,7 +116,6 @@ final class ControlState {
   void forgetVersion(long version) {
     promoted.remove(version);
     rejected.remove(version);
-    runRejected.remove(version);
   }
 
   /** Promoted versions, newest first, known checkpoints or not (a read-only view). */
@@ -153,11 +143,6 @@ final class ControlState {
   Optional<ModelControl> verdict(long version) {
     ModelControl p = promoted.get(version);
     return p != null ? Optional.of(p) : Optional.ofNullable(rejected.get(version));
-  }
-
-  /** A trainer's REJECT of {@code version} (it counts only when the version is of its run). */
-  Optional<ModelControl> runRejection(long version) {
-    return Optional.ofNullable(runRejected.get(version));
   }
 
   List<ModelView.Control> history() {

@@ -5,9 +5,7 @@ import java.security.KeyPair;
 import java.security.PublicKey;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import lenet.contract.wire.CheckpointSignature;
-import lenet.contract.wire.CheckpointTrust;
 import lenet.contract.wire.ModelControl;
 import lenet.contract.wire.WireFormatException;
 import org.apache.kafka.common.header.Headers;
@@ -18,18 +16,10 @@ import org.apache.kafka.common.header.Headers;
  * writes (gate verdicts, pins, follows, and the tombstones retention writes) over its value; a
  * record counts only when it verifies against a trusted control key and is stored under its own key
  * ({@link ModelControl#key()}: a verdict copied under another key would escape the records that
- * undo it). The trainer may write one kind of record, signed with its checkpoint key: the REJECT of
- * a cancelled run's versions, which names the run and applies only to that run's checkpoints.
+ * undo it). Only the fleet writes the control topic: a record signed by any other key (a trainer's
+ * included) changes nothing.
  */
 public final class ControlTrust {
-
-  /** Who a verified record speaks for. */
-  enum Authority {
-    /** An inference replica (any control record). */
-    FLEET,
-    /** A trainer (only the REJECT of its own run's versions). */
-    TRAINER
-  }
 
   /** Why a control record was ignored. */
   enum Reason {
@@ -38,9 +28,7 @@ public final class ControlTrust {
     /** Unsigned, signed by an untrusted key, or its bytes differ from what was signed. */
     BAD_SIGNATURE,
     /** Signed, but stored under another key than its own. */
-    KEY_MISMATCH,
-    /** Signed by a trainer key but more than a REJECT of the run it names. */
-    NOT_PERMITTED
+    KEY_MISMATCH
   }
 
   /** A record that changes nothing, and why. */
@@ -57,20 +45,17 @@ public final class ControlTrust {
 
   private final KeyPair fleetKey;
   private final CheckpointSignature.Verifier fleet;
-  private final CheckpointTrust trainers;
 
   /**
    * @param fleetKey the pair this replica signs with (its public key is trusted)
    * @param moreFleetKeys other trusted control keys (a rotation: the old key's public half)
-   * @param trainers the trainer keys checkpoints are verified with
    */
-  public ControlTrust(KeyPair fleetKey, List<PublicKey> moreFleetKeys, CheckpointTrust trainers) {
+  public ControlTrust(KeyPair fleetKey, List<PublicKey> moreFleetKeys) {
     this.fleetKey = fleetKey;
     List<PublicKey> keys = new ArrayList<>();
     keys.add(fleetKey.getPublic());
     keys.addAll(moreFleetKeys);
     this.fleet = new CheckpointSignature.Verifier(keys);
-    this.trainers = trainers;
   }
 
   /** The ids of the trusted control keys; the first is this replica's own. */
@@ -94,13 +79,12 @@ public final class ControlTrust {
    * @param key the record's key
    * @param record its decoded value, null for a tombstone
    * @param value its bytes, null for a tombstone
-   * @return who the record speaks for
    * @throws Refused when it must change nothing
    */
-  Authority verify(String key, ModelControl record, byte[] value, Headers headers) {
+  void verify(String key, ModelControl record, byte[] value, Headers headers) {
     if (record == null) {
       fleetVerify(tombstone(key), headers, "tombstone of " + key);
-      return Authority.FLEET;
+      return;
     }
     if (!record.key().equals(key)) {
       throw new Refused(
@@ -113,34 +97,7 @@ public final class ControlTrust {
               + record.key()
               + "'");
     }
-    Optional<String> keyId = CheckpointSignature.keyIdOf(headers);
-    if (keyId.isPresent() && !fleet.trusts(keyId.get())) {
-      try {
-        trainers.verify(WHAT, value, headers);
-      } catch (WireFormatException e) {
-        throw new Refused(
-            Reason.BAD_SIGNATURE,
-            WHAT
-                + " is signed by key "
-                + keyId.get()
-                + ", neither a control key of the fleet "
-                + fleet.keyIds()
-                + " nor a trusted trainer key ("
-                + e.getMessage()
-                + ")");
-      }
-      if (record.type() != ModelControl.Type.REJECT || record.runId() == null) {
-        throw new Refused(
-            Reason.NOT_PERMITTED,
-            "a trainer key signed a "
-                + record.type()
-                + (record.runId() == null ? " naming no run" : "")
-                + ": a trainer may only REJECT its own run's versions");
-      }
-      return Authority.TRAINER;
-    }
     fleetVerify(value, headers, WHAT);
-    return Authority.FLEET;
   }
 
   private void fleetVerify(byte[] signed, Headers headers, String what) {

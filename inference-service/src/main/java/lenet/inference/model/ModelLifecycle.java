@@ -95,11 +95,9 @@ public class ModelLifecycle {
                 .map(String::trim)
                 .filter(k -> !k.isEmpty())
                 .map(SigningKeys::publicKey)
-                .toList(),
-            trust);
+                .toList());
     LOG.infof(
-        "Control records are signed with key %s (%s) and must be signed by one of %s, or be a"
-            + " trainer's REJECT of its own run",
+        "Control records are signed with key %s (%s) and must be signed by one of %s",
         controlTrust.keyIds().get(0),
         config.signing().controlKeyFile().toAbsolutePath(),
         controlTrust.keyIds());

@@ -113,7 +113,6 @@ final class ModelRecords {
     String source = r.topic() + "-" + r.partition() + "@" + r.offset();
     String k = r.key() == null ? "" : new String(r.key(), StandardCharsets.UTF_8);
     ModelControl record = null;
-    ControlTrust.Authority by;
     try {
       if (r.value() != null) {
         try {
@@ -122,7 +121,7 @@ final class ModelRecords {
           throw new ControlTrust.Refused(ControlTrust.Reason.UNREADABLE, e.getMessage());
         }
       }
-      by = controlTrust.verify(k, record, r.value(), r.headers());
+      controlTrust.verify(k, record, r.value(), r.headers());
     } catch (ControlTrust.Refused e) {
       boolean fresh =
           state.refuse(
@@ -139,7 +138,7 @@ final class ModelRecords {
       }
       return;
     }
-    state.apply(k, record, by, source);
+    state.apply(k, record, source);
     if (record != null) {
       LOG.infof(
           "Model control %s%s by %s: %s (%s)",

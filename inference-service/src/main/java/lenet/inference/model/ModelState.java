@@ -110,9 +110,8 @@ final class ModelState {
    *
    * @param record the decoded value, null for a tombstone
    */
-  synchronized void apply(
-      String key, ModelControl record, ControlTrust.Authority by, String source) {
-    control.apply(key, record, by, source);
+  synchronized void apply(String key, ModelControl record, String source) {
+    control.apply(key, record, source);
   }
 
   /**
@@ -463,18 +462,8 @@ final class ModelState {
     return control.promotedNewestFirst().stream().filter(v -> catalog.get(v).isPresent());
   }
 
-  /**
-   * The verdict on {@code version}: the fleet's (a promotion wins), else a trainer's REJECT when
-   * the version is a checkpoint of the run it names.
-   */
+  /** The fleet's verdict on {@code version}: PROMOTE when any promotion names it, else REJECT. */
   private Optional<ModelControl> verdict(long version) {
-    Optional<ModelControl> fleet = control.verdict(version);
-    if (fleet.isPresent()) {
-      return fleet;
-    }
-    Optional<String> runId = catalog.get(version).map(e -> e.header.runId());
-    return control
-        .runRejection(version)
-        .filter(r -> runId.isPresent() && r.runId().equals(runId.get()));
+    return control.verdict(version);
   }
 }

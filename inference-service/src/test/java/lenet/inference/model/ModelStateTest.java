@@ -168,26 +168,6 @@ class ModelStateTest {
   }
 
   @Test
-  void aTrainersRejectCountsOnlyForTheRunItNames() {
-    ModelState state = caughtUp("gated");
-    add(state, 5); // run-5
-    add(state, 6); // run-6
-    state.apply(
-        "lenet5/v5/reject",
-        ModelControl.cancelledRun(LeNet5.MODEL_NAME, 5, "run-5", "trainer", "cancelled"),
-        ControlTrust.Authority.TRAINER,
-        "c1");
-    state.apply(
-        "lenet5/v6/reject",
-        ModelControl.cancelledRun(LeNet5.MODEL_NAME, 6, "run-5", "trainer", "not its run"),
-        ControlTrust.Authority.TRAINER,
-        "c2");
-    assertThat(state.decided(5)).isTrue();
-    assertThat(state.decided(6)).isFalse();
-    assertThat(gated(state)).contains(6L);
-  }
-
-  @Test
   void verdictsAreForgottenWithTheirCheckpointAndBoundedInNumber() {
     ModelState state = caughtUp("gated");
     add(state, 1);
@@ -342,7 +322,7 @@ class ModelStateTest {
   }
 
   private static void apply(ModelState state, ModelControl record) {
-    state.apply(record.key(), record, ControlTrust.Authority.FLEET, "test-" + record.key());
+    state.apply(record.key(), record, "test-" + record.key());
   }
 
   private static void add(ModelState state, long v) {

@@ -65,7 +65,6 @@ public enum KafkaUser {
                   + " run.",
               READ,
               WRITE),
-          Acl.topic(Topic.MODEL_CONTROL, "Rejects the checkpoints of a run it cancelled.", WRITE),
           Acl.group("trainer-service", "The command consumers' group.", READ),
           Acl.groupsStartingWith(
               "trainer-history-",

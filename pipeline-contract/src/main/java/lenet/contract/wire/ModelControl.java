@@ -17,13 +17,11 @@ import lenet.contract.wire.WireFormatException.Reason;
  *       champion again): key {@code <model>/pin}; the last one written holds.
  * </ul>
  *
- * <p>Every record is signed (headers of {@link CheckpointSignature}) over its value: by the fleet's
- * control key, or, for the trainer's REJECT of a cancelled run's versions (which names {@code
- * runId}), by the trainer's checkpoint key. Readers act only on records that verify and whose key
- * is {@link #key()} (see {@code ControlTrust} in inference).
+ * <p>Only the inference fleet writes this topic, and every record is signed (headers of {@link
+ * CheckpointSignature}) over its value by the fleet's control key. Readers act only on records that
+ * verify and whose key is {@link #key()} (see {@code ControlTrust} in inference). A cancelled run
+ * needs no record: it never publishes its final epoch, so it never has a candidate.
  *
- * @param runId the run whose checkpoint {@code version} is, on the trainer's REJECT of a cancelled
- *     run (the only record the trainer may write); null otherwise
  * @param by the replica (or tool) that wrote it
  * @param at epoch milliseconds when it was written
  * @param reason why, in words (the gate's verdict, who pinned)
@@ -32,7 +30,6 @@ public record ModelControl(
     Type type,
     String model,
     Long version,
-    String runId,
     Gate gate,
     Shadow shadow,
     String by,
@@ -79,12 +76,12 @@ public record ModelControl(
 
   public static ModelControl pin(String model, long version, String by, String reason) {
     return new ModelControl(
-        Type.PIN, model, version, null, null, null, by, System.currentTimeMillis(), reason);
+        Type.PIN, model, version, null, null, by, System.currentTimeMillis(), reason);
   }
 
   public static ModelControl follow(String model, String by, String reason) {
     return new ModelControl(
-        Type.FOLLOW, model, null, null, null, null, by, System.currentTimeMillis(), reason);
+        Type.FOLLOW, model, null, null, null, by, System.currentTimeMillis(), reason);
   }
 
   public static ModelControl verdict(
@@ -99,22 +96,11 @@ public record ModelControl(
         promote ? Type.PROMOTE : Type.REJECT,
         model,
         version,
-        null,
         gate,
         shadow,
         by,
         System.currentTimeMillis(),
         reason);
-  }
-
-  /**
-   * The trainer's REJECT of {@code version}, a checkpoint of run {@code runId} that will never
-   * complete (the run was cancelled): no gate promotes it.
-   */
-  public static ModelControl cancelledRun(
-      String model, long version, String runId, String by, String reason) {
-    return new ModelControl(
-        Type.REJECT, model, version, runId, null, null, by, System.currentTimeMillis(), reason);
   }
 
   /** The record key: what compaction keeps one of. */

@@ -25,10 +25,8 @@ public class RunHistory {
    * @param ended the event that ended the run, if any
    * @param lastEpoch the newest epoch the run has published (its EPOCH event, after its
    *     checkpoint), or null: where a run cut short resumes
-   * @param versions every model version its EPOCH events name, oldest first
    */
-  public record Summary(
-      int starts, TrainingEvent.Type ended, TrainingEvent.Epoch lastEpoch, List<Long> versions) {}
+  public record Summary(int starts, TrainingEvent.Type ended, TrainingEvent.Epoch lastEpoch) {}
 
   private final KafkaConnection kafka;
   private final Topics topics;
@@ -56,7 +54,6 @@ public class RunHistory {
     int starts = 0;
     TrainingEvent.Type ended = null;
     TrainingEvent.Epoch last = null;
-    List<Long> versions = new ArrayList<>();
     for (TrainingEvent event : events) {
       switch (event.type()) {
         case STARTED -> {
@@ -66,14 +63,11 @@ public class RunHistory {
             last = null;
           }
         }
-        case EPOCH -> {
-          last = (TrainingEvent.Epoch) event;
-          versions.add(last.modelVersion());
-        }
+        case EPOCH -> last = (TrainingEvent.Epoch) event;
         case COMPLETED, FAILED, CANCELLED -> ended = event.type();
         case QUEUED -> {}
       }
     }
-    return new Summary(ended == null ? starts : 0, ended, last, List.copyOf(versions));
+    return new Summary(ended == null ? starts : 0, ended, last);
   }
 }

@@ -7,7 +7,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.security.KeyPair;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import lenet.contract.model.LeNet5;
 import lenet.contract.topics.KafkaClients;
@@ -17,7 +16,6 @@ import lenet.contract.topics.Topics;
 import lenet.contract.wire.CancelCommand;
 import lenet.contract.wire.Checkpoint;
 import lenet.contract.wire.CheckpointSignature;
-import lenet.contract.wire.ModelControl;
 import lenet.contract.wire.TrainingCommand;
 import lenet.contract.wire.TrainingEvent;
 import lenet.contract.wire.TrainingEvent.EpochMetrics;
@@ -53,7 +51,7 @@ public class TrainingPublisher {
 
   private KafkaProducer<String, byte[]> claimProducer;
 
-  /** The key every checkpoint and REJECT is signed with ({@code trainer.signing-key-file}). */
+  /** The key every checkpoint is signed with ({@code trainer.signing-key-file}). */
   private final KeyPair signingKeys;
 
   TrainingPublisher(
@@ -132,25 +130,6 @@ public class TrainingPublisher {
                 CLAIM_TIMEOUT)
             .offset()
         + 1;
-  }
-
-  /**
-   * Marks the checkpoints of run {@code runId}, which will never complete (cancelled), on {@code
-   * model.control} with a REJECT verdict each, signed with the trainer's key (inference accepts a
-   * trainer-signed record only as a REJECT of that run's own versions), so that no gate promotes
-   * them and the model pages say why.
-   */
-  public void neverPromote(String runId, List<Long> versions, String by, String reason) {
-    String topic = topics.name(Topic.MODEL_CONTROL);
-    for (long v : versions) {
-      ModelControl reject = ModelControl.cancelledRun(LeNet5.MODEL_NAME, v, runId, by, reason);
-      byte[] value = reject.encode();
-      KafkaClients.acknowledged(
-          durable(),
-          new ProducerRecord<>(
-              topic, null, reject.key(), value, CheckpointSignature.sign(value, signingKeys)),
-          CLAIM_TIMEOUT);
-    }
   }
 
   private synchronized KafkaProducer<String, byte[]> durable() {

@@ -12,7 +12,6 @@ import lenet.contract.wire.TrainingEvent;
 import lenet.trainer.TrainerConfig;
 import lenet.trainer.kafka.CheckpointReader;
 import lenet.trainer.kafka.DatasetSource;
-import lenet.trainer.kafka.RunHistory;
 import lenet.trainer.kafka.TrainingPublisher;
 import lenet.trainer.training.RunSpec;
 import lenet.trainer.training.Training;
@@ -35,7 +34,6 @@ public class RunService {
   private final Counter cancelled;
   private final AtomicLong epochsDone = new AtomicLong();
   private final CheckpointReader checkpoints;
-  private final RunHistory history;
   private volatile Current current;
   private volatile int trainedEpoch;
 
@@ -44,10 +42,8 @@ public class RunService {
       DatasetSource datasets,
       TrainingPublisher publisher,
       CheckpointReader checkpoints,
-      RunHistory history,
       MeterRegistry registry) {
     this.checkpoints = checkpoints;
-    this.history = history;
     this.config = config;
     this.datasets = datasets;
     this.publisher = publisher;
@@ -180,11 +176,8 @@ public class RunService {
       cancelled.increment();
       LOG.infof("Run %s cancelled after %d epochs", runId, e.epochsDone);
       String reason = "cancelled after " + e.epochsDone + " of " + spec.epochs() + " epochs";
-      flush(outbox);
-      // Its checkpoints are marked before the CANCELLED event, so whoever sees the event sees them
-      // marked too.
-      publisher.neverPromote(
-          runId, history.of(runId).versions(), "trainer", "run " + runId + " " + reason);
+      // The cancel is checked before each epoch's checkpoint is published, so a cancelled run never
+      // publishes its final epoch: it has no candidate, and no gate ever judges it.
       outbox.event(TrainingEvent.cancelled(runId, e.epochsDone, reason));
       flush(outbox);
     } catch (RuntimeException | InterruptedException e) {

@@ -149,6 +149,17 @@ class DocsTest {
         .contains("grep " + event.id());
   }
 
+  @Test
+  void ciRunsExactlyTheReadmesTestCommand() {
+    Matcher command =
+        Pattern.compile("^(\\./mvnw [^#\\n]*?)\\s+#", Pattern.MULTILINE)
+            .matcher(read(REPO.resolve("README.md")));
+    assertThat(command.find()).as("the README names a ./mvnw test command").isTrue();
+    assertThat(read(REPO.resolve(".ci/run")).lines().map(String::strip))
+        .as(".ci/run runs the README's test command")
+        .contains(command.group(1));
+  }
+
   /** {@code {key}}, {@code {key:,}} (digits grouped) or {@code {key:MiB}} replaced by defaults. */
   static String render(String template, Map<String, Setting> settings) {
     Matcher m = Pattern.compile("\\{([a-z0-9.-]+)(?::([^}]+))?}").matcher(template);

@@ -22,6 +22,7 @@ public interface TrainerConfig {
   @WithDefault("128")
   int batchSize();
 
+  /** The optimizer's learning rate at the start of a run ({@code schedule} may decay it). */
   @WithDefault("0.001")
   double learningRate();
 

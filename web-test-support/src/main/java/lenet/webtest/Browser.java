@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.Comparator;
@@ -141,7 +142,13 @@ public final class Browser implements AutoCloseable {
         .toList();
   }
 
-  /** Saves the whole page, beyond the window's height, as {@code target/screenshots/<name>.png}. */
+  /**
+   * Saves the whole page, beyond the window's height, as {@code target/screenshots/<name>.png}, and
+   * keeps the docs' picture of it current: {@code docs/images/<name>.png} is committed with the
+   * page's outline when it was taken ({@code docs/images/<name>.outline.txt}: its {@code h1} and
+   * {@code h2} headings, which the page's code fixes, unlike its data). This fails when either file
+   * is missing or the page's outline now differs; {@code -Dscreenshots.write=true} writes both.
+   */
   public Path screenshot(String name) {
     Number width = (Number) js("return document.documentElement.scrollWidth");
     Number height = (Number) js("return document.documentElement.scrollHeight");
@@ -160,10 +167,56 @@ public final class Browser implements AutoCloseable {
       Files.createDirectories(dir);
       Path file = dir.resolve(name + ".png");
       Files.write(file, Base64.getDecoder().decode((String) shot.get("data")));
+      documented(name, file);
       return file;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** The page's {@code h1} and {@code h2} headings, one a line, each its own text only. */
+  public String outline() {
+    return (String)
+        js(
+            "return [...document.querySelectorAll('h1, h2')].map(h => h.tagName.toLowerCase() + ' '"
+                + " + [...h.childNodes].filter(n => n.nodeType === 3).map(n => n.textContent)"
+                + ".join('').replace(/\\s+/g, ' ').trim()).join('\\n') + '\\n'");
+  }
+
+  private void documented(String name, Path screenshot) throws IOException {
+    Path images = repository().resolve("docs/images");
+    Path picture = images.resolve(name + ".png");
+    Path outline = images.resolve(name + ".outline.txt");
+    String now = outline();
+    if (Boolean.getBoolean("screenshots.write")) {
+      Files.createDirectories(images);
+      Files.copy(screenshot, picture, StandardCopyOption.REPLACE_EXISTING);
+      Files.writeString(outline, now);
+    }
+    if (!Files.exists(picture)
+        || !Files.exists(outline)
+        || !Files.readString(outline).equals(now)) {
+      throw new AssertionError(
+          "docs/images/"
+              + name
+              + ".png is missing or shows an older page (its outline, "
+              + outline.getFileName()
+              + ", differs from the page's now:\n"
+              + now
+              + "). Take it again: run this page's test with -Dscreenshots.write=true");
+    }
+  }
+
+  /** The repository's root: the nearest directory above the working one holding {@code mvnw}. */
+  private static Path repository() {
+    Path dir = Path.of("").toAbsolutePath();
+    while (dir != null && !Files.exists(dir.resolve("mvnw"))) {
+      dir = dir.getParent();
+    }
+    if (dir == null) {
+      throw new IllegalStateException("No mvnw above " + Path.of("").toAbsolutePath());
+    }
+    return dir;
   }
 
   @Override

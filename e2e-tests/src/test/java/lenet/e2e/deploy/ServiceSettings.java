@@ -9,6 +9,7 @@ import io.smallrye.config.SmallRyeConfigBuilder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.lang.reflect.Method;
 import java.net.JarURLConnection;
 import java.net.URISyntaxException;
 import java.net.URL;
@@ -26,6 +27,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import lenet.contract.topics.Topic;
@@ -35,10 +38,14 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.jandex.AnnotationInstance;
+import org.jboss.jandex.AnnotationTarget;
 import org.jboss.jandex.AnnotationValue;
 import org.jboss.jandex.DotName;
+import org.jboss.jandex.FieldInfo;
 import org.jboss.jandex.Index;
 import org.jboss.jandex.Indexer;
+import org.jboss.jandex.MethodInfo;
+import org.jboss.jandex.MethodParameterInfo;
 
 /**
  * Every setting one service reads and the value it takes when nothing sets it, read from the
@@ -49,33 +56,75 @@ import org.jboss.jandex.Indexer;
  * the topic names of {@link Topic}; and every Kafka client setting under {@code kafka.} with
  * Kafka's own default (Quarkus hands {@code kafka.*} to every client as it is).
  */
-final class ServiceSettings {
+public final class ServiceSettings {
 
-  /** One setting: its key, its default (null: none) and the Java type the service converts to. */
-  record Setting(String key, String defaultValue, Class<?> type) {
+  /**
+   * One setting: its key, its default (null: none), the Java type the service converts to, and
+   * where the code declares it (empty for a key that only a properties file names).
+   */
+  public record Setting(
+      String key, String defaultValue, Class<?> type, Optional<Declaration> declaration) {
 
     /** The environment variable SmallRye maps to this key (non-alphanumerics to _, upper case). */
-    String envName() {
+    public String envName() {
       return envName(key);
     }
 
     static String envName(String key) {
       return key.replaceAll("[^A-Za-z0-9]", "_").toUpperCase(Locale.ROOT);
     }
+
+    /** The same setting with another default, as a later configuration source gives it. */
+    Setting withDefault(String value) {
+      return new Setting(key, value, type, declaration);
+    }
+  }
+
+  /** Where the code declares a setting: what documents it. */
+  public sealed interface Declaration {
+
+    /** An accessor of a {@code @ConfigMapping} interface. */
+    record Accessor(Method method) implements Declaration {}
+
+    /**
+     * A {@code @ConfigProperty} injection point in class {@code className} (binary name): parameter
+     * {@code position} of {@code parameterCount} of method {@code member} ({@code <init>}: a
+     * constructor), or field {@code member} ({@code position} -1). Named, not loaded: a service's
+     * beans need its libraries, which this module does not have.
+     */
+    record Injected(String className, String member, int position, int parameterCount)
+        implements Declaration {}
+
+    /** The name of a topic ({@link Topic#configKey()}). */
+    record TopicName(Topic topic) implements Declaration {}
+
+    /** The partition count of a topic ({@link Topic#partitionsKey()}). */
+    record TopicPartitions(Topic topic) implements Declaration {}
+
+    /** A {@code ${key:default}} expression in a properties file: a key read through another one. */
+    record Expression(String file) implements Declaration {}
   }
 
   private static final String SHARED_CODE = "lenet/service/security/ApiSecurityConfig.class";
   private static final DotName CONFIG_MAPPING = DotName.createSimple(ConfigMapping.class);
   private static final DotName CONFIG_PROPERTY = DotName.createSimple(ConfigProperty.class);
   private static final SmallRyeConfig CONVERTERS = new SmallRyeConfigBuilder().build();
+  private static final Pattern EXPRESSION = Pattern.compile("\\$\\{([^:}]+):([^}]*)}");
 
+  private final Map<String, Setting> byKey;
   private final Map<String, Setting> byEnvName;
 
   /** {@code byKey}: lowest precedence first, so a later key wins an environment name. */
   private ServiceSettings(Map<String, Setting> byKey) {
+    this.byKey = Collections.unmodifiableMap(new TreeMap<>(byKey));
     Map<String, Setting> env = new TreeMap<>();
     byKey.values().forEach(s -> env.put(s.envName(), s));
     this.byEnvName = Collections.unmodifiableMap(env);
+  }
+
+  /** Every setting the service reads, by key. */
+  public Map<String, Setting> byKey() {
+    return byKey;
   }
 
   /** The setting an environment variable of this name sets, if the service reads one. */
@@ -87,7 +136,7 @@ final class ServiceSettings {
    * Every Quarkus service on the class path (each jar or class folder holding an {@code
    * application.properties} that names a {@code quarkus.application.name}), by that name.
    */
-  static Map<String, ServiceSettings> onClassPath() {
+  public static Map<String, ServiceSettings> onClassPath() {
     List<FileSystem> jars = new ArrayList<>();
     try {
       ClassLoader loader = ServiceSettings.class.getClassLoader();
@@ -118,12 +167,26 @@ final class ServiceSettings {
   private static ServiceSettings read(Path code, Path shared, Properties own) throws IOException {
     // Lowest precedence first: each later source overrides the defaults of the earlier ones.
     Map<String, Setting> byKey = new LinkedHashMap<>();
-    kafkaClientDefaults().forEach((k, v) -> byKey.put(k, new Setting(k, v, null)));
+    kafkaClientDefaults()
+        .forEach((k, v) -> byKey.put(k, new Setting(k, v, null, Optional.empty())));
     for (Topic t : Topic.values()) {
-      byKey.put(t.configKey(), new Setting(t.configKey(), t.defaultName(), String.class));
+      byKey.put(
+          t.configKey(),
+          new Setting(
+              t.configKey(),
+              t.defaultName(),
+              String.class,
+              Optional.of(new Declaration.TopicName(t))));
       t.partitionsKey()
           .ifPresent(
-              k -> byKey.put(k, new Setting(k, String.valueOf(t.partitions()), Integer.class)));
+              k ->
+                  byKey.put(
+                      k,
+                      new Setting(
+                          k,
+                          String.valueOf(t.partitions()),
+                          Integer.class,
+                          Optional.of(new Declaration.TopicPartitions(t)))));
     }
     Index index = index(code, shared);
     for (AnnotationInstance mapping : index.getAnnotations(CONFIG_MAPPING)) {
@@ -137,7 +200,8 @@ final class ServiceSettings {
               new Setting(
                   p.getKey(),
                   property.hasDefaultValue() ? property.getDefaultValue() : null,
-                  valueType(property)));
+                  valueType(property),
+                  Optional.of(new Declaration.Accessor(property.getMethod()))));
         }
       }
     }
@@ -149,19 +213,45 @@ final class ServiceSettings {
               ? null
               : dflt.asString();
       Setting known = byKey.get(key);
-      byKey.put(key, new Setting(key, value, known == null ? null : known.type()));
+      byKey.put(
+          key,
+          new Setting(
+              key,
+              value,
+              known == null ? null : known.type(),
+              Optional.of(injected(injected.target()))));
     }
     Properties sharedProperties = new Properties();
     try (InputStream in =
         Files.newInputStream(shared.resolve("META-INF/microprofile-config.properties"))) {
       sharedProperties.load(in);
     }
-    for (Properties props : List.of(sharedProperties, own)) {
+    Map<String, Properties> files = new LinkedHashMap<>();
+    files.put("service-common's META-INF/microprofile-config.properties", sharedProperties);
+    files.put("application.properties", own);
+    for (Map.Entry<String, Properties> file : files.entrySet()) {
+      Properties props = file.getValue();
       for (String key : props.stringPropertyNames()) {
         if (!key.startsWith("%")) {
           Setting known = byKey.get(key);
           byKey.put(
-              key, new Setting(key, props.getProperty(key), known == null ? null : known.type()));
+              key,
+              known == null
+                  ? new Setting(key, props.getProperty(key), null, Optional.empty())
+                  : known.withDefault(props.getProperty(key)));
+        }
+      }
+      // ${key:default} in a value: the service reads key too, with that default.
+      for (String key : props.stringPropertyNames()) {
+        Matcher m = EXPRESSION.matcher(props.getProperty(key));
+        while (!key.startsWith("%") && m.find()) {
+          byKey.putIfAbsent(
+              m.group(1),
+              new Setting(
+                  m.group(1),
+                  m.group(2),
+                  null,
+                  Optional.of(new Declaration.Expression(file.getKey()))));
         }
       }
     }
@@ -275,6 +365,18 @@ final class ServiceSettings {
       }
     }
     return indexer.complete();
+  }
+
+  /** A Jandex injection point, by name. */
+  private static Declaration.Injected injected(AnnotationTarget target) {
+    if (target.kind() == AnnotationTarget.Kind.FIELD) {
+      FieldInfo f = target.asField();
+      return new Declaration.Injected(f.declaringClass().name().toString(), f.name(), -1, 0);
+    }
+    MethodParameterInfo p = target.asMethodParameter();
+    MethodInfo m = p.method();
+    return new Declaration.Injected(
+        m.declaringClass().name().toString(), m.name(), p.position(), m.parametersCount());
   }
 
   private static Class<?> loadClass(String name) {

@@ -318,6 +318,7 @@ public interface InferenceConfig {
     @WithDefault("10s")
     Duration sendTimeout();
 
+    /** The longest wait between two tries of a batch the broker did not take (1 s, doubling). */
     @WithDefault("30s")
     Duration maxBackoff();
   }

@@ -20,7 +20,15 @@ public final class Launcher {
   /** Opens every start in a log; {@link Readiness.LogLine} looks only after the last one. */
   public static final String HEADER = "=== ";
 
+  private static final java.time.format.DateTimeFormatter CLOCK =
+      java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss");
+
   private Launcher() {}
+
+  /** The time of day as every launcher message starts with it (HH:mm:ss). */
+  static String clock() {
+    return java.time.LocalTime.now().format(CLOCK);
+  }
 
   public static Launched start(Component component) {
     Path log = component.log().toAbsolutePath();

@@ -2,8 +2,6 @@ package lenet.launcher;
 
 import java.io.PrintStream;
 import java.time.Duration;
-import java.time.LocalTime;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -95,6 +93,6 @@ public final class Stopper {
   }
 
   private void say(String line) {
-    out.println(LocalTime.now().truncatedTo(ChronoUnit.SECONDS) + " " + line);
+    out.println(Launcher.clock() + " " + line);
   }
 }

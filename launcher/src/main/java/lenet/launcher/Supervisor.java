@@ -7,8 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.time.LocalTime;
-import java.time.temporal.ChronoUnit;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -96,7 +94,7 @@ public final class Supervisor {
       Files.createDirectories(supervisorLog.toAbsolutePath().getParent());
       Files.writeString(
           supervisorLog,
-          LocalTime.now().truncatedTo(ChronoUnit.SECONDS) + " " + line + "\n",
+          Launcher.clock() + " " + line + "\n",
           StandardCharsets.UTF_8,
           StandardOpenOption.CREATE,
           StandardOpenOption.APPEND);

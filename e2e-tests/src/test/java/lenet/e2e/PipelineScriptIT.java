@@ -24,12 +24,12 @@ import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * {@code ./pipeline} itself, run as a user runs it (bash, its supervisors, a real broker from
- * local-kafka.jar), on free ports with its own {@code PIPELINE_RUN} and {@code KAFKA_DATA}: a
- * {@code down} while {@code up} is still starting ends that {@code up} within seconds, and an
- * {@code up} while a {@code down} runs starts nothing. Cheap on purpose: the {@code up} is stopped
- * while it waits for its broker, before any service starts. Every process the scripts started is
- * killed by PID at the end, whatever happened.
+ * {@code ./pipeline} itself, run as a user runs it (the script, the launcher it runs, the
+ * launcher's supervisors, a real broker from local-kafka.jar), on free ports with its own {@code
+ * PIPELINE_RUN} and {@code KAFKA_DATA}: a {@code down} while {@code up} is still starting ends that
+ * {@code up} within seconds, and an {@code up} while a {@code down} runs starts nothing. Cheap on
+ * purpose: the {@code up} is stopped while it waits for its broker, before any service starts.
+ * Every process the scripts started is killed by PID at the end, whatever happened.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class PipelineScriptIT {
@@ -86,7 +86,10 @@ class PipelineScriptIT {
     ProcessHandle broker = awaitBroker(first);
 
     Process down = script("down", "down");
-    Thread.sleep(300); // down has asked everything to stop and waits for it
+    await("down asks everything to stop, then waits for the starting up; see " + log("down"))
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(50))
+        .until(() -> Files.exists(log("down")) && output("down").contains("waiting for"));
     Process second = script("second-up", "up", "-d");
     assertThat(down.isAlive())
         .as("down still runs when the second up starts (else this test proves nothing)")

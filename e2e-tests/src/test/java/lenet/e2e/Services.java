@@ -10,10 +10,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import lenet.contract.mnist.MnistFiles;
@@ -23,14 +23,20 @@ import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.SigningKeys;
 import lenet.contract.wire.TrainingEvent;
+import lenet.launcher.Launched;
+import lenet.launcher.Launcher;
+import lenet.launcher.LocalKafka;
+import lenet.launcher.NotReadyException;
+import lenet.launcher.Topology;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
- * The packaged services as processes a test starts ({@code java -jar .../quarkus-run.jar}, as a
- * user runs them), with their logs in {@code target/e2e-logs/<name>.log}, and the HTTP and Kafka
- * helpers the end-to-end tests share. Closing stops every process it started.
+ * The packaged services as processes a test starts through the launcher ({@code java -jar
+ * .../quarkus-run.jar}, as {@code ./pipeline} starts them), with their logs in {@code
+ * target/e2e-logs/<name>.log}, and the HTTP and Kafka helpers the end-to-end tests share. Closing
+ * stops every process it started.
  */
 final class Services implements AutoCloseable {
 
@@ -38,6 +44,7 @@ final class Services implements AutoCloseable {
   static final Path LOGS = Path.of("target", "e2e-logs");
   static final Topics TOPICS = Topics.defaults();
   static final HttpClient HTTP = HttpClient.newHttpClient();
+  static final Topology TOPOLOGY = Topology.of(REPO);
 
   /**
    * The API token every service started here accepts (given as {@code API_TOKEN} in its
@@ -69,7 +76,7 @@ final class Services implements AutoCloseable {
   final String bootstrap;
   final KafkaConnection kafka;
   private final java.util.function.Function<String, Map<String, String>> envOf;
-  private final Map<String, Process> processes = new LinkedHashMap<>();
+  private final Map<String, Launched> processes = new LinkedHashMap<>();
 
   Services(String bootstrap) throws IOException {
     this(KafkaConnection.to(bootstrap), service -> Map.of());
@@ -94,32 +101,26 @@ final class Services implements AutoCloseable {
 
   /**
    * Starts {@code service} ({@code ingest}, {@code trainer}, {@code inference}) as process {@code
-   * name} on {@code port}.
+   * name} on {@code port}, through the launcher as {@code ./pipeline} starts it.
    */
-  Process start(String name, String service, int port, String... props) throws IOException {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("-Xmx1g");
-    cmd.add("-Dai.djl.pytorch.num_threads=1");
-    cmd.add("-Dquarkus.http.port=" + port);
-    cmd.add("-Dkafka.bootstrap.servers=" + bootstrap);
-    cmd.addAll(List.of(props));
-    cmd.add("-jar");
-    cmd.add(REPO.resolve(service + "-service/target/quarkus-app/quarkus-run.jar").toString());
-    ProcessBuilder builder =
-        new ProcessBuilder(cmd)
-            .redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(LOGS.resolve(name + ".log").toFile()));
-    builder.environment().putAll(envOf.apply(service));
-    builder.environment().put("API_TOKEN", API_TOKEN);
-    builder.environment().put("TRAINER_SIGNING_KEY_FILE", SIGNING_KEY.toAbsolutePath().toString());
-    builder.environment().put("INFERENCE_SIGNING_TRUSTED_KEYS", TRUSTED_KEY);
+  Launched start(String name, String service, int port, String... props) {
+    List<String> options = new ArrayList<>();
+    options.add("-Xmx1g");
+    options.add("-Dai.djl.pytorch.num_threads=1");
+    options.add("-Dkafka.bootstrap.servers=" + bootstrap);
+    options.addAll(List.of(props));
+    Map<String, String> env = new HashMap<>(envOf.apply(service));
+    env.put("API_TOKEN", API_TOKEN);
+    env.put("TRAINER_SIGNING_KEY_FILE", SIGNING_KEY.toAbsolutePath().toString());
+    env.put("INFERENCE_SIGNING_TRUSTED_KEYS", TRUSTED_KEY);
     if (service.equals("inference")) { // the control key is the inference fleet's alone
-      builder
-          .environment()
-          .put("INFERENCE_SIGNING_CONTROL_KEY_FILE", CONTROL_KEY.toAbsolutePath().toString());
+      env.put("INFERENCE_SIGNING_CONTROL_KEY_FILE", CONTROL_KEY.toAbsolutePath().toString());
     }
-    Process p = builder.start();
+    Launched p =
+        Launcher.start(
+            TOPOLOGY
+                .service(name, service, port, options, LOGS.resolve(name + ".log"))
+                .withEnvironment(env));
     processes.put(name, p);
     return p;
   }
@@ -154,64 +155,38 @@ final class Services implements AutoCloseable {
 
   /**
    * A Kafka broker of its own on {@code port} (controller {@code port + 1}; see {@code
-   * KafkaNodes.onFreePorts}), as its own process ({@code local-kafka.jar}), keeping its data in
-   * {@code dataDir} across restarts; returns once it prints READY.
+   * KafkaNodes.onFreePorts}), as its own process ({@code local-kafka.jar}, through the launcher),
+   * keeping its data in {@code dataDir} across restarts; returns once it prints READY.
    */
-  Process startBroker(String name, int port, Path dataDir) throws Exception {
-    List<String> cmd =
-        List.of(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-Xmx512m",
-            "-jar",
-            REPO.resolve("local-kafka/target/local-kafka.jar").toString(),
-            "--port",
-            String.valueOf(port),
-            "--data-dir",
-            dataDir.toAbsolutePath().toString());
-    Path log = LOGS.resolve(name + ".log");
-    long before = Files.exists(log) ? Files.size(log) : 0;
-    Process p =
-        new ProcessBuilder(cmd)
-            .redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-            .start();
+  Launched startBroker(String name, int port, Path dataDir) throws Exception {
+    LocalKafka kafka = new LocalKafka(1, port, dataDir.toAbsolutePath(), "plaintext");
+    Launched p =
+        Launcher.start(
+            TOPOLOGY.kafkaNode(name, kafka, 1, List.of("-Xmx512m"), LOGS.resolve(name + ".log")));
     processes.put(name, p);
-    org.awaitility.Awaitility.await(name + " READY")
-        .atMost(Duration.ofMinutes(1))
-        .pollInterval(Duration.ofMillis(200))
-        .until(
-            () -> {
-              if (!p.isAlive()) {
-                throw new AssertionError(name + " exited: see " + log);
-              }
-              byte[] all = Files.readAllBytes(log);
-              return new String(
-                      all, (int) before, all.length - (int) before, StandardCharsets.UTF_8)
-                  .contains("READY");
-            });
-    return p;
+    try {
+      return p.awaitReady(Duration.ofMinutes(1));
+    } catch (NotReadyException e) {
+      throw new AssertionError(e.getMessage(), e);
+    }
   }
 
-  Process process(String name) {
+  Launched process(String name) {
     return processes.get(name);
   }
 
   /** kill -9: the process gets no chance to clean up. */
-  void kill(String name) throws InterruptedException {
-    Process p = processes.remove(name);
-    p.destroyForcibly();
-    p.waitFor(30, TimeUnit.SECONDS);
+  void kill(String name) {
+    processes.remove(name).kill();
   }
 
   @Override
-  public void close() throws InterruptedException {
-    for (Process p : processes.values()) {
-      p.destroy();
+  public void close() {
+    for (Launched p : processes.values()) {
+      p.handle().destroy(); // all at once; each gets its grace period below
     }
-    for (Process p : processes.values()) {
-      if (!p.waitFor(30, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-      }
+    for (Launched p : processes.values()) {
+      p.stop(Duration.ofSeconds(30));
     }
     processes.clear();
   }
@@ -240,15 +215,15 @@ final class Services implements AutoCloseable {
    * up (live) before this returns.
    */
   void startAll(String prefix, int ingestPort, int trainerPort, int inferencePort)
-      throws IOException {
+      throws IOException, InterruptedException {
     startIngestAndTrainer(prefix, ingestPort, trainerPort);
     start(prefix + "inference", "inference", inferencePort);
-    for (int port : new int[] {ingestPort, trainerPort, inferencePort}) {
-      org.awaitility.Awaitility.await("the service on :" + port + " is live")
-          .atMost(Duration.ofMinutes(2))
-          .pollInterval(Duration.ofMillis(500))
-          .ignoreExceptions()
-          .until(() -> get(port, "/q/health/live").statusCode() == 200);
+    for (String service : List.of("ingest", "trainer", "inference")) {
+      try {
+        processes.get(prefix + service).awaitReady(Duration.ofMinutes(2));
+      } catch (NotReadyException e) {
+        throw new AssertionError(e.getMessage(), e);
+      }
     }
   }
 

@@ -1,0 +1,116 @@
+package lenet.launcher;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * {@code ./pipeline}'s settings, read from its environment as its header documents them (ports, the
+ * Kafka to start or use, the run folder, the first run's epochs, the services' extra JVM options).
+ * The broker count and security an {@code up} started with are remembered in the run folder ({@code
+ * kafka.brokers}, {@code kafka.security}), so later commands use them unless told otherwise.
+ */
+public record PipelineSettings(
+    Path root,
+    Path run,
+    LocalKafka kafka,
+    Optional<String> ownBootstrap,
+    int ingestPort,
+    int trainerPort,
+    int inferencePort,
+    int firstRunEpochs,
+    int upTimeoutSeconds,
+    Map<String, String> env) {
+
+  public static PipelineSettings from(Path root, Map<String, String> env) throws IOException {
+    Path run = Path.of(env.getOrDefault("PIPELINE_RUN", root.resolve("run").toString()));
+    String brokersText = setting(env, "KAFKA_BROKERS", remembered(run, "kafka.brokers", "1"));
+    if (!brokersText.matches("[1-9]")) {
+      throw new IllegalArgumentException("KAFKA_BROKERS must be 1..9, not " + brokersText);
+    }
+    int brokers = Integer.parseInt(brokersText);
+    String security =
+        setting(env, "KAFKA_SECURITY", remembered(run, "kafka.security", "plaintext"));
+    String defaultData =
+        security.equals("sasl_ssl")
+            ? "data/kafka-secure"
+            : brokers == 1 ? "data/kafka" : "data/kafka-cluster";
+    Path data = Path.of(setting(env, "KAFKA_DATA", root.resolve(defaultData).toString()));
+    LocalKafka kafka =
+        new LocalKafka(brokers, number(env, "KAFKA_PORT", 9092), data.toAbsolutePath(), security);
+    return new PipelineSettings(
+        root,
+        run.toAbsolutePath(),
+        kafka,
+        Optional.ofNullable(env.get("KAFKA_BOOTSTRAP_SERVERS")).filter(s -> !s.isEmpty()),
+        number(env, "INGEST_PORT", 8081),
+        number(env, "TRAINER_PORT", 8082),
+        number(env, "INFERENCE_PORT", 8080),
+        number(env, "FIRST_RUN_EPOCHS", 5),
+        number(env, "UP_TIMEOUT", 600),
+        Map.copyOf(env));
+  }
+
+  public Path logs() {
+    return run.resolve("logs");
+  }
+
+  /** Where the services find Kafka: the one given, else the local one's nodes. */
+  public String bootstrap() {
+    return ownBootstrap.orElse(kafka.bootstrapServers());
+  }
+
+  /** The Kafka nodes {@code up} starts: none when a Kafka of the user's own is given. */
+  public List<String> brokers() {
+    return ownBootstrap.isPresent() ? List.of() : kafka.nodeNames();
+  }
+
+  public static final List<String> SERVICES = List.of("ingest", "trainer", "inference");
+
+  /** Every component {@code up} starts, brokers first. */
+  public List<String> components() {
+    List<String> all = new ArrayList<>(brokers());
+    all.addAll(SERVICES);
+    return all;
+  }
+
+  public int port(String component) {
+    return switch (component) {
+      case "ingest" -> ingestPort;
+      case "trainer" -> trainerPort;
+      case "inference" -> inferencePort;
+      case "kafka" -> kafka.port();
+      default -> kafka.port(Integer.parseInt(component.substring("kafka-".length())));
+    };
+  }
+
+  /** {@code INGEST_OPTS}, {@code TRAINER_OPTS}, {@code INFERENCE_OPTS}: words. */
+  public List<String> jvmOptions(String service) {
+    String opts = env.getOrDefault(service.toUpperCase() + "_OPTS", "").trim();
+    return opts.isEmpty() ? List.of() : Arrays.asList(opts.split("\\s+"));
+  }
+
+  private static String setting(Map<String, String> env, String key, String otherwise) {
+    String v = env.get(key);
+    return v == null || v.isEmpty() ? otherwise : v;
+  }
+
+  private static int number(Map<String, String> env, String key, int otherwise) {
+    String v = setting(env, key, "" + otherwise);
+    try {
+      return Integer.parseInt(v);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(key + " must be a number, not " + v);
+    }
+  }
+
+  private static String remembered(Path run, String file, String otherwise) throws IOException {
+    Path f = run.resolve(file);
+    return Files.exists(f) ? Files.readString(f).trim() : otherwise;
+  }
+}

@@ -11,13 +11,13 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import lenet.contract.topics.KafkaConnection;
-import lenet.contract.mnist.MnistFiles;
-import lenet.contract.mnist.MnistSet;
+import lenet.contract.dataset.MnistSet;
 import lenet.contract.topics.KafkaClients;
+import lenet.contract.topics.KafkaConnection;
 import lenet.contract.wire.Checkpoint;
 import lenet.contract.wire.ImageEvent;
 import lenet.contract.wire.TrainingEvent;
+import lenet.mnist.MnistFiles;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -27,10 +27,10 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * The fault runner's Kafka and HTTP drivers (faults/run), one subcommand each; every one is bounded

@@ -12,8 +12,7 @@ import jakarta.inject.Inject;
 import java.nio.file.Path;
 import java.time.Duration;
 import lenet.contract.dataset.DatasetReader;
-import lenet.contract.mnist.MnistFiles;
-import lenet.contract.mnist.MnistSet;
+import lenet.contract.dataset.MnistSet;
 import lenet.contract.topics.KafkaClients;
 import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topics;
@@ -21,6 +20,7 @@ import lenet.contract.wire.DatasetBatch.Split;
 import lenet.contract.wire.DatasetManifest;
 import lenet.kafka.SharedKafka;
 import lenet.kafka.SharedKafkaResource;
+import lenet.mnist.MnistFiles;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.junit.jupiter.api.Test;
 

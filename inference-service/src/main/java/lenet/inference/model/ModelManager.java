@@ -12,8 +12,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import lenet.contract.model.LeNet5;
-import lenet.contract.model.ModelIO;
 import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
@@ -24,6 +22,8 @@ import lenet.contract.wire.ModelControl;
 import lenet.contract.wire.WireFormatException;
 import lenet.inference.config.InferenceConfig.CandidateChoice;
 import lenet.inference.config.InferenceConfig.Policy;
+import lenet.model.LeNet5;
+import lenet.model.ModelIO;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.jboss.logging.Logger;
 

@@ -5,11 +5,11 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
-import lenet.contract.model.LeNet5;
 import lenet.contract.wire.Checkpoint;
 import lenet.contract.wire.ModelControl;
 import lenet.inference.config.InferenceConfig.CandidateChoice;
 import lenet.inference.config.InferenceConfig.Policy;
+import lenet.model.LeNet5;
 
 /**
  * What one replica knows of the model lifecycle, and the rules that read it: the checkpoints

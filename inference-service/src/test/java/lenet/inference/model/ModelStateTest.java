@@ -3,11 +3,11 @@ package lenet.inference.model;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Optional;
-import lenet.contract.model.LeNet5;
 import lenet.contract.wire.Checkpoint;
 import lenet.contract.wire.ModelControl;
 import lenet.inference.config.InferenceConfig.CandidateChoice;
 import lenet.inference.config.InferenceConfig.Policy;
+import lenet.model.LeNet5;
 import org.junit.jupiter.api.Test;
 
 /**

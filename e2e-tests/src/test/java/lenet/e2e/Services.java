@@ -16,13 +16,14 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import lenet.contract.topics.KafkaClients;
-import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.SigningKeys;
 import lenet.contract.wire.TrainingEvent;
 import lenet.mnist.MnistFiles;
+import lenet.support.kafka.KafkaClients;
+import lenet.support.kafka.KafkaConnection;
+import lenet.support.kafka.TopicReader;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -299,9 +300,7 @@ final class Services implements AutoCloseable {
   }
 
   List<ConsumerRecord<String, byte[]>> readAll(String topic) {
-    List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
-    KafkaClients.readToEnd(kafka, topic, out::add);
-    return out;
+    return TopicReader.of(kafka).toEnd(topic);
   }
 
   static int freePort() throws IOException {

@@ -8,7 +8,6 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.time.Duration;
-import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.Checkpoint;
 import lenet.inference.config.InferenceConfig.Policy;
@@ -17,6 +16,7 @@ import lenet.inference.model.ModelManager;
 import lenet.inference.model.ModelStateFollower;
 import lenet.inference.model.ModelView;
 import lenet.kafka.SharedKafka;
+import lenet.support.kafka.KafkaConnection;
 import org.junit.jupiter.api.Test;
 
 /**

@@ -12,7 +12,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.Checkpoint;
@@ -24,6 +23,7 @@ import lenet.inference.config.InferenceConfig.CandidateChoice;
 import lenet.inference.config.InferenceConfig.Policy;
 import lenet.model.LeNet5;
 import lenet.model.ModelIO;
+import lenet.support.kafka.KafkaConnection;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.jboss.logging.Logger;
 

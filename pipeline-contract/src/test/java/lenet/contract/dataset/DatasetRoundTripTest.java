@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Map;
 import java.util.Random;
-import lenet.contract.topics.KafkaClients;
-import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.DatasetBatch.Split;
 import lenet.contract.wire.DatasetManifest;
 import lenet.kafka.SharedKafka;
+import lenet.support.kafka.KafkaClients;
+import lenet.support.kafka.KafkaConnection;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.junit.jupiter.api.Test;

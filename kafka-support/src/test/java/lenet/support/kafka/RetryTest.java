@@ -12,7 +12,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
+// A loop that never ends is the failure to expect here: each test is cut off, not waited for.
+@Timeout(value = 20, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class RetryTest {
 
   private static Backoff quick() {
@@ -86,6 +89,7 @@ class RetryTest {
                 flag.set(Thread.currentThread().isInterrupted());
               }
             });
+    worker.setDaemon(true); // a loop that ignored the interruption must not hold the test JVM
     worker.start();
     assertThat(failing.await(10, TimeUnit.SECONDS)).isTrue();
     worker.interrupt();

@@ -36,7 +36,8 @@ public class PassThrough {
     String group = a[3];
     int workers = Integer.parseInt(a[4]);
     long deadline = System.nanoTime() + Long.parseLong(a[5]) * 1_000_000_000L;
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
       // As digits.images and digits.predictions: three partitions each.
       for (String t : List.of(in, out)) {
         try {
@@ -60,7 +61,8 @@ public class PassThrough {
     }
   }
 
-  static void loop(String bootstrap, String in, String out, String group, int index, long deadline) {
+  static void loop(
+      String bootstrap, String in, String out, String group, int index, long deadline) {
     Map<String, Object> c = new HashMap<>();
     c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     c.put(ConsumerConfig.GROUP_ID_CONFIG, group);
@@ -104,7 +106,9 @@ public class PassThrough {
   /** About the size of a real prediction (id, digit, confidence, ten probabilities, version). */
   static byte[] output(byte[] key) {
     String id = key == null ? "" : new String(key, StandardCharsets.UTF_8);
-    return ("{\"id\":\"" + id + "\",\"digit\":0,\"confidence\":0.99,\"probabilities\":[0.99,0.001,0.001,"
+    return ("{\"id\":\""
+            + id
+            + "\",\"digit\":0,\"confidence\":0.99,\"probabilities\":[0.99,0.001,0.001,"
             + "0.001,0.001,0.001,0.001,0.001,0.001,0.001],\"modelVersion\":1}")
         .getBytes(StandardCharsets.UTF_8);
   }

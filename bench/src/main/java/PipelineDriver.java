@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPair;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -14,21 +15,22 @@ import java.util.BitSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.StringJoiner;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import lenet.contract.mnist.MnistFiles;
-import lenet.contract.mnist.MnistSet;
-import lenet.contract.wire.ImageEvent;
-import lenet.contract.model.LeNet5;
+import lenet.contract.dataset.MnistSet;
 import lenet.contract.topics.Topic;
 import lenet.contract.wire.Checkpoint;
+import lenet.contract.wire.CheckpointSignature;
+import lenet.contract.wire.ImageEvent;
 import lenet.contract.wire.Json;
+import lenet.contract.wire.SigningKeys;
 import lenet.contract.wire.TrainingEvent;
+import lenet.mnist.MnistFiles;
+import lenet.model.LeNet5;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -38,9 +40,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import lenet.contract.wire.CheckpointSignature;
-import lenet.contract.wire.SigningKeys;
-import java.security.KeyPair;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
@@ -72,9 +71,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
  *       250-image records through a plain producer with ingest's settings.
  *   <li>{@code accuracy INFERENCE_URL MNIST_DIR}: B2, the serving model's accuracy on the 10,000
  *       test images, through the Open Inference Protocol.
- *   <li>{@code read-dataset BOOTSTRAP [FETCH_MAX_WAIT_MS]}: B1 profiling, the trainer's dataset read
- *       alone (the contract's DatasetReader with the trainer's consumer settings; Kafka's default
- *       fetch.max.wait.ms is 500), timed per split.
+ *   <li>{@code read-dataset BOOTSTRAP [FETCH_MAX_WAIT_MS]}: B1 profiling, the trainer's dataset
+ *       read alone (the contract's DatasetReader with the trainer's consumer settings; Kafka's
+ *       default fetch.max.wait.ms is 500), timed per split.
  * </ul>
  */
 public class PipelineDriver {
@@ -214,8 +213,7 @@ public class PipelineDriver {
   /** A copy of {@code base} published as {@code version} (same parameters, same checksum). */
   static byte[] asVersion(Checkpoint base, long version, String runId) {
     Checkpoint.Header nh =
-        base.header()
-            .toBuilder()
+        base.header().toBuilder()
             .modelVersion(version)
             .runId(runId)
             .createdAt(System.currentTimeMillis())
@@ -294,7 +292,9 @@ public class PipelineDriver {
         byte[] value = asVersion(models.get(i % models.size()), ++v, "bench-reload");
         p.send(signed(v, value)).get();
         if (!awaitServing(url, v, 60)) {
-          print(Map.of("error", "v" + v + " did not serve within 60 s", "reloads", i - 1, "rss", rss));
+          print(
+              Map.of(
+                  "error", "v" + v + " did not serve within 60 s", "reloads", i - 1, "rss", rss));
           return;
         }
         reloadMs[i - 1] = (System.nanoTime() - ts) / 1e6;
@@ -303,7 +303,10 @@ public class PipelineDriver {
           s.put("reloads", i);
           Thread.sleep(500);
           s.put("rssMb", rssMb(pid));
-          new ProcessBuilder("jcmd", pid, "GC.run").redirectErrorStream(true).start().waitFor(30, TimeUnit.SECONDS);
+          new ProcessBuilder("jcmd", pid, "GC.run")
+              .redirectErrorStream(true)
+              .start()
+              .waitFor(30, TimeUnit.SECONDS);
           Thread.sleep(1500);
           s.put("rssAfterGcMb", rssMb(pid));
           rss.add(s);
@@ -375,8 +378,12 @@ public class PipelineDriver {
             + "\"data\":"
             + data
             + "}]}");
-    print(Map.of("predictBytes", Files.size(out.resolve("predict.json")), "oipBytes",
-        Files.size(out.resolve("oip256.json"))));
+    print(
+        Map.of(
+            "predictBytes",
+            Files.size(out.resolve("predict.json")),
+            "oipBytes",
+            Files.size(out.resolve("oip256.json"))));
   }
 
   static String pixels(MnistSet set, int i) {
@@ -432,9 +439,12 @@ public class PipelineDriver {
           producer(
               bootstrap,
               Map.of(
-                  ProducerConfig.LINGER_MS_CONFIG, 5,
-                  ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024,
-                  ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4"))) {
+                  ProducerConfig.LINGER_MS_CONFIG,
+                  5,
+                  ProducerConfig.BATCH_SIZE_CONFIG,
+                  256 * 1024,
+                  ProducerConfig.COMPRESSION_TYPE_CONFIG,
+                  "lz4"))) {
         consumerThread =
             new Thread(
                 () -> {
@@ -477,7 +487,8 @@ public class PipelineDriver {
         p.flush();
         produceSeconds = (System.nanoTime() - t0) / 1e9;
       }
-      consumerThread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()) + 1000));
+      consumerThread.join(
+          Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()) + 1000));
       int got;
       long last;
       synchronized (lock) {
@@ -503,7 +514,8 @@ public class PipelineDriver {
     MnistSet train = files.train();
     MnistSet test = files.test();
     String topic = "bench.ingest.peer";
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
       admin
           .createTopics(
               List.of(
@@ -539,12 +551,18 @@ public class PipelineDriver {
         producer(
             bootstrap,
             Map.of(
-                ProducerConfig.ACKS_CONFIG, "all",
-                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-                ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4",
-                ProducerConfig.LINGER_MS_CONFIG, 10,
-                ProducerConfig.BATCH_SIZE_CONFIG, 2 * 1024 * 1024,
-                ProducerConfig.BUFFER_MEMORY_CONFIG, 128L * 1024 * 1024))) {
+                ProducerConfig.ACKS_CONFIG,
+                "all",
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+                true,
+                ProducerConfig.COMPRESSION_TYPE_CONFIG,
+                "lz4",
+                ProducerConfig.LINGER_MS_CONFIG,
+                10,
+                ProducerConfig.BATCH_SIZE_CONFIG,
+                2 * 1024 * 1024,
+                ProducerConfig.BUFFER_MEMORY_CONFIG,
+                128L * 1024 * 1024))) {
       List<Future<RecordMetadata>> sent = new ArrayList<>();
       for (int i = 0; i < records.size(); i++) {
         sent.add(p.send(new ProducerRecord<>(topic, "peer/" + i, records.get(i))));
@@ -556,11 +574,16 @@ public class PipelineDriver {
     double seconds = (System.nanoTime() - t0) / 1e9;
     print(
         Map.of(
-            "images", train.count() + test.count(),
-            "records", records.size(),
-            "megabytes", bytes / 1e6,
-            "seconds", seconds,
-            "imagesPerSecond", (train.count() + test.count()) / seconds));
+            "images",
+            train.count() + test.count(),
+            "records",
+            records.size(),
+            "megabytes",
+            bytes / 1e6,
+            "seconds",
+            seconds,
+            "imagesPerSecond",
+            (train.count() + test.count()) / seconds));
   }
 
   // ---------------------------------------------------------------- B2: served accuracy
@@ -626,10 +649,14 @@ public class PipelineDriver {
     try (KafkaConsumer<String, byte[]> c =
         new KafkaConsumer<>(
             Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topic.LARGE_RECORD,
-                ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 64 * 1024 * 1024,
-                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, fetchMaxWaitMs),
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrap,
+                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
+                Topic.LARGE_RECORD,
+                ConsumerConfig.FETCH_MAX_BYTES_CONFIG,
+                64 * 1024 * 1024,
+                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG,
+                fetchMaxWaitMs),
             new StringDeserializer(),
             new ByteArrayDeserializer())) {
       lenet.contract.dataset.DatasetReader reader =
@@ -654,10 +681,14 @@ public class PipelineDriver {
   static KafkaConsumer<String, byte[]> consumer(String bootstrap) {
     return new KafkaConsumer<>(
         Map.of(
-            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-            ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-            ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 2 * Topic.LARGE_RECORD,
-            ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 64 * 1024 * 1024),
+            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            bootstrap,
+            ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+            false,
+            ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
+            2 * Topic.LARGE_RECORD,
+            ConsumerConfig.FETCH_MAX_BYTES_CONFIG,
+            64 * 1024 * 1024),
         new StringDeserializer(),
         new ByteArrayDeserializer());
   }

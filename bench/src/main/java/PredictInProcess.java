@@ -4,10 +4,10 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
-import lenet.contract.mnist.MnistFiles;
-import lenet.contract.mnist.MnistSet;
-import lenet.contract.model.LeNet5Inference;
+import lenet.contract.dataset.MnistSet;
 import lenet.contract.wire.Checkpoint;
+import lenet.mnist.MnistFiles;
+import lenet.model.LeNet5Inference;
 
 /**
  * B4 peer: the same checkpoint, compiled for inference the way the inference service does it

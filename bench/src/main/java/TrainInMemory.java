@@ -12,11 +12,11 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.Properties;
 import lenet.contract.dataset.DatasetReader.SplitData;
-import lenet.contract.mnist.MnistFiles;
-import lenet.contract.mnist.MnistSet;
+import lenet.contract.dataset.MnistSet;
 import lenet.contract.wire.DatasetBatch.Split;
 import lenet.contract.wire.TrainingCommand;
 import lenet.contract.wire.TrainingEvent.EpochMetrics;
+import lenet.mnist.MnistFiles;
 import lenet.trainer.TrainerConfig;
 import lenet.trainer.training.RunSpec;
 import lenet.trainer.training.Training;
@@ -61,12 +61,12 @@ public class TrainInMemory {
       System.exit(0);
     }
     // The JIT warm-up the trainer service runs at start (trainer.jit-warm-up-steps), timed apart.
-    double warmUpSeconds =
-        Training.warmUp(spec, Device.cpu(), trainerDefaults().jitWarmUpSteps());
+    double warmUpSeconds = Training.warmUp(spec, Device.cpu(), trainerDefaults().jitWarmUpSteps());
     List<EpochMetrics> epochsSeen = new ArrayList<>();
     Training.Result result =
         Training.run(spec, data, Device.cpu(), (e, m, t, p) -> epochsSeen.add(m));
-    StringBuilder json = new StringBuilder("{\"spec\":\"" + spec.toString().replace("\"", "'") + "\",");
+    StringBuilder json =
+        new StringBuilder("{\"spec\":\"" + spec.toString().replace("\"", "'") + "\",");
     json.append("\"framework\":\"djl ")
         .append(Engine.getEngine("PyTorch").getVersion())
         .append("\",\"threads\":\"")

@@ -11,13 +11,13 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import lenet.contract.topics.KafkaConnection;
-import lenet.contract.mnist.MnistFiles;
-import lenet.contract.mnist.MnistSet;
-import lenet.contract.topics.KafkaClients;
+import lenet.contract.dataset.MnistSet;
 import lenet.contract.wire.Checkpoint;
 import lenet.contract.wire.ImageEvent;
 import lenet.contract.wire.TrainingEvent;
+import lenet.mnist.MnistFiles;
+import lenet.support.kafka.KafkaClients;
+import lenet.support.kafka.KafkaConnection;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -27,19 +27,19 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * The fault runner's Kafka and HTTP drivers (faults/run), one subcommand each; every one is bounded
  * in time and prints one JSON line.
  *
  * <ul>
- *   <li>{@code send BOOTSTRAP MNIST_DIR TAG N BAD_EVERY [RATE]}: N image events keyed {@code TAG<i>}
- *       (real test digits; every BAD_EVERY-th malformed, for the dead-letter topic), RATE per second
- *       (0 or absent: as fast as the producer goes).
+ *   <li>{@code send BOOTSTRAP MNIST_DIR TAG N BAD_EVERY [RATE]}: N image events keyed {@code
+ *       TAG<i>} (real test digits; every BAD_EVERY-th malformed, for the dead-letter topic), RATE
+ *       per second (0 or absent: as fast as the producer goes).
  *   <li>{@code await BOOTSTRAP TAG N TIMEOUT_S}: until N distinct events are answered (a prediction
  *       or a dead letter, read_committed), or the timeout.
  *   <li>{@code count BOOTSTRAP TAG N}: answered, lost and duplicated, for read_committed and
@@ -93,9 +93,12 @@ public class FaultDriver {
     try (KafkaProducer<String, byte[]> p =
         new KafkaProducer<>(
             Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ProducerConfig.ACKS_CONFIG, "all",
-                ProducerConfig.LINGER_MS_CONFIG, 20),
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrap,
+                ProducerConfig.ACKS_CONFIG,
+                "all",
+                ProducerConfig.LINGER_MS_CONFIG,
+                20),
             new StringSerializer(),
             new ByteArraySerializer())) {
       for (int i = 0; i < n; i++) {
@@ -238,7 +241,10 @@ public class FaultDriver {
             // not a checkpoint this driver can read
           }
         });
-    boolean all = epochs[0] > 0 && perEpoch.size() == epochs[0] && perEpoch.values().stream().allMatch(v -> v == 1);
+    boolean all =
+        epochs[0] > 0
+            && perEpoch.size() == epochs[0]
+            && perEpoch.values().stream().allMatch(v -> v == 1);
     System.out.printf(
         "{\"checkpointEpochs\": %d, \"runEpochs\": %d, \"everyEpochOnce\": %b}%n",
         perEpoch.size(), epochs[0], all);
@@ -299,7 +305,8 @@ public class FaultDriver {
     String status = "ABSENT";
     long version = -1;
     for (var v : versions) {
-      if (runId.equals(v.path("runId").asText()) && v.path("epoch").asInt() == v.path("epochs").asInt()) {
+      if (runId.equals(v.path("runId").asText())
+          && v.path("epoch").asInt() == v.path("epochs").asInt()) {
         status = v.path("status").asText();
         version = v.path("version").asLong();
       }
@@ -310,13 +317,16 @@ public class FaultDriver {
   static Admin admin(String bootstrap) {
     return Admin.create(
         Map.of(
-            AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-            AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 60_000));
+            AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+            bootstrap,
+            AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
+            60_000));
   }
 
   static void httpProbe(String url, String mnist, int seconds) throws Exception {
     MnistSet test = new MnistFiles(Path.of(mnist), false).test();
-    String body = new String(ImageEvent.ofPixels("probe", pixels(test, 0)).encode(), StandardCharsets.UTF_8);
+    String body =
+        new String(ImageEvent.ofPixels("probe", pixels(test, 0)).encode(), StandardCharsets.UTF_8);
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     int ok = 0;
     int failed = 0;
@@ -361,7 +371,8 @@ public class FaultDriver {
         });
     long completed = types.stream().filter("COMPLETED"::equals).count();
     int lastCompleted = types.lastIndexOf("COMPLETED");
-    boolean startedAfter = lastCompleted >= 0 && types.subList(lastCompleted, types.size()).contains("STARTED");
+    boolean startedAfter =
+        lastCompleted >= 0 && types.subList(lastCompleted, types.size()).contains("STARTED");
     boolean inOrder = true;
     for (int i = 1; i < epochs.size(); i++) {
       inOrder &= epochs.get(i) == epochs.get(i - 1) + 1;
@@ -374,10 +385,14 @@ public class FaultDriver {
   static KafkaConsumer<String, byte[]> consumer(String bootstrap, String isolation) {
     return new KafkaConsumer<>(
         Map.of(
-            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-            ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-            ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation,
-            ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 600_000),
+            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            bootstrap,
+            ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+            false,
+            ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+            isolation,
+            ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
+            600_000),
         new StringDeserializer(),
         new ByteArrayDeserializer());
   }

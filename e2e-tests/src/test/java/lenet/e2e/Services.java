@@ -16,9 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import lenet.contract.mnist.MnistFiles;
-import lenet.contract.topics.KafkaClients;
-import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.SigningKeys;
@@ -28,6 +25,10 @@ import lenet.launcher.Launcher;
 import lenet.launcher.LocalKafka;
 import lenet.launcher.NotReadyException;
 import lenet.launcher.Topology;
+import lenet.mnist.MnistFiles;
+import lenet.support.kafka.KafkaClients;
+import lenet.support.kafka.KafkaConnection;
+import lenet.support.kafka.TopicReader;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -274,9 +275,7 @@ final class Services implements AutoCloseable {
   }
 
   List<ConsumerRecord<String, byte[]>> readAll(String topic) {
-    List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
-    KafkaClients.readToEnd(kafka, topic, out::add);
-    return out;
+    return TopicReader.of(kafka).toEnd(topic);
   }
 
   static int freePort() throws IOException {

@@ -14,11 +14,11 @@ import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
-import lenet.contract.model.LeNet5;
 import lenet.contract.topics.Topic;
 import lenet.contract.wire.Checkpoint;
 import lenet.inference.model.ModelManager;
 import lenet.inference.model.ModelView;
+import lenet.model.LeNet5;
 import org.junit.jupiter.api.Test;
 
 /**

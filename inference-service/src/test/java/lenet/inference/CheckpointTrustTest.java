@@ -10,7 +10,6 @@ import java.security.KeyPair;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.Checkpoint;
@@ -22,6 +21,7 @@ import lenet.inference.model.ModelManager;
 import lenet.inference.model.ModelStateFollower;
 import lenet.inference.model.ModelView;
 import lenet.kafka.SharedKafka;
+import lenet.support.kafka.KafkaConnection;
 import org.junit.jupiter.api.Test;
 
 /**

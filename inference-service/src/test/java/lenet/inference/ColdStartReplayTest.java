@@ -7,7 +7,6 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.Checkpoint;
@@ -15,6 +14,7 @@ import lenet.inference.config.InferenceConfig.Policy;
 import lenet.inference.model.ModelManager;
 import lenet.inference.model.ModelStateFollower;
 import lenet.kafka.SharedKafka;
+import lenet.support.kafka.KafkaConnection;
 import org.junit.jupiter.api.Test;
 
 /**

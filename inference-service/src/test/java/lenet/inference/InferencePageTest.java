@@ -18,7 +18,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import lenet.contract.mnist.MnistSet;
+import lenet.contract.dataset.MnistSet;
 import lenet.contract.topics.Topic;
 import lenet.inference.model.ModelManager;
 import lenet.webtest.Browser;

@@ -12,9 +12,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import lenet.contract.model.LeNet5;
-import lenet.contract.topics.KafkaClients;
-import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.Checkpoint;
@@ -22,12 +19,13 @@ import lenet.contract.wire.ModelControl;
 import lenet.inference.model.ModelManager;
 import lenet.inference.model.ModelView;
 import lenet.kafka.SharedKafka;
+import lenet.model.LeNet5;
+import lenet.support.kafka.KafkaConnection;
+import lenet.support.kafka.TopicReader;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -224,17 +222,6 @@ class ModelLifecycleTest {
   }
 
   private static List<ConsumerRecord<String, byte[]>> readAll(String topic) {
-    try (KafkaConsumer<String, byte[]> consumer =
-        KafkaClients.reader(KafkaConnection.to(SharedKafka.bootstrapServers()))) {
-      TopicPartition tp = new TopicPartition(topic, 0);
-      consumer.assign(List.of(tp));
-      consumer.seekToBeginning(List.of(tp));
-      long end = consumer.endOffsets(List.of(tp)).get(tp);
-      List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
-      while (consumer.position(tp) < end) {
-        consumer.poll(Duration.ofMillis(200)).forEach(out::add);
-      }
-      return out;
-    }
+    return TopicReader.of(KafkaConnection.to(SharedKafka.bootstrapServers())).toEnd(topic);
   }
 }

@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.time.Duration;
-import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.inference.config.InferenceConfigs;
@@ -14,6 +13,7 @@ import lenet.inference.model.ModelManager;
 import lenet.inference.model.ModelStateFollower;
 import lenet.inference.model.ModelView;
 import lenet.kafka.SharedKafka;
+import lenet.support.kafka.KafkaConnection;
 import org.junit.jupiter.api.Test;
 
 /**

@@ -36,12 +36,7 @@ import java.util.function.Consumer;
 import java.util.function.Predicate;
 import javax.imageio.ImageIO;
 import lenet.contract.dataset.DatasetWriter;
-import lenet.contract.mnist.MnistFiles;
-import lenet.contract.mnist.MnistSet;
-import lenet.contract.model.LeNet5;
-import lenet.contract.model.ModelIO;
-import lenet.contract.topics.KafkaClients;
-import lenet.contract.topics.KafkaConnection;
+import lenet.contract.dataset.MnistSet;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.Checkpoint;
@@ -53,16 +48,18 @@ import lenet.inference.config.InferenceConfigs;
 import lenet.inference.model.ControlTrust;
 import lenet.inference.model.ModelManager;
 import lenet.kafka.SharedKafka;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
+import lenet.mnist.MnistFiles;
+import lenet.model.LeNet5;
+import lenet.model.ModelIO;
+import lenet.support.kafka.KafkaClients;
+import lenet.support.kafka.KafkaConnection;
+import lenet.support.kafka.TopicReader;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
@@ -480,31 +477,9 @@ public final class TestModels {
       Consumer<ConsumerRecord<byte[], byte[]>> each,
       BooleanSupplier done,
       Duration timeout) {
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(
-            Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                SharedKafka.bootstrapServers(),
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
-                false,
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-                "read_committed",
-                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
-                2 * Topic.LARGE_RECORD),
-            new ByteArrayDeserializer(),
-            new ByteArrayDeserializer())) {
-      List<TopicPartition> partitions = new ArrayList<>();
-      consumer
-          .partitionsFor(topic)
-          .forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      long deadline = System.nanoTime() + timeout.toNanos();
-      boolean settled = false;
-      while (System.nanoTime() < deadline && !settled) {
-        settled = done.getAsBoolean();
-        consumer.poll(Duration.ofMillis(settled ? 500 : 200)).forEach(each);
-      }
-    }
+    TopicReader.of(KafkaConnection.to(SharedKafka.bootstrapServers()))
+        .byteKeys()
+        .within(timeout)
+        .until(topic, each, done);
   }
 }

@@ -20,13 +20,15 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicReference;
 import lenet.contract.dataset.DatasetReader;
 import lenet.contract.dataset.DatasetWriter;
-import lenet.contract.mnist.MnistFiles;
-import lenet.contract.mnist.MnistSet;
-import lenet.contract.topics.KafkaClients;
-import lenet.contract.topics.KafkaConnection;
+import lenet.contract.dataset.MnistSet;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.DatasetBatch.Split;
 import lenet.contract.wire.DatasetManifest;
+import lenet.mnist.MnistFiles;
+import lenet.support.kafka.Backoff;
+import lenet.support.kafka.KafkaClients;
+import lenet.support.kafka.KafkaConnection;
+import lenet.support.kafka.Retry;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -123,48 +125,34 @@ public class IngestJob {
    */
   private void run(boolean force) {
     Instant started = Instant.now();
-    long backoff = 1000;
-    for (int attempt = 1; ; attempt++) {
-      try {
-        attempt(force, started);
-        return;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+    try {
+      Retry.untilDone(
+          Backoff.brokerOutage(),
+          Retry::kafkaTrouble,
+          (e, attempt, wait) -> {
+            String why =
+                String.format(
+                    "Kafka did not take the dataset (%s); attempt %d dropped (no manifest points"
+                        + " to it), starting again in %d s",
+                    e.getMessage(), attempt, wait.toSeconds());
+            LOG.warn("Ingest: " + why);
+            status.set(new Status(State.RUNNING, why, Map.of(), null, started, null, null));
+          },
+          () -> {
+            attempt(force, started);
+            return null;
+          });
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      status.set(failed(started, "interrupted; no manifest was published"));
+    } catch (RuntimeException e) {
+      if (Retry.kafkaTrouble(e)) { // a Kafka failure ends the retries only when interrupted
         status.set(failed(started, "interrupted; no manifest was published"));
         return;
-      } catch (RuntimeException e) {
-        if (!kafkaTrouble(e)) {
-          LOG.errorf("Ingest failed, nothing was published as a dataset: %s", e.getMessage());
-          status.set(failed(started, e.getMessage()));
-          return;
-        }
-        String why =
-            String.format(
-                "Kafka did not take the dataset (%s); attempt %d dropped (no manifest points to it),"
-                    + " starting again in %d s",
-                e.getMessage(), attempt, backoff / 1000);
-        LOG.warn("Ingest: " + why);
-        status.set(new Status(State.RUNNING, why, Map.of(), null, started, null, null));
-        try {
-          Thread.sleep(backoff);
-        } catch (InterruptedException stop) {
-          Thread.currentThread().interrupt();
-          status.set(failed(started, "interrupted; no manifest was published"));
-          return;
-        }
-        backoff = Math.min(backoff * 2, 30_000);
       }
+      LOG.errorf("Ingest failed, nothing was published as a dataset: %s", e.getMessage());
+      status.set(failed(started, e.getMessage()));
     }
-  }
-
-  /** Whether {@code e} is (or was caused by) a Kafka client failure: worth another attempt. */
-  private static boolean kafkaTrouble(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof org.apache.kafka.common.KafkaException) {
-        return true;
-      }
-    }
-    return false;
   }
 
   private void attempt(boolean force, Instant started) throws InterruptedException {

@@ -12,9 +12,9 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import lenet.contract.mnist.MnistFiles;
-import lenet.contract.mnist.MnistFormatException;
-import lenet.contract.mnist.MnistSet;
+import lenet.contract.dataset.MnistSet;
+import lenet.mnist.MnistFiles;
+import lenet.mnist.MnistFormatException;
 
 /**
  * Sample digits per class for the page: the first images of each class in the training file, raw

@@ -20,13 +20,13 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import lenet.contract.dataset.DatasetReader;
-import lenet.contract.mnist.MnistFiles;
-import lenet.contract.topics.KafkaClients;
-import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.DatasetManifest;
 import lenet.kafka.SharedKafka;
 import lenet.kafka.SharedKafkaResource;
+import lenet.mnist.MnistFiles;
+import lenet.support.kafka.KafkaClients;
+import lenet.support.kafka.KafkaConnection;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.junit.jupiter.api.Test;
 

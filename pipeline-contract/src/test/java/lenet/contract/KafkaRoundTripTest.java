@@ -4,32 +4,27 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
-import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.ImageEvent;
 import lenet.kafka.SharedKafka;
+import lenet.support.kafka.KafkaConnection;
+import lenet.support.kafka.TopicReader;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.config.ConfigResource;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -140,25 +135,14 @@ class KafkaRoundTripTest {
   }
 
   private static ConsumerRecord<String, byte[]> readOne(String topic, int partition) {
-    try (KafkaConsumer<String, byte[]> consumer =
-        new KafkaConsumer<>(
-            Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                bootstrap,
-                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
-                Topic.LARGE_RECORD),
-            new StringDeserializer(),
-            new ByteArrayDeserializer())) {
-      TopicPartition tp = new TopicPartition(topic, partition);
-      consumer.assign(List.of(tp));
-      consumer.seekToBeginning(List.of(tp));
-      List<ConsumerRecord<String, byte[]>> got = new ArrayList<>();
-      long deadline = System.currentTimeMillis() + 20_000;
-      while (got.isEmpty() && System.currentTimeMillis() < deadline) {
-        consumer.poll(Duration.ofMillis(200)).forEach(got::add);
-      }
-      assertThat(got).isNotEmpty();
-      return got.get(0);
-    }
+    List<ConsumerRecord<String, byte[]>> got =
+        TopicReader.of(KafkaConnection.to(bootstrap))
+            .within(Duration.ofSeconds(20))
+            .toEnd(topic)
+            .stream()
+            .filter(r -> r.partition() == partition)
+            .toList();
+    assertThat(got).isNotEmpty();
+    return got.get(0);
   }
 }

@@ -18,10 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import lenet.contract.dataset.DatasetWriter;
-import lenet.contract.mnist.MnistFiles;
-import lenet.contract.model.LeNet5;
-import lenet.contract.topics.KafkaClients;
-import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.Checkpoint;
@@ -30,11 +26,14 @@ import lenet.contract.wire.SigningKeys;
 import lenet.contract.wire.TrainingEvent;
 import lenet.kafka.SharedKafka;
 import lenet.kafka.SharedKafkaResource;
+import lenet.mnist.MnistFiles;
+import lenet.model.LeNet5;
+import lenet.support.kafka.KafkaClients;
+import lenet.support.kafka.KafkaConnection;
+import lenet.support.kafka.TopicReader;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -438,17 +437,6 @@ class TrainerServiceTest {
   }
 
   static List<ConsumerRecord<String, byte[]>> readAll(String topic) {
-    try (KafkaConsumer<String, byte[]> consumer =
-        KafkaClients.reader(KafkaConnection.to(SharedKafka.bootstrapServers()))) {
-      TopicPartition tp = new TopicPartition(topic, 0);
-      consumer.assign(List.of(tp));
-      consumer.seekToBeginning(List.of(tp));
-      long end = consumer.endOffsets(List.of(tp)).get(tp);
-      List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
-      while (consumer.position(tp) < end) {
-        consumer.poll(Duration.ofMillis(200)).forEach(out::add);
-      }
-      return out;
-    }
+    return TopicReader.of(KafkaConnection.to(SharedKafka.bootstrapServers())).toEnd(topic);
   }
 }

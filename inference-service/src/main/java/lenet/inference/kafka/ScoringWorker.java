@@ -12,9 +12,10 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.inference.config.InferenceConfig.Delivery;
+import lenet.support.kafka.Backoff;
+import lenet.support.kafka.KafkaConnection;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -113,7 +114,7 @@ final class ScoringWorker implements Runnable {
 
   @Override
   public void run() {
-    Duration backoff = FIRST_BACKOFF;
+    Backoff backoff = Backoff.doubling(FIRST_BACKOFF, settings.maxBackoff());
     consumer = newConsumer();
     consumer.subscribe(List.of(settings.topic()), new WriteBeforeRevoke());
     try {
@@ -139,7 +140,7 @@ final class ScoringWorker implements Runnable {
           if (ahead != null) {
             batch = ahead.records();
             writeAhead();
-            backoff = FIRST_BACKOFF;
+            backoff.reset();
           }
           ahead = next;
         } catch (WakeupException | InterruptException e) {
@@ -158,6 +159,7 @@ final class ScoringWorker implements Runnable {
           }
           ahead = null; // read again after the rewind
           listener.aborted(index, batch.size(), e);
+          Duration wait = backoff.next();
           LOG.warnf(
               "Scoring worker %d: %s (%s); %s, re-reading from the committed offsets in %d s",
               index,
@@ -168,14 +170,10 @@ final class ScoringWorker implements Runnable {
               settings.delivery() == Delivery.EXACTLY_ONCE
                   ? "its transaction is aborted (no reader saw any of it)"
                   : "its outputs may be written again",
-              backoff.toSeconds());
+              wait.toSeconds());
           closeProducer();
           rewind = true;
-          sleep(backoff);
-          backoff = backoff.multipliedBy(2);
-          if (backoff.compareTo(settings.maxBackoff()) > 0) {
-            backoff = settings.maxBackoff();
-          }
+          sleep(wait);
         }
       }
     } finally {

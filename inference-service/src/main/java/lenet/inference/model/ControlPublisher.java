@@ -2,9 +2,9 @@ package lenet.inference.model;
 
 import java.time.Duration;
 import java.util.Map;
-import lenet.contract.topics.KafkaClients;
-import lenet.contract.topics.KafkaConnection;
 import lenet.contract.wire.ModelControl;
+import lenet.support.kafka.KafkaClients;
+import lenet.support.kafka.KafkaConnection;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Headers;

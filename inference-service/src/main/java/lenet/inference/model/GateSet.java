@@ -3,12 +3,12 @@ package lenet.inference.model;
 import java.util.Optional;
 import lenet.contract.dataset.DatasetReader;
 import lenet.contract.dataset.DatasetWriter;
-import lenet.contract.topics.KafkaClients;
-import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.DatasetBatch;
 import lenet.contract.wire.DatasetBatch.Split;
 import lenet.contract.wire.DatasetManifest;
+import lenet.support.kafka.KafkaClients;
+import lenet.support.kafka.KafkaConnection;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.jboss.logging.Logger;
 

@@ -11,11 +11,11 @@ import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 import java.util.List;
-import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.CheckpointTrust;
 import lenet.contract.wire.SigningKeys;
 import lenet.inference.config.InferenceConfig;
+import lenet.support.kafka.KafkaConnection;
 import org.eclipse.microprofile.config.Config;
 import org.jboss.logging.Logger;
 

@@ -4,12 +4,12 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import lenet.contract.model.LeNet5;
-import lenet.contract.model.ModelIO;
 import lenet.contract.wire.Checkpoint;
 import lenet.contract.wire.CheckpointTrust;
 import lenet.contract.wire.ModelControl;
 import lenet.contract.wire.WireFormatException;
+import lenet.model.LeNet5;
+import lenet.model.ModelIO;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.jboss.logging.Logger;
 

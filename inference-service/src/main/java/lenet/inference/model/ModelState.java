@@ -6,11 +6,11 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
-import lenet.contract.model.LeNet5;
 import lenet.contract.wire.Checkpoint;
 import lenet.contract.wire.ModelControl;
 import lenet.inference.config.InferenceConfig;
 import lenet.inference.config.InferenceConfig.Policy;
+import lenet.model.LeNet5;
 
 /**
  * The core of one replica's model lifecycle: what it knows (the verified checkpoints, the fleet's

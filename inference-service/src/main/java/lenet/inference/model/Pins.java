@@ -3,8 +3,8 @@ package lenet.inference.model;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
-import lenet.contract.model.LeNet5;
 import lenet.contract.wire.ModelControl;
+import lenet.model.LeNet5;
 import org.jboss.logging.Logger;
 
 /**

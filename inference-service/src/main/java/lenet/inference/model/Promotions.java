@@ -11,11 +11,11 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import lenet.contract.model.LeNet5;
 import lenet.contract.wire.Checkpoint;
 import lenet.contract.wire.ModelControl;
 import lenet.inference.config.InferenceConfig;
 import lenet.inference.config.InferenceConfig.Policy;
+import lenet.model.LeNet5;
 import org.jboss.logging.Logger;
 
 /**

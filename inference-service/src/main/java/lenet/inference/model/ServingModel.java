@@ -3,12 +3,12 @@ package lenet.inference.model;
 import ai.djl.Device;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
-import lenet.contract.model.LeNet5Inference;
 import lenet.contract.wire.Checkpoint;
 import lenet.contract.wire.ImageEvent;
 import lenet.contract.wire.Prediction;
 import lenet.contract.wire.WireFormatException;
 import lenet.contract.wire.WireFormatException.Reason;
+import lenet.model.LeNet5Inference;
 import org.jboss.logging.Logger;
 
 /**

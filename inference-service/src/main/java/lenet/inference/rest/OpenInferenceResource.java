@@ -16,13 +16,13 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import lenet.contract.model.LeNet5;
 import lenet.contract.wire.Checkpoint;
 import lenet.contract.wire.Prediction;
 import lenet.inference.config.InferenceConfig;
 import lenet.inference.model.ModelManager;
 import lenet.inference.model.UnknownVersionException;
 import lenet.inference.scoring.Scorer;
+import lenet.model.LeNet5;
 
 /**
  * The Open Inference Protocol v2 (KServe) REST API for the one model this service serves, {@code

@@ -10,12 +10,12 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import lenet.contract.mnist.MnistSet;
-import lenet.contract.model.LeNet5Inference;
-import lenet.contract.model.ModelIO;
+import lenet.contract.dataset.MnistSet;
 import lenet.contract.wire.Checkpoint;
 import lenet.inference.GateSetResource;
 import lenet.inference.TestModels;
+import lenet.model.LeNet5Inference;
+import lenet.model.ModelIO;
 import org.junit.jupiter.api.Test;
 
 /**

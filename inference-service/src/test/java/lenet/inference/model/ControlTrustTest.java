@@ -7,10 +7,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
 import java.util.List;
-import lenet.contract.model.LeNet5;
 import lenet.contract.wire.CheckpointSignature;
 import lenet.contract.wire.ModelControl;
 import lenet.contract.wire.SigningKeys;
+import lenet.model.LeNet5;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.junit.jupiter.api.Test;
 

@@ -5,11 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.Optional;
 import java.util.stream.LongStream;
-import lenet.contract.model.LeNet5;
 import lenet.contract.wire.Checkpoint;
 import lenet.contract.wire.ModelControl;
 import lenet.inference.config.InferenceConfig;
 import lenet.inference.config.InferenceConfigs;
+import lenet.model.LeNet5;
 import org.junit.jupiter.api.Test;
 
 /**

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.Device;
 import java.util.Optional;
-import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.Checkpoint;
 import lenet.contract.wire.DatasetBatch.Split;
@@ -12,6 +11,7 @@ import lenet.contract.wire.ModelControl;
 import lenet.inference.TestModels;
 import lenet.inference.config.InferenceConfigs;
 import lenet.kafka.SharedKafka;
+import lenet.support.kafka.KafkaConnection;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -3,6 +3,7 @@ package lenet.contract.topics;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import lenet.support.kafka.KafkaClients;
 import org.apache.kafka.common.config.TopicConfig;
 
 /**
@@ -83,9 +84,9 @@ public enum Topic {
 
   /**
    * 4 MiB: a checkpoint (~253 KB), a dataset batch (~785 KB at 250 images) or a large PNG fit with
-   * room.
+   * room. The topics take records of this size and {@link KafkaClients} sizes its clients to it.
    */
-  public static final int LARGE_RECORD = 4 * 1024 * 1024;
+  public static final int LARGE_RECORD = KafkaClients.LARGE_RECORD;
 
   /** Kept in a holder: enum constants initialize before the enum's own static fields. */
   private static final class Dataset {

@@ -47,13 +47,25 @@ public record Checkpoint(Header header, byte[] parameters) {
       Double testLoss,
       Double testAccuracy) {
 
+    /** The model name a LeNet-5 checkpoint carries. */
+    public static final String LENET5_MODEL_NAME = "lenet5";
+
+    /**
+     * The LeNet-5 layer list a checkpoint was written for: it changes whenever the layers change,
+     * so a reader refuses an old checkpoint instead of mis-loading it.
+     */
+    public static final String LENET5_ARCHITECTURE_ID = "lenet5-bn-keras-v1";
+
+    /** The scalar parameters (trainable and not) of a LeNet-5 checkpoint. */
+    public static final long LENET5_PARAMETERS = 62_698;
+
     /** A LeNet-5 header for {@code version}, architecture and parameter count filled in. */
     public static Builder lenet5(long version) {
       return new Builder()
-          .modelName(lenet.contract.model.LeNet5.MODEL_NAME)
+          .modelName(LENET5_MODEL_NAME)
           .modelVersion(version)
-          .architectureId(lenet.contract.model.LeNet5.ARCHITECTURE_ID)
-          .parameterCount(lenet.contract.model.LeNet5.TOTAL_PARAMETERS)
+          .architectureId(LENET5_ARCHITECTURE_ID)
+          .parameterCount(LENET5_PARAMETERS)
           .createdAt(System.currentTimeMillis());
     }
 

@@ -5,7 +5,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 import java.util.Map;
-import lenet.contract.topics.KafkaConnection;
+import lenet.support.kafka.KafkaConnection;
 import org.jboss.logging.Logger;
 
 /**

@@ -8,9 +8,12 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import lenet.support.kafka.Backoff;
+import lenet.support.kafka.Retry;
 import lenet.trainer.runs.CommandIntake;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
+import org.jboss.logging.Logger;
 
 /**
  * Hands each record of {@code training.commands} to the intake as it arrives, on a thread of its
@@ -20,6 +23,8 @@ import org.eclipse.microprofile.reactive.messaging.Message;
  */
 @ApplicationScoped
 public class CommandConsumer {
+
+  private static final Logger LOG = Logger.getLogger(CommandConsumer.class);
 
   private final CommandIntake intake;
   private final ExecutorService thread =
@@ -40,12 +45,16 @@ public class CommandConsumer {
             // event); a broker gone for longer than those calls wait must not end the channel (a
             // failed record stops it for good), so it is tried again for as long as the outage
             // lasts.
-            UntilDone.run(
-                "Command at offset " + meta.getOffset(),
-                "the command waits",
-                () ->
-                    intake.accept(
-                        meta.getKey(), message.getPayload(), meta.getOffset(), message::ack)),
+            Retry.untilDone(
+                Backoff.brokerOutage(),
+                Retry.ANY,
+                Retry.saying(
+                    LOG::warn, "Command at offset " + meta.getOffset(), "the command waits"),
+                () -> {
+                  intake.accept(
+                      meta.getKey(), message.getPayload(), meta.getOffset(), message::ack);
+                  return null;
+                }),
         thread);
   }
 

@@ -3,12 +3,12 @@ package lenet.trainer.kafka;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
 import java.util.List;
-import lenet.contract.topics.KafkaClients;
-import lenet.contract.topics.KafkaConnection;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.TrainingEvent;
 import lenet.contract.wire.WireFormatException;
+import lenet.support.kafka.KafkaClients;
+import lenet.support.kafka.KafkaConnection;
 import org.eclipse.microprofile.config.Config;
 
 /**

@@ -1,55 +1,45 @@
 package lenet.trainer.kafka;
 
-import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.smallrye.reactive.messaging.OutgoingMessageMetadata;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
 import java.security.KeyPair;
-import java.time.Duration;
-import java.util.Map;
-import lenet.contract.model.LeNet5;
-import lenet.contract.topics.KafkaClients;
-import lenet.contract.topics.KafkaConnection;
-import lenet.contract.topics.Topic;
-import lenet.contract.topics.Topics;
 import lenet.contract.wire.CancelCommand;
 import lenet.contract.wire.Checkpoint;
 import lenet.contract.wire.CheckpointSignature;
 import lenet.contract.wire.TrainingCommand;
 import lenet.contract.wire.TrainingEvent;
 import lenet.contract.wire.TrainingEvent.EpochMetrics;
+import lenet.model.LeNet5;
 import lenet.trainer.training.Training.Evaluation;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
-import org.jboss.logging.Logger;
 
 /**
- * Everything the trainer writes to Kafka: progress events, versioned checkpoints and (for the HTTP
- * form) commands. Each send waits for the broker's acknowledgement (a run sends from its own
- * writer, {@code RunOutbox}, in order), so an event never claims a checkpoint that is not stored.
+ * Everything the trainer writes to Kafka: progress events, version claims and versioned
+ * checkpoints, and (for the HTTP form) commands. Each send waits for the broker's acknowledgement
+ * (a run sends from its own writer, {@code RunOutbox}, in order), so an event never claims a
+ * checkpoint that is not stored.
+ *
+ * <p>One style: every write goes through a SmallRye channel ({@code application.properties} says
+ * where and how: {@code acks=all}, idempotent, waiting out a 15-minute outage). Nothing the trainer
+ * writes needs what only a plain producer gives: no write is part of a transaction, and the one
+ * answer a write must return, the offset Kafka gave a version claim, comes back on the message
+ * ({@link OutgoingMessageMetadata}, filled by the Kafka connector with the record's metadata).
+ * Ordering holds because each write is awaited before the next. (Inference's scoring is the
+ * opposite case: outputs and consumed offsets in one transaction per worker, so it uses plain
+ * clients.)
  */
 @ApplicationScoped
 public class TrainingPublisher {
 
-  private static final Logger LOG = Logger.getLogger(TrainingPublisher.class);
-
   private final MutinyEmitter<byte[]> events;
   private final MutinyEmitter<byte[]> checkpoints;
   private final MutinyEmitter<byte[]> commands;
-  private final KafkaConnection kafka;
-  private final Topics topics;
-
-  /** As the events and checkpoints channels (delivery.timeout.ms): a claim waits out an outage. */
-  private static final Duration CLAIM_TIMEOUT = Duration.ofMinutes(15);
-
-  private KafkaProducer<String, byte[]> claimProducer;
 
   /** The key every checkpoint is signed with ({@code trainer.signing-key-file}). */
   private final KeyPair signingKeys;
@@ -58,14 +48,10 @@ public class TrainingPublisher {
       @Channel("training-events") MutinyEmitter<byte[]> events,
       @Channel("model-checkpoints") MutinyEmitter<byte[]> checkpoints,
       @Channel("training-commands-out") MutinyEmitter<byte[]> commands,
-      KafkaConnection kafka,
-      Config config,
       TrainerKeys keys) {
     this.events = events;
     this.checkpoints = checkpoints;
     this.commands = commands;
-    this.kafka = kafka;
-    this.topics = Topics.from(config);
     this.signingKeys = keys.pair();
   }
 
@@ -120,42 +106,14 @@ public class TrainingPublisher {
    * was lost only wastes a number.
    */
   public long claimVersion(String runId, int epoch) {
-    String topic = topics.name(Topic.MODEL_CHECKPOINTS);
     byte[] claim =
         ("{\"runId\":\"" + runId + "\",\"epoch\":" + epoch + "}")
             .getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    return KafkaClients.acknowledged(
-                durable(),
-                new ProducerRecord<>(topic, Checkpoint.claimKey(LeNet5.MODEL_NAME), claim),
-                CLAIM_TIMEOUT)
-            .offset()
-        + 1;
-  }
-
-  private synchronized KafkaProducer<String, byte[]> durable() {
-    if (claimProducer == null) {
-      claimProducer =
-          KafkaClients.durableWriter(
-              kafka,
-              "trainer-version-claims",
-              Map.of(
-                  ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG,
-                  (int) CLAIM_TIMEOUT.toMillis(),
-                  ProducerConfig.MAX_BLOCK_MS_CONFIG,
-                  CLAIM_TIMEOUT.toMillis()));
-    }
-    return claimProducer;
-  }
-
-  void onStop(@Observes ShutdownEvent event) {
-    KafkaProducer<String, byte[]> p;
-    synchronized (this) {
-      p = claimProducer;
-      claimProducer = null;
-    }
-    if (p != null) {
-      p.close(Duration.ofSeconds(5));
-    }
+    OutgoingMessageMetadata<RecordMetadata> written = new OutgoingMessageMetadata<>();
+    checkpoints.sendMessageAndAwait(
+        keyed(Checkpoint.claimKey(LeNet5.MODEL_NAME), claim, new RecordHeaders())
+            .addMetadata(written));
+    return written.getResult().offset() + 1;
   }
 
   private static Message<byte[]> keyed(String key, byte[] value) {

@@ -5,7 +5,7 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import java.util.Map;
-import lenet.contract.model.LeNet5;
+import lenet.model.LeNet5;
 import lenet.trainer.TrainerConfig;
 import lenet.trainer.training.NetworkSummary;
 import lenet.trainer.training.Training;

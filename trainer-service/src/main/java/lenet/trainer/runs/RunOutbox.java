@@ -10,8 +10,9 @@ import java.util.function.LongFunction;
 import java.util.function.Supplier;
 import lenet.contract.wire.TrainingEvent;
 import lenet.contract.wire.TrainingEvent.EpochMetrics;
+import lenet.support.kafka.Backoff;
+import lenet.support.kafka.Retry;
 import lenet.trainer.kafka.TrainingPublisher;
-import lenet.trainer.kafka.UntilDone;
 import lenet.trainer.training.Training.Evaluation;
 import org.jboss.logging.Logger;
 
@@ -134,10 +135,23 @@ final class RunOutbox implements AutoCloseable {
   }
 
   private void retry(String what, Runnable send) {
-    UntilDone.run("Run " + runId + ": " + what, "training goes on", send);
+    retry(
+        what,
+        () -> {
+          send.run();
+          return 0L;
+        });
   }
 
+  /**
+   * Runs {@code send} until the broker takes it, for as long as an outage lasts: a run's events and
+   * checkpoints are not dropped because Kafka was away.
+   */
   private long retry(String what, Supplier<Long> send) {
-    return UntilDone.run("Run " + runId + ": " + what, "training goes on", send);
+    return Retry.untilDone(
+        Backoff.brokerOutage(),
+        Retry.ANY,
+        Retry.saying(LOG::warn, "Run " + runId + ": " + what, "training goes on"),
+        send::get);
   }
 }

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDManager;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import lenet.contract.model.LeNet5;
+import lenet.model.LeNet5;
 import org.jboss.logging.Logger;
 
 /**

@@ -22,10 +22,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import lenet.contract.dataset.DatasetReader.SplitData;
-import lenet.contract.model.LeNet5;
-import lenet.contract.model.ModelIO;
 import lenet.contract.wire.DatasetBatch;
 import lenet.contract.wire.TrainingEvent.EpochMetrics;
+import lenet.model.LeNet5;
+import lenet.model.ModelIO;
 
 /**
  * Trains the tutorial's LeNet-5 on data in memory with DJL on the PyTorch engine: shuffles each

@@ -11,11 +11,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import lenet.contract.dataset.DatasetReader.SplitData;
-import lenet.contract.mnist.MnistFiles;
-import lenet.contract.mnist.MnistSet;
+import lenet.contract.dataset.MnistSet;
 import lenet.contract.wire.DatasetBatch.Split;
 import lenet.contract.wire.TrainingEvent.EpochMetrics;
 import lenet.kafka.SharedKafkaResource;
+import lenet.mnist.MnistFiles;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 

@@ -1,10 +1,9 @@
-package lenet.contract;
+package lenet.support.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.Map;
-import lenet.contract.topics.KafkaConnection;
 import org.junit.jupiter.api.Test;
 
 /** Every client connects as the user configured, with its own tuned settings on top. */

@@ -1,4 +1,4 @@
-package lenet.contract.topics;
+package lenet.support.kafka;
 
 import java.util.HashMap;
 import java.util.Map;

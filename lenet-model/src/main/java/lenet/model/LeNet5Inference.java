@@ -1,4 +1,4 @@
-package lenet.contract.model;
+package lenet.model;
 
 import ai.djl.Device;
 import ai.djl.Model;

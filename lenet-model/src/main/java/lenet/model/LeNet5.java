@@ -1,4 +1,4 @@
-package lenet.contract.model;
+package lenet.model;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -15,6 +15,7 @@ import ai.djl.nn.pooling.Pool;
 import ai.djl.util.Pair;
 import java.util.ArrayList;
 import java.util.List;
+import lenet.contract.wire.Checkpoint;
 
 /**
  * The tutorial's LeNet-5 with BatchNorm, the one definition both the trainer and the inference
@@ -30,13 +31,14 @@ import java.util.List;
 public final class LeNet5 {
 
   /**
-   * Changes whenever the layer list changes, so an old checkpoint is refused instead of mis-loaded.
+   * Changes whenever the layer list changes, so an old checkpoint is refused instead of mis-loaded
+   * (the checkpoint header's value: a change goes there).
    */
-  public static final String ARCHITECTURE_ID = "lenet5-bn-keras-v1";
+  public static final String ARCHITECTURE_ID = Checkpoint.Header.LENET5_ARCHITECTURE_ID;
 
-  public static final String MODEL_NAME = "lenet5";
+  public static final String MODEL_NAME = Checkpoint.Header.LENET5_MODEL_NAME;
   public static final Shape INPUT_SHAPE = new Shape(1, 1, 28, 28);
-  public static final long TOTAL_PARAMETERS = 62_698;
+  public static final long TOTAL_PARAMETERS = Checkpoint.Header.LENET5_PARAMETERS;
   public static final long TRAINABLE_PARAMETERS = 62_202;
 
   /** BatchNorm's epsilon (Keras's default), also used where inference folds the BatchNorms. */

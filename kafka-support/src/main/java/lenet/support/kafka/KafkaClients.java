@@ -1,8 +1,7 @@
-package lenet.contract.topics;
+package lenet.support.kafka;
 
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -16,7 +15,6 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -29,6 +27,12 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * included).
  */
 public final class KafkaClients {
+
+  /**
+   * 4 MiB, the largest record a pipeline client sends or fetches in one piece; the pipeline's
+   * topics take records of this size ({@code LARGE_RECORD} in the contract is this value).
+   */
+  public static final int LARGE_RECORD = 4 * 1024 * 1024;
 
   private KafkaClients() {}
 
@@ -53,7 +57,7 @@ public final class KafkaClients {
                 ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG,
                 10,
                 ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
-                Topic.LARGE_RECORD,
+                LARGE_RECORD,
                 ConsumerConfig.FETCH_MAX_BYTES_CONFIG,
                 64 * 1024 * 1024)),
         new StringDeserializer(),
@@ -62,22 +66,12 @@ public final class KafkaClients {
 
   /**
    * Reads {@code topic} from the beginning of each partition to its end as of now (for these
-   * read_committed readers: the last stable offset), handing each record to {@code each}.
+   * read_committed readers: the last stable offset), handing each record to {@code each}: a {@link
+   * TopicReader} that gives up after ten minutes.
    */
   public static void readToEnd(
       KafkaConnection kafka, String topic, Consumer<ConsumerRecord<String, byte[]>> each) {
-    try (KafkaConsumer<String, byte[]> consumer = reader(kafka)) {
-      List<TopicPartition> partitions =
-          consumer.partitionsFor(topic).stream()
-              .map(p -> new TopicPartition(topic, p.partition()))
-              .toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-      while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
-        consumer.poll(Duration.ofMillis(200)).forEach(each);
-      }
-    }
+    TopicReader.of(kafka).within(Duration.ofMinutes(10)).toEnd(topic, each);
   }
 
   /**
@@ -89,7 +83,7 @@ public final class KafkaClients {
       KafkaConnection kafka, Map<String, Object> settings) {
     Map<String, Object> config = new HashMap<>();
     config.put(ProducerConfig.ACKS_CONFIG, "all");
-    config.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topic.LARGE_RECORD);
+    config.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, LARGE_RECORD);
     config.putAll(settings);
     return new KafkaProducer<>(
         kafka.producer(config), new StringSerializer(), new ByteArraySerializer());

@@ -1,9 +1,8 @@
-package lenet.contract;
+package lenet.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.ndarray.NDManager;
-import lenet.contract.model.LeNet5;
 import org.junit.jupiter.api.Test;
 
 class LeNet5Test {

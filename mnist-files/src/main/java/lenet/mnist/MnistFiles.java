@@ -1,4 +1,4 @@
-package lenet.contract.mnist;
+package lenet.mnist;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,6 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
+import lenet.contract.dataset.MnistSet;
 import lenet.contract.wire.Checkpoint;
 import org.jboss.logging.Logger;
 

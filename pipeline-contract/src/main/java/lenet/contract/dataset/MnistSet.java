@@ -1,4 +1,4 @@
-package lenet.contract.mnist;
+package lenet.contract.dataset;
 
 /**
  * One MNIST file pair as stored: {@code count} images of 28x28 unsigned bytes (row-major, white

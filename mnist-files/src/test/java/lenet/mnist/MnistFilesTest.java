@@ -1,4 +1,4 @@
-package lenet.contract;
+package lenet.mnist;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -7,26 +7,15 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
-import lenet.contract.dataset.DatasetReader;
-import lenet.contract.dataset.DatasetWriter;
-import lenet.contract.mnist.MnistFiles;
-import lenet.contract.mnist.MnistFormatException;
-import lenet.contract.mnist.MnistSet;
-import lenet.contract.topics.KafkaClients;
-import lenet.contract.topics.KafkaConnection;
-import lenet.contract.topics.Topics;
-import lenet.contract.wire.DatasetBatch.Split;
-import lenet.contract.wire.DatasetManifest;
-import lenet.kafka.SharedKafka;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
+import lenet.contract.dataset.MnistSet;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The real MNIST files: validation, and a small real subset through the real broker and back. */
-class MnistDatasetTest {
+/**
+ * The real MNIST files and their validation: each kind of damage is named, each missing file too.
+ */
+class MnistFilesTest {
 
   static MnistFiles files;
 
@@ -94,39 +83,5 @@ class MnistDatasetTest {
     assertThatThrownBy(() -> new MnistFiles(dir, true).train())
         .isInstanceOf(MnistFormatException.class)
         .hasMessageContaining("Missing " + dir.toAbsolutePath().resolve(MnistFiles.TRAIN_IMAGES));
-  }
-
-  @Test
-  void aRealSubsetStreamsToKafkaAndReadsBackExactly() throws Exception {
-    String bootstrap = SharedKafka.bootstrapServers();
-    Topics topics = Topics.defaults();
-    topics.ensureAll(KafkaConnection.to(bootstrap));
-    MnistSet train = files.train().head(1000);
-    MnistSet test = files.test().head(300);
-    DatasetManifest manifest;
-    try (KafkaProducer<String, byte[]> producer =
-        KafkaClients.writer(KafkaConnection.to(bootstrap), Map.of())) {
-      manifest =
-          new DatasetWriter(producer, topics).publish("subset-1", train, test, 0.2, 128, null);
-    }
-    assertThat(manifest.split(Split.TRAIN).images()).isEqualTo(800);
-    assertThat(manifest.split(Split.DEV).images()).isEqualTo(200);
-    assertThat(manifest.split(Split.TEST).images()).isEqualTo(300);
-    assertThat(manifest.split(Split.TRAIN).batches()).isEqualTo(7);
-
-    try (KafkaConsumer<String, byte[]> consumer =
-        KafkaClients.reader(KafkaConnection.to(bootstrap))) {
-      DatasetReader reader = new DatasetReader(consumer, topics);
-      assertThat(reader.latestManifest("mnist")).contains(manifest);
-      DatasetReader.SplitData dev = reader.read(manifest, Split.DEV);
-      assertThat(dev.count()).isEqualTo(200);
-      for (int i = 0; i < 200; i++) {
-        assertThat(dev.labels()[i]).isEqualTo(train.labels()[800 + i]);
-        for (int p = 0; p < 784; p += 37) {
-          assertThat(dev.pixels()[i * 784 + p]).isEqualTo(train.pixel(800 + i, p) / 255f);
-        }
-      }
-      assertThat(reader.read(manifest, Split.TEST).labels()).containsExactly(test.labels());
-    }
   }
 }

@@ -1,4 +1,4 @@
-package lenet.contract;
+package lenet.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -10,8 +10,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.ParameterStore;
-import lenet.contract.model.LeNet5;
-import lenet.contract.model.ModelIO;
 import lenet.contract.wire.Checkpoint;
 import lenet.contract.wire.WireFormatException;
 import org.junit.jupiter.api.Test;

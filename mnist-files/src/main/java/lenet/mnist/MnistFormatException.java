@@ -1,4 +1,4 @@
-package lenet.contract.mnist;
+package lenet.mnist;
 
 /**
  * A MNIST file that is missing, corrupt, truncated or does not match its partner; the message names

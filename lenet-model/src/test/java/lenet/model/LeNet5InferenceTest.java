@@ -1,4 +1,4 @@
-package lenet.contract;
+package lenet.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -21,8 +21,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import lenet.contract.model.LeNet5;
-import lenet.contract.model.LeNet5Inference;
 import org.junit.jupiter.api.Test;
 
 class LeNet5InferenceTest {

@@ -1,4 +1,4 @@
-package lenet.trainer;
+package lenet.trainer.runs;
 
 import static io.restassured.RestAssured.given;
 import static lenet.webtest.Operator.operator;
@@ -31,6 +31,7 @@ import lenet.contract.wire.SigningKeys;
 import lenet.contract.wire.TrainingEvent;
 import lenet.kafka.SharedKafka;
 import lenet.kafka.SharedKafkaResource;
+import lenet.trainer.TrainerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;

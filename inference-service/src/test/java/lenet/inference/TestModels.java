@@ -231,7 +231,7 @@ public final class TestModels {
     }
   }
 
-  static float[] inputs(MnistSet set, int start, int count) {
+  public static float[] inputs(MnistSet set, int start, int count) {
     float[] x = new float[count * MnistSet.IMAGE_BYTES];
     for (int i = 0; i < count; i++) {
       for (int p = 0; p < MnistSet.IMAGE_BYTES; p++) {

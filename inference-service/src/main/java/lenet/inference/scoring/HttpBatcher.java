@@ -6,6 +6,8 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
@@ -37,16 +39,23 @@ public class HttpBatcher {
   private final List<Thread> threads = new ArrayList<>();
   private final DistributionSummary batchSize;
 
+  @Inject
   HttpBatcher(Scorer scorer, InferenceConfig config, MeterRegistry registry) {
+    this(scorer, config.httpBatchWindow(), config.httpMaxBatch(), config.predictors(), registry);
+  }
+
+  /** With {@code batchingThreads} threads when {@code window} is above 0. */
+  HttpBatcher(
+      Scorer scorer, Duration window, int maxBatch, int batchingThreads, MeterRegistry registry) {
     this.scorer = scorer;
-    this.windowNanos = config.httpBatchWindow().toNanos();
-    this.maxBatch = Math.max(1, config.httpMaxBatch());
+    this.windowNanos = window.toNanos();
+    this.maxBatch = Math.max(1, maxBatch);
     this.batchSize =
         DistributionSummary.builder("inference.http.batch.size")
             .description("Single-image HTTP predictions per forward pass (dynamic batching)")
             .register(registry);
     if (windowNanos > 0) {
-      for (int i = 0; i < Math.max(1, config.predictors()); i++) {
+      for (int i = 0; i < Math.max(1, batchingThreads); i++) {
         Thread t = new Thread(this::loop, "http-batcher-" + i);
         t.setDaemon(true);
         t.start();
@@ -54,7 +63,7 @@ public class HttpBatcher {
       }
       LOG.infof(
           "HTTP predictions are batched: up to %d within %s, %d batching threads",
-          maxBatch, config.httpBatchWindow(), threads.size());
+          this.maxBatch, window, threads.size());
     }
   }
 

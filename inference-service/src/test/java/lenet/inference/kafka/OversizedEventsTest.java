@@ -1,4 +1,4 @@
-package lenet.inference;
+package lenet.inference.kafka;
 
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -20,7 +20,8 @@ import java.util.UUID;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import lenet.contract.topics.Topic;
-import lenet.inference.kafka.ScoringOutputs;
+import lenet.inference.GateSetResource;
+import lenet.inference.TestModels;
 import lenet.inference.model.ModelManager;
 import lenet.kafka.SharedKafka;
 import org.apache.kafka.clients.admin.Admin;

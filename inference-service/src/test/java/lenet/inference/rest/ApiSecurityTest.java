@@ -1,4 +1,4 @@
-package lenet.inference;
+package lenet.inference.rest;
 
 import static io.restassured.RestAssured.given;
 import static lenet.webtest.Operator.operator;
@@ -13,6 +13,8 @@ import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import java.net.URL;
+import lenet.inference.GateSetResource;
+import lenet.inference.TestModels;
 import lenet.inference.model.ModelManager;
 import lenet.inference.model.ModelView;
 import org.junit.jupiter.api.Test;

@@ -1,9 +1,9 @@
-package lenet.trainer;
+package lenet.trainer.runs;
 
-import static lenet.trainer.TrainerServiceTest.TOPICS;
-import static lenet.trainer.TrainerServiceTest.checkpoints;
-import static lenet.trainer.TrainerServiceTest.events;
-import static lenet.trainer.TrainerServiceTest.producer;
+import static lenet.trainer.runs.TrainerServiceTest.TOPICS;
+import static lenet.trainer.runs.TrainerServiceTest.checkpoints;
+import static lenet.trainer.runs.TrainerServiceTest.events;
+import static lenet.trainer.runs.TrainerServiceTest.producer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 

@@ -1,4 +1,4 @@
-package lenet.inference;
+package lenet.inference.kafka;
 
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -24,7 +24,8 @@ import javax.imageio.ImageIO;
 import lenet.contract.topics.Topic;
 import lenet.contract.wire.ImageEvent;
 import lenet.contract.wire.Prediction;
-import lenet.inference.kafka.ScoringOutputs;
+import lenet.inference.GateSetResource;
+import lenet.inference.TestModels;
 import lenet.inference.model.ModelManager;
 import lenet.kafka.SharedKafka;
 import org.apache.kafka.clients.admin.Admin;

@@ -1,4 +1,4 @@
-package lenet.inference;
+package lenet.inference.rest;
 
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -22,8 +22,9 @@ import java.util.List;
 import java.util.Map;
 import javax.imageio.ImageIO;
 import lenet.contract.wire.ImageEvent;
+import lenet.inference.GateSetResource;
+import lenet.inference.TestModels;
 import lenet.inference.model.ModelManager;
-import lenet.inference.rest.HttpAdmission;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 

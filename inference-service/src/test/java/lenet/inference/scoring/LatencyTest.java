@@ -1,4 +1,4 @@
-package lenet.inference;
+package lenet.inference.scoring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -12,8 +12,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.Arrays;
 import java.util.OptionalLong;
+import lenet.inference.GateSetResource;
+import lenet.inference.TestModels;
 import lenet.inference.model.ModelManager;
-import lenet.inference.scoring.Scorer;
 import org.jboss.logging.Logger;
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package lenet.trainer;
+package lenet.trainer.rest;
 
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import lenet.kafka.SharedKafkaResource;
+import lenet.trainer.TrainerConfig;
 import org.junit.jupiter.api.Test;
 
 /**

@@ -1,4 +1,4 @@
-package lenet.inference;
+package lenet.inference.rest;
 
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -13,6 +13,8 @@ import jakarta.inject.Inject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import lenet.inference.GateSetResource;
+import lenet.inference.TestModels;
 import lenet.inference.model.ModelManager;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

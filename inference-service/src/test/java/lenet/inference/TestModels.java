@@ -110,7 +110,7 @@ public final class TestModels {
   }
 
   /** Training images of the gate set's copy: the last 20% (400) are its dev split. */
-  static final int GATE_TRAIN_IMAGES = 2000;
+  public static final int GATE_TRAIN_IMAGES = 2000;
 
   private static byte[] parameters;
   private static boolean gateSet;

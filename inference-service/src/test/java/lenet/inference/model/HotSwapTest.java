@@ -1,4 +1,4 @@
-package lenet.inference;
+package lenet.inference.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -26,7 +26,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import lenet.contract.topics.Topic;
 import lenet.contract.wire.Prediction;
-import lenet.inference.model.ModelManager;
+import lenet.inference.GateSetResource;
+import lenet.inference.TestModels;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;

@@ -1,4 +1,4 @@
-package lenet.inference;
+package lenet.inference.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -13,8 +13,8 @@ import lenet.contract.topics.Topics;
 import lenet.contract.wire.CheckpointSignature;
 import lenet.contract.wire.ModelControl;
 import lenet.contract.wire.SigningKeys;
-import lenet.inference.model.ModelManager;
-import lenet.inference.model.ModelView;
+import lenet.inference.GateSetResource;
+import lenet.inference.TestModels;
 import lenet.model.LeNet5;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Headers;

@@ -1,4 +1,4 @@
-package lenet.inference;
+package lenet.inference.model;
 
 import static io.restassured.RestAssured.given;
 import static lenet.webtest.Operator.operator;
@@ -11,8 +11,8 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import java.time.Duration;
-import lenet.inference.model.ModelManager;
-import lenet.inference.model.ModelView;
+import lenet.inference.GateSetResource;
+import lenet.inference.TestModels;
 import org.junit.jupiter.api.Test;
 
 /**

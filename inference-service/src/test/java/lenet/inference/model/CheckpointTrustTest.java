@@ -1,4 +1,4 @@
-package lenet.inference;
+package lenet.inference.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -16,10 +16,9 @@ import lenet.contract.wire.Checkpoint;
 import lenet.contract.wire.CheckpointSignature;
 import lenet.contract.wire.CheckpointTrust;
 import lenet.contract.wire.SigningKeys;
+import lenet.inference.GateSetResource;
+import lenet.inference.TestModels;
 import lenet.inference.config.InferenceConfigs;
-import lenet.inference.model.ModelManager;
-import lenet.inference.model.ModelStateFollower;
-import lenet.inference.model.ModelView;
 import lenet.kafka.SharedKafka;
 import lenet.support.kafka.KafkaConnection;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package lenet.inference;
+package lenet.inference.model;
 
 import static io.restassured.RestAssured.given;
 import static lenet.webtest.Operator.operator;
@@ -16,8 +16,8 @@ import java.util.Arrays;
 import java.util.List;
 import lenet.contract.topics.Topic;
 import lenet.contract.wire.Checkpoint;
-import lenet.inference.model.ModelManager;
-import lenet.inference.model.ModelView;
+import lenet.inference.GateSetResource;
+import lenet.inference.TestModels;
 import lenet.model.LeNet5;
 import org.junit.jupiter.api.Test;
 

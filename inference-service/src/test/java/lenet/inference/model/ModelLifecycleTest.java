@@ -1,4 +1,4 @@
-package lenet.inference;
+package lenet.inference.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -16,8 +16,8 @@ import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.Checkpoint;
 import lenet.contract.wire.ModelControl;
-import lenet.inference.model.ModelManager;
-import lenet.inference.model.ModelView;
+import lenet.inference.GateSetResource;
+import lenet.inference.TestModels;
 import lenet.kafka.SharedKafka;
 import lenet.model.LeNet5;
 import lenet.support.kafka.KafkaConnection;

@@ -1,4 +1,4 @@
-package lenet.inference;
+package lenet.inference.model;
 
 import java.util.EnumMap;
 import java.util.List;
@@ -8,11 +8,9 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
+import lenet.inference.TestModels;
 import lenet.inference.config.InferenceConfig.Policy;
 import lenet.inference.config.InferenceConfigs;
-import lenet.inference.model.ModelManager;
-import lenet.inference.model.ModelStateFollower;
-import lenet.inference.model.ModelView;
 import lenet.kafka.SharedKafka;
 import lenet.support.kafka.KafkaConnection;
 import org.apache.kafka.clients.admin.Admin;

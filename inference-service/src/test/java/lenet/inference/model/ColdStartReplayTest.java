@@ -1,4 +1,4 @@
-package lenet.inference;
+package lenet.inference.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -10,9 +10,9 @@ import java.util.concurrent.TimeUnit;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.Checkpoint;
+import lenet.inference.GateSetResource;
+import lenet.inference.TestModels;
 import lenet.inference.config.InferenceConfig.Policy;
-import lenet.inference.model.ModelManager;
-import lenet.inference.model.ModelStateFollower;
 import lenet.kafka.SharedKafka;
 import lenet.support.kafka.KafkaConnection;
 import org.junit.jupiter.api.Test;

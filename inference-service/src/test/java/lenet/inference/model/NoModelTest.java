@@ -1,4 +1,4 @@
-package lenet.inference;
+package lenet.inference.model;
 
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -15,7 +15,8 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import lenet.contract.topics.Topic;
 import lenet.contract.wire.Prediction;
-import lenet.inference.model.ModelManager;
+import lenet.inference.GateSetResource;
+import lenet.inference.TestModels;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;

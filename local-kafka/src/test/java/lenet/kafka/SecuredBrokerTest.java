@@ -133,9 +133,17 @@ class SecuredBrokerTest {
   @Test
   void theTrainerWritesCheckpointsAndTheClientDoesNot() throws Exception {
     try (KafkaProducer<String, String> p = producer("trainer", Map.of())) {
-      for (String topic : List.of("model.checkpoints", "training.commands", "model.control")) {
+      for (String topic : List.of("model.checkpoints", "training.commands")) {
         p.send(new ProducerRecord<>(topic, "lenet5/v1", "{}")).get(30, TimeUnit.SECONDS);
       }
+    }
+    try (KafkaProducer<String, String> p = producer("trainer", Map.of())) {
+      assertThatThrownBy(
+              () ->
+                  p.send(new ProducerRecord<>("model.control", "lenet5/v1", "{}"))
+                      .get(30, TimeUnit.SECONDS))
+          .as("only the inference fleet writes model.control")
+          .hasCauseInstanceOf(TopicAuthorizationException.class);
     }
     try (KafkaProducer<String, String> p = producer("client", Map.of())) {
       p.send(new ProducerRecord<>("training.commands", "run", "{}")).get(30, TimeUnit.SECONDS);

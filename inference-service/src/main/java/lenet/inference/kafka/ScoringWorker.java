@@ -60,6 +60,12 @@ import org.jboss.logging.Logger;
  * and every event still has exactly one answer (at-least-once: the batch's answers that were taken
  * are written again, under the same ids). Only a minimal dead letter refused too (a dead-letter
  * topic that takes less than a kilobyte) would leave the batch to be read again for ever.
+ *
+ * <p>A refusal does not always say so: when the refused record shares a producer batch with others,
+ * the producer splits and resends that batch until its delivery timeout, and the transaction ends
+ * with an error that names no record. So a batch that fails twice in a row from the same offsets is
+ * written one event per transaction the second time: a record refused alone is refused as such, and
+ * a broker that is simply away fails the first of those writes as it would have failed the batch.
  */
 final class ScoringWorker implements Runnable {
 
@@ -97,6 +103,9 @@ final class ScoringWorker implements Runnable {
   private final ExecutorService model;
   private KafkaConsumer<byte[], byte[]> consumer;
   private KafkaProducer<byte[], byte[]> producer;
+
+  /** Where the last batch that could not be written began, per partition; empty after a write. */
+  private Map<TopicPartition, Long> failedFrom = Map.of();
 
   ScoringWorker(int index, Settings settings, BatchScorer scorer, Listener listener) {
     this.index = index;
@@ -188,6 +197,18 @@ final class ScoringWorker implements Runnable {
     Scoring writing = ahead;
     ahead = null;
     List<BatchScorer.Answer> answers = writing.outputs();
+    Map<TopicPartition, Long> from = firstOffsets(writing.records());
+    if (answers.size() > 1 && from.equals(failedFrom)) {
+      LOG.warnf(
+          "Scoring worker %d: the batch of %d from %s failed before; writing its events one"
+              + " transaction each",
+          index, answers.size(), from);
+      failedFrom = from; // until they are written
+      writeOneByOne(answers);
+      failedFrom = Map.of();
+      listener.written(index, writing.records().size());
+      return;
+    }
     try {
       write(
           answers.stream().map(BatchScorer.Answer::record).toList(),
@@ -195,6 +216,7 @@ final class ScoringWorker implements Runnable {
     } catch (RuntimeException e) {
       Throwable refusal = refusal(e);
       if (refusal == null || stopped) {
+        failedFrom = from;
         throw e;
       }
       LOG.warnf(
@@ -204,7 +226,16 @@ final class ScoringWorker implements Runnable {
       recover();
       writeOneByOne(answers);
     }
+    failedFrom = Map.of();
     listener.written(index, writing.records().size());
+  }
+
+  private static Map<TopicPartition, Long> firstOffsets(List<ConsumerRecord<byte[], byte[]>> rs) {
+    Map<TopicPartition, Long> first = new HashMap<>();
+    for (ConsumerRecord<byte[], byte[]> r : rs) {
+      first.merge(new TopicPartition(r.topic(), r.partition()), r.offset(), Math::min);
+    }
+    return first;
   }
 
   /**

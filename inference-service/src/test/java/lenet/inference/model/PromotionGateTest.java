@@ -3,11 +3,14 @@ package lenet.inference.model;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.Device;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
 import java.util.Optional;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.Checkpoint;
 import lenet.contract.wire.DatasetBatch.Split;
 import lenet.contract.wire.ModelControl;
+import lenet.inference.GateSetResource;
 import lenet.inference.TestModels;
 import lenet.inference.config.InferenceConfigs;
 import lenet.kafka.SharedKafka;
@@ -20,8 +23,11 @@ import org.junit.jupiter.api.Test;
  * What the promotion gate measures and decides, on the real dev split read from Kafka and real
  * forward passes: the candidate's own accuracy (never its claim), against the champion within the
  * tolerance, the champion's recorded figures reused only for the very same images, and a broken
- * model told apart from a worse one.
+ * model told apart from a worse one. A Quarkus test only so that it shares the application's class
+ * loader, which holds PyTorch's native library once the service has started in this JVM.
  */
+@QuarkusTest
+@QuarkusTestResource(GateSetResource.class)
 class PromotionGateTest {
 
   private static ServingSlot slot;

@@ -203,28 +203,25 @@ final class ScoringWorker implements Runnable {
           "Scoring worker %d: the batch of %d from %s failed before; writing its events one"
               + " transaction each",
           index, answers.size(), from);
-      failedFrom = from; // until they are written
       writeOneByOne(answers);
-      failedFrom = Map.of();
-      listener.written(index, writing.records().size());
-      return;
-    }
-    try {
-      write(
-          answers.stream().map(BatchScorer.Answer::record).toList(),
-          nextOffsets(writing.records()));
-    } catch (RuntimeException e) {
-      Throwable refusal = refusal(e);
-      if (refusal == null || stopped) {
-        failedFrom = from;
-        throw e;
+    } else {
+      try {
+        write(
+            answers.stream().map(BatchScorer.Answer::record).toList(),
+            nextOffsets(writing.records()));
+      } catch (RuntimeException e) {
+        Throwable refusal = refusal(e);
+        if (refusal == null || stopped) {
+          failedFrom = from;
+          throw e;
+        }
+        LOG.warnf(
+            "Scoring worker %d: a batch of %d was refused for one of its records (%s); writing"
+                + " its events one transaction each",
+            index, answers.size(), refusal.toString());
+        recover();
+        writeOneByOne(answers);
       }
-      LOG.warnf(
-          "Scoring worker %d: a batch of %d was refused for one of its records (%s); writing its"
-              + " events one transaction each",
-          index, answers.size(), refusal.toString());
-      recover();
-      writeOneByOne(answers);
     }
     failedFrom = Map.of();
     listener.written(index, writing.records().size());

@@ -42,6 +42,7 @@ public final class ModelManager implements AutoCloseable {
   private final ModelRecords records;
   private final Promotions promotions;
   private final Pins pins;
+  private final CheckpointRejections rejections;
   private final AtomicReference<CompletableFuture<Void>> pendingConvergence =
       new AtomicReference<>();
 
@@ -69,7 +70,7 @@ public final class ModelManager implements AutoCloseable {
     this.slot = new ServingSlot(device, config.predictors());
     this.publisher = new ControlPublisher(kafka, controlTopic(), checkpointTopic(), controlTrust);
     this.state = new ModelState(config, replicaId);
-    CheckpointRejections rejections = new CheckpointRejections(registry, state);
+    this.rejections = new CheckpointRejections(registry, state);
     this.records = new ModelRecords(state, trust, controlTrust, rejections, registry);
     this.promotions =
         new Promotions(
@@ -84,7 +85,6 @@ public final class ModelManager implements AutoCloseable {
             rejections,
             registry);
     this.pins = new Pins(replicaId, state, publisher);
-    this.rejections = rejections;
     this.reloads =
         Counter.builder("inference.model.reloads")
             .description("Models swapped in (loaded, warmed up and serving)")
@@ -103,8 +103,6 @@ public final class ModelManager implements AutoCloseable {
         .description("Valid checkpoints seen on the checkpoint topic")
         .register(registry);
   }
-
-  private final CheckpointRejections rejections;
 
   /** {@code <hostname>/<pid>}: which replica wrote a control record. */
   static String defaultReplicaId() {

@@ -307,13 +307,8 @@ final class ModelState {
     if (keepNewest <= 0) {
       return List.of();
     }
-    Set<Long> keep = new HashSet<>();
+    Set<Long> keep = servingPinnedAndLastPromoted(config.retention().keepPromoted());
     keep.add(newChampion);
-    pinned().ifPresent(keep::add);
-    if (serving != null) {
-      keep.add(serving);
-    }
-    promotedNewestFirst().limit(config.retention().keepPromoted()).forEach(keep::add);
     List<ModelCatalog.Entry> doomed = new ArrayList<>();
     List<ModelCatalog.Entry> newest = catalog.newestFirst();
     for (int i = keepNewest; i < newest.size(); i++) {
@@ -433,17 +428,23 @@ final class ModelState {
    * version.
    */
   private Set<Long> protectedVersions() {
+    Set<Long> keep = servingPinnedAndLastPromoted(Math.max(1, config.retention().keepPromoted()));
+    keep.addAll(pinning);
+    wanted().ifPresent(e -> keep.add(e.version()));
+    if (config.policy() == Policy.GATED) {
+      undecidedCandidates().forEach(e -> keep.add(e.version()));
+    }
+    return keep;
+  }
+
+  /** What serves, the pin, and the newest {@code promoted} promoted versions: never let go of. */
+  private Set<Long> servingPinnedAndLastPromoted(int promoted) {
     Set<Long> keep = new HashSet<>();
     if (serving != null) {
       keep.add(serving);
     }
     pinned().ifPresent(keep::add);
-    keep.addAll(pinning);
-    promotedNewestFirst().limit(Math.max(1, config.retention().keepPromoted())).forEach(keep::add);
-    wanted().ifPresent(e -> keep.add(e.version()));
-    if (config.policy() == Policy.GATED) {
-      undecidedCandidates().forEach(e -> keep.add(e.version()));
-    }
+    promotedNewestFirst().limit(promoted).forEach(keep::add);
     return keep;
   }
 

@@ -50,15 +50,19 @@ public final class Stopper {
               + ")");
     }
     for (String name : names) {
-      run.supervisor(name)
-          .running()
-          .ifPresent(
-              s -> {
-                awaitExit(s, System.nanoTime() + SUPERVISOR_GRACE.toNanos());
-                if (s.isAlive()) {
-                  kill(s);
-                }
-              });
+      // A supervisor that ends deletes its pid file: wait for that (or for its process to exit,
+      // which also makes the file name nothing that runs), then kill what still runs.
+      PidFile supervisor = run.supervisor(name);
+      long until = System.nanoTime() + SUPERVISOR_GRACE.toNanos();
+      while (supervisor.running().isPresent() && System.nanoTime() < until) {
+        try {
+          Thread.sleep(100);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+      supervisor.running().ifPresent(Stopper::kill);
       Optional<ProcessHandle> late = run.pid(name).running();
       if (late.isPresent()) {
         kill(late.get());

@@ -35,6 +35,21 @@ public record Topology(Path repo, Path java) {
    */
   public Component kafkaNode(
       String name, LocalKafka kafka, int node, List<String> jvmOptions, Path log) {
+    return kafkaNode(name, kafka, node, jvmOptions, log, List.of());
+  }
+
+  /**
+   * As {@link #kafkaNode(String, LocalKafka, int, List, Path)}, with more of local-kafka's options
+   * ({@code --security}, {@code --access}, {@code --config}: a cluster set up as a deployment's files
+   * say).
+   */
+  public Component kafkaNode(
+      String name,
+      LocalKafka kafka,
+      int node,
+      List<String> jvmOptions,
+      Path log,
+      List<String> nodeOptions) {
     List<String> cmd = new ArrayList<>(List.of(java.toString()));
     cmd.addAll(jvmOptions);
     cmd.addAll(List.of("-jar", kafkaJar().toString()));
@@ -45,6 +60,7 @@ public record Topology(Path repo, Path java) {
     if (kafka.brokers() == 1) {
       cmd.addAll(List.of("--security", kafka.security()));
     }
+    cmd.addAll(nodeOptions);
     return Component.of(name, log, cmd).readyWhen(Readiness.logLine("READY"));
   }
 

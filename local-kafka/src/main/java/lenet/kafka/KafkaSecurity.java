@@ -69,14 +69,32 @@ public final class KafkaSecurity {
 
   private final Path dir;
   private final Properties secrets;
+  private final List<String> users;
 
   private KafkaSecurity(Path dir, Properties secrets) {
     this.dir = dir;
     this.secrets = secrets;
+    this.users = usersOf(secrets);
   }
 
-  /** The security in {@code dir}, created there first if it is not. */
+  /**
+   * The security in {@code dir} with {@link #USERS}, created there first if it is not (a directory
+   * made with {@link #prepareAdminOnly} keeps its one user).
+   */
   public static KafkaSecurity prepare(Path dir) {
+    return prepare(dir, USERS);
+  }
+
+  /**
+   * The security in {@code dir} with {@link #ADMIN} as its only SCRAM user: for a cluster whose
+   * users someone else creates (as Strimzi's User Operator does, through the admin API), so no user
+   * exists that its files do not declare.
+   */
+  public static KafkaSecurity prepareAdminOnly(Path dir) {
+    return prepare(dir, List.of(ADMIN));
+  }
+
+  private static KafkaSecurity prepare(Path dir, List<String> users) {
     Path root = dir.toAbsolutePath();
     try {
       ownerOnlyDirectory(root);
@@ -86,7 +104,7 @@ public final class KafkaSecurity {
           FileLock ignored = lockFile.lock()) {
         Path secretsFile = root.resolve("secrets.properties");
         if (!Files.exists(secretsFile)) {
-          create(root);
+          create(root, users);
         }
         Properties secrets = new Properties();
         try (var in = Files.newInputStream(secretsFile)) {
@@ -116,7 +134,7 @@ public final class KafkaSecurity {
   /** {@code SCRAM-SHA-512=[name=...,password=...]} per user, for formatting the metadata. */
   public List<String> scramArguments() {
     List<String> out = new ArrayList<>();
-    for (String user : USERS) {
+    for (String user : users) {
       out.add(MECHANISM + "=[name=" + user + ",password=" + password(user) + "]");
     }
     return out;
@@ -188,7 +206,7 @@ public final class KafkaSecurity {
   String password(String user) {
     String p = secrets.getProperty("user." + user);
     if (p == null) {
-      throw new IllegalArgumentException("no Kafka user '" + user + "' (users: " + USERS + ")");
+      throw new IllegalArgumentException("no Kafka user '" + user + "' (users: " + users + ")");
     }
     return p;
   }
@@ -207,11 +225,11 @@ public final class KafkaSecurity {
 
   // ---------------------------------------------------------------------------------- creation
 
-  private static void create(Path dir) throws IOException {
+  private static void create(Path dir, List<String> users) throws IOException {
     Properties secrets = new Properties();
     secrets.setProperty("store.password", randomSecret());
     secrets.setProperty(CONTROLLER_SECRET, randomSecret());
-    for (String user : USERS) {
+    for (String user : users) {
       secrets.setProperty("user." + user, randomSecret());
     }
     String pass = secrets.getProperty("store.password");
@@ -254,7 +272,7 @@ public final class KafkaSecurity {
       ownerOnly(p);
     }
     KafkaSecurity security = new KafkaSecurity(dir, secrets);
-    for (String user : USERS) {
+    for (String user : users) {
       StringBuilder props = new StringBuilder("# Kafka client settings of user " + user + "\n");
       security
           .clientSettings(user)
@@ -327,6 +345,17 @@ public final class KafkaSecurity {
     } catch (UnsupportedOperationException e) {
       // not a POSIX file system: its own access rules apply
     }
+  }
+
+  /** The SCRAM users this directory holds passwords of, {@link #ADMIN} first. */
+  private static List<String> usersOf(Properties secrets) {
+    List<String> out = new ArrayList<>(List.of(ADMIN));
+    secrets.stringPropertyNames().stream()
+        .filter(k -> k.startsWith("user.") && !k.equals("user." + ADMIN))
+        .map(k -> k.substring("user.".length()))
+        .sorted()
+        .forEach(out::add);
+    return List.copyOf(out);
   }
 
   /** The SCRAM users: {@link #ADMIN} first, then every user {@link PipelineAccess} names. */

@@ -36,11 +36,12 @@ public final class LocalKafkaBroker implements AutoCloseable {
   private final boolean deleteDataOnClose;
   private final KafkaSecurity security;
   private final Path owned;
+  private final NodeSetup setup;
   private KafkaRaftServer server;
 
   private LocalKafkaBroker(
       KafkaNodes nodes, int nodeId, Path dataDir, String clusterId, boolean deleteDataOnClose) {
-    this(nodes, nodeId, dataDir, clusterId, deleteDataOnClose, null, dataDir);
+    this(nodes, nodeId, dataDir, clusterId, deleteDataOnClose, null, dataDir, NodeSetup.PLAINTEXT);
   }
 
   private LocalKafkaBroker(
@@ -50,7 +51,8 @@ public final class LocalKafkaBroker implements AutoCloseable {
       String clusterId,
       boolean deleteDataOnClose,
       KafkaSecurity security,
-      Path owned) {
+      Path owned,
+      NodeSetup setup) {
     this.nodes = nodes;
     this.nodeId = nodeId;
     this.port = nodes.port(nodeId);
@@ -60,6 +62,7 @@ public final class LocalKafkaBroker implements AutoCloseable {
     this.deleteDataOnClose = deleteDataOnClose;
     this.security = security;
     this.owned = owned;
+    this.setup = setup;
   }
 
   /**
@@ -76,7 +79,33 @@ public final class LocalKafkaBroker implements AutoCloseable {
         KafkaNodes.clusterId(dir),
         false,
         KafkaSecurity.prepare(dir.resolve("security")),
-        dir);
+        dir,
+        NodeSetup.SECURED_PIPELINE);
+  }
+
+  /**
+   * Node {@code nodeId} of the cluster {@code nodes} set up as {@code setup} says, its data under
+   * {@code root} ({@code root/node-<id>}; a secured cluster's CA, keys and users in {@code
+   * root/security}, made once by whichever node comes first), kept across restarts.
+   */
+  public static LocalKafkaBroker node(KafkaNodes nodes, int nodeId, Path root, NodeSetup setup) {
+    Path dir = root.toAbsolutePath();
+    Path securityDir = dir.resolve("security");
+    KafkaSecurity security =
+        !setup.secured()
+            ? null
+            : setup.pipelineAccess()
+                ? KafkaSecurity.prepare(securityDir)
+                : KafkaSecurity.prepareAdminOnly(securityDir);
+    return new LocalKafkaBroker(
+        nodes,
+        nodeId,
+        dir.resolve("node-" + nodeId),
+        KafkaNodes.clusterId(dir),
+        false,
+        security,
+        dir,
+        setup);
   }
 
   /** As {@link #secured}, on free ports in a temporary directory deleted on close (tests). */
@@ -90,7 +119,8 @@ public final class LocalKafkaBroker implements AutoCloseable {
           KafkaNodes.clusterId(dir),
           true,
           KafkaSecurity.prepare(dir.resolve("security")),
-          dir);
+          dir,
+          NodeSetup.SECURED_PIPELINE);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -194,7 +224,7 @@ public final class LocalKafkaBroker implements AutoCloseable {
     server = new KafkaRaftServer(config, Time.SYSTEM);
     server.startup();
     awaitReady(readyTimeout);
-    if (security != null) {
+    if (setup.pipelineAccess()) {
       grantPipelineAccess();
     }
     return this;
@@ -203,7 +233,7 @@ public final class LocalKafkaBroker implements AutoCloseable {
   /** As admin: the pipeline's topics and its users' ACLs ({@link PipelineAccess}). */
   private void grantPipelineAccess() {
     try (Admin admin = Admin.create(clientSettings(KafkaSecurity.ADMIN))) {
-      PipelineAccess.load().apply(admin);
+      PipelineAccess.load().apply(admin, (short) nodes.replicationFactor());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(
@@ -269,6 +299,7 @@ public final class LocalKafkaBroker implements AutoCloseable {
       p.put("broker.session.timeout.ms", "4000");
       p.put("broker.heartbeat.interval.ms", "1000");
     }
+    p.putAll(setup.brokerConfig());
     return p;
   }
 

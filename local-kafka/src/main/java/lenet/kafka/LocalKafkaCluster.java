@@ -35,16 +35,25 @@ public final class LocalKafkaCluster implements AutoCloseable {
   private final String output;
   private final boolean deleteDataOnClose;
   private final Process[] processes;
+  private final List<String> nodeOptions;
 
   /**
    * @param log where the nodes' output goes, each line prefixed with {@code [node I]}
+   * @param nodeOptions {@link LocalKafka}'s options every node gets ({@code --security}, {@code
+   *     --access}, {@code --config})
    */
-  public LocalKafkaCluster(KafkaNodes nodes, Path root, PrintStream log) {
-    this(nodes, root.toAbsolutePath(), log, "lines marked [node I]", false);
+  public LocalKafkaCluster(KafkaNodes nodes, Path root, PrintStream log, List<String> nodeOptions) {
+    this(nodes, root.toAbsolutePath(), log, "lines marked [node I]", false, nodeOptions);
   }
 
   private LocalKafkaCluster(
-      KafkaNodes nodes, Path root, PrintStream log, String output, boolean deleteData) {
+      KafkaNodes nodes,
+      Path root,
+      PrintStream log,
+      String output,
+      boolean deleteData,
+      List<String> nodeOptions) {
+    this.nodeOptions = List.copyOf(nodeOptions);
     this.nodes = nodes;
     this.root = root;
     this.log = log;
@@ -63,7 +72,12 @@ public final class LocalKafkaCluster implements AutoCloseable {
       PrintStream log =
           new PrintStream(Files.newOutputStream(dir.resolve("nodes.log")), true, "UTF-8");
       return new LocalKafkaCluster(
-          KafkaNodes.onFreePorts(count), dir, log, dir.resolve("nodes.log").toString(), true);
+          KafkaNodes.onFreePorts(count),
+          dir,
+          log,
+          dir.resolve("nodes.log").toString(),
+          true,
+          List.of());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -189,21 +203,23 @@ public final class LocalKafkaCluster implements AutoCloseable {
       throw new IllegalStateException("node " + node + " runs already");
     }
     List<String> cmd =
-        List.of(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-Xms128m",
-            "-Xmx512m",
-            "-cp",
-            System.getProperty("java.class.path"),
-            LocalKafka.class.getName(),
-            "--brokers",
-            String.valueOf(nodes.count()),
-            "--node",
-            String.valueOf(node),
-            "--port",
-            String.valueOf(nodes.basePort()),
-            "--data-dir",
-            root.toString());
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xms128m",
+                "-Xmx512m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                LocalKafka.class.getName(),
+                "--brokers",
+                String.valueOf(nodes.count()),
+                "--node",
+                String.valueOf(node),
+                "--port",
+                String.valueOf(nodes.basePort()),
+                "--data-dir",
+                root.toString()));
+    cmd.addAll(nodeOptions);
     Process p;
     try {
       p = new ProcessBuilder(cmd).redirectErrorStream(true).start();

@@ -47,7 +47,7 @@ final class PipelineAccess {
 
   private static final String RESOURCE = "pipeline-access.txt";
 
-  /** A topic to create: one copy of each partition (the secured local broker is one node). */
+  /** A topic to create. */
   record TopicSpec(String name, int partitions, Map<String, String> configs) {}
 
   private final List<TopicSpec> topics;
@@ -129,14 +129,16 @@ final class PipelineAccess {
    * Creates the topics that do not exist yet, and makes the ACLs of this table's users exactly the
    * table's: missing ones are added, ones the table no longer has are removed (ACLs of other
    * principals, added by an operator, are left alone). Run by a super user at every start, so a
-   * broker whose data predates a change of the table follows it.
+   * broker whose data predates a change of the table follows it. New topics get {@code
+   * replicationFactor} copies of each partition.
    */
-  void apply(Admin admin) throws InterruptedException, ExecutionException, TimeoutException {
+  void apply(Admin admin, short replicationFactor)
+      throws InterruptedException, ExecutionException, TimeoutException {
     Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
     List<NewTopic> missing = new ArrayList<>();
     for (TopicSpec t : topics) {
       if (!existing.contains(t.name())) {
-        missing.add(new NewTopic(t.name(), t.partitions(), (short) 1).configs(t.configs()));
+        missing.add(new NewTopic(t.name(), t.partitions(), replicationFactor).configs(t.configs()));
       }
     }
     for (var created : admin.createTopics(missing).values().values()) {

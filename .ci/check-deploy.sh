@@ -58,7 +58,7 @@ if ((${#DC[@]})); then
   DC_VERSION="$("${DC[@]}" version --short 2>/dev/null || "${DC[@]}" version | head -n1)"
 else
   DC_VERSION="none"
-  SKIPS+=("docker-compose config -q: no docker-compose or \`docker compose\` on this machine (and no root to install it): the compose files were NOT validated by docker-compose; the checks below read them as YAML")
+  SKIPS+=("docker-compose config -q: no docker-compose or \`docker compose\` on this machine (nor installable here): the compose files were NOT validated by docker-compose; the checks below read them as YAML")
 fi
 
 npm_ok() {

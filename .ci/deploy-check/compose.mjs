@@ -54,13 +54,15 @@ export function checkCompose({ root, services, compose, composeGpu, check }) {
     return errors;
   });
 
-  check("ports: published on 127.0.0.1 only; a service's container port and healthcheck are its quarkus.http.port", () => {
+  check("ports: published on 127.0.0.1 only; a service's container port and healthcheck are its quarkus.http.port, on 0.0.0.0", () => {
     const errors = [];
     for (const [n, s] of Object.entries(svcs)) {
       for (const p of portsOf(s)) if (p.ip !== "127.0.0.1") errors.push(`${n}: port ${p.published}:${p.target} is published on ${p.ip || "every interface"}`);
       const ctx = typeof s.build === "string" ? s.build : s.build?.context;
       const port = ctx && services[path.relative(root, path.resolve(root, ctx))];
       if (!port) continue;
+      const host = envOf(s).QUARKUS_HTTP_HOST;
+      if (host != null && host !== "" && host !== "0.0.0.0") errors.push(`${n}: QUARKUS_HTTP_HOST=${host}: published ports reach the container's address, so it must be 0.0.0.0 (the image's)`);
       for (const p of portsOf(s)) if (p.target !== port) errors.push(`${n}: publishes container port ${p.target}, the service listens on ${port}`);
       const hc = [s.healthcheck?.test].flat().join(" ");
       const hp = /https?:\/\/[^/:\s]+:(\d+)\//.exec(hc)?.[1];
@@ -109,7 +111,7 @@ export function checkCompose({ root, services, compose, composeGpu, check }) {
     return errors;
   });
 
-  check("start order: service_healthy waits on a service with a healthcheck, service_completed_successfully on a one-shot", () => {
+  check("start order: service_healthy waits on a service with a healthcheck, service_completed_successfully on one that ends", () => {
     const errors = [];
     for (const [n, s] of Object.entries(svcs)) {
       const deps = Array.isArray(s.depends_on) ? Object.fromEntries(s.depends_on.map((d) => [d, {}])) : s.depends_on ?? {};
@@ -117,7 +119,7 @@ export function checkCompose({ root, services, compose, composeGpu, check }) {
         const t = svcs[d];
         if (!t) errors.push(`${n}: depends on ${d}, which is no service`);
         else if (condition === "service_healthy" && !t.healthcheck?.test) errors.push(`${n}: waits for ${d} to be healthy, which has no healthcheck`);
-        else if (condition === "service_completed_successfully" && t.restart && t.restart !== "no") errors.push(`${n}: waits for ${d} to complete, which restarts (${t.restart})`);
+        else if (condition === "service_completed_successfully" && /^(always|unless-stopped)$/.test(t.restart ?? "")) errors.push(`${n}: waits for ${d} to complete, which restarts (${t.restart})`);
       }
     }
     return errors;

@@ -75,6 +75,8 @@ export function manifestChecks({ root, services, compose, composeGpu }, name, ob
         if (tag !== b.tag && tag !== gpuTags[img]) errors.push(`${idOf(w)}/${c.name}: tag ${tag ?? "(none)"}, expected ${b.tag}${gpuTags[img] ? ` or ${gpuTags[img]} (GPU build)` : ""}`);
         if (gpuTags[img] && (tag === gpuTags[img]) !== hasGpu(c)) errors.push(`${idOf(w)}/${c.name}: ${hasGpu(c) ? "requests a GPU with the CPU build's image" : `runs the GPU build (${c.image}) without a ${GPU} limit`}`);
         if (!(c.ports ?? []).some((p) => p.containerPort === services[b.module])) errors.push(`${idOf(w)}/${c.name}: ${b.module} listens on ${services[b.module]} (application.properties), not declared as a containerPort`);
+        const host = envFor(objs, c).QUARKUS_HTTP_HOST;
+        if (host !== undefined && host !== "0.0.0.0") errors.push(`${idOf(w)}/${c.name}: QUARKUS_HTTP_HOST=${host}: probes and Services reach the pod's address, so it must be 0.0.0.0 (the image's)`);
       }
     }
     for (const k of byKind(objs, "Kafka")) if (String(k.spec?.kafka?.version) !== kafkaVersion) errors.push(`${idOf(k)}: version ${k.spec?.kafka?.version}, expected ${kafkaVersion} (pom.xml kafka.version)`);

@@ -135,7 +135,7 @@ for (const dir of KUSTOMIZE ? targets : []) {
   const m = manifestChecks(ctx, path.basename(dir), objs);
   await check(`${label}: images are the ones docker-compose.yml builds, with its tags; ports are the services' on 0.0.0.0; Kafka is pom.xml's version`, m.images);
   await check(`${label}: every container and Kafka node has cpu/memory requests and limits; GPU pods land on GPU nodes`, m.resources);
-  await check(`${label}: Secrets, ConfigMaps, PVCs, ServiceAccounts, Services, probes' ports, autoscaler targets, Strimzi's names and the namespace resolve`, m.references);
+  await check(`${label}: Secrets, ConfigMaps, PVCs, ServiceAccounts, Services, probes' ports, autoscaler targets, Strimzi's names, operators and node pools, the namespace resolve`, m.references);
   await check(`${label}: pods run as non-root without privilege escalation`, m.security);
 }
 

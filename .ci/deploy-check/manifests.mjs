@@ -22,7 +22,7 @@ const podsOf = (objs) =>
   });
 const quantity = (q) => {
   const m = /^([0-9.]+)([a-zA-Z]*)$/.exec(String(q));
-  const f = m && { "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, g: 1024 ** 3 }[m[2]];
+  const f = m && { "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 }[m[2]];
   return f === undefined || !m ? NaN : Number(m[1]) * f;
 };
 const matches = (selector, labels) => Object.keys(selector ?? {}).length > 0 && Object.entries(selector).every(([k, v]) => labels?.[k] === v);
@@ -123,7 +123,17 @@ export function manifestChecks({ root, services, compose, composeGpu }, name, ob
     for (const o of objs.filter((x) => String(x.apiVersion).startsWith("kafka.strimzi.io/") && x.kind !== "Kafka")) {
       if (o.metadata?.labels?.["strimzi.io/cluster"] !== kname) err(`${idOf(o)}: label strimzi.io/cluster=${o.metadata?.labels?.["strimzi.io/cluster"]}, the Kafka is ${kname}`);
     }
-    const secrets = {}; // name -> Set(keys) | null (keys unknown)
+    // what Strimzi reconciles only when the Kafka asks for it: KafkaTopics and KafkaUsers need their operator, a
+    // KRaft cluster both roles in its node pools, a topic's replicas that many brokers
+    const eo = kafkas[0]?.spec?.entityOperator ?? {};
+    if (byKind(objs, "KafkaTopic").length && !eo.topicOperator) err(`${kname}: KafkaTopics but no entityOperator.topicOperator to create them`);
+    if (byKind(objs, "KafkaUser").length && !eo.userOperator) err(`${kname}: KafkaUsers but no entityOperator.userOperator to create them`);
+    const pools = byKind(objs, "KafkaNodePool");
+    const roles = new Set(pools.flatMap((p) => p.spec?.roles ?? []));
+    if (kname && !(roles.has("controller") && roles.has("broker"))) err(`${kname}: its node pools must provide the controller and broker roles (KRaft)`);
+    const brokers = pools.filter((p) => p.spec?.roles?.includes("broker")).reduce((a, p) => a + (p.spec?.replicas ?? 0), 0);
+    for (const t of byKind(objs, "KafkaTopic")) if ((t.spec?.replicas ?? 0) > brokers) err(`${idOf(t)}: ${t.spec.replicas} replicas, the node pools hold ${brokers} broker(s)`);
+    const secrets = {}; // name -> Set(keys)
     for (const s of byKind(objs, "Secret")) secrets[s.metadata.name] = new Set([...Object.keys(s.data ?? {}), ...Object.keys(s.stringData ?? {})]);
     const caKeys = () => new Set(["ca.crt", "ca.p12", "ca.password"]);
     if (kname) Object.assign(secrets, { [`${kname}-cluster-ca-cert`]: caKeys(), [`${kname}-clients-ca-cert`]: caKeys() });

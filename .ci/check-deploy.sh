@@ -4,7 +4,8 @@
 # overlays and docker-compose.yml give them (environment, Secrets, users and ACLs, topics, probes, replicas), so the
 # settings, the topic table, the Kafka security and who mounts which key are tested there, by running them. What needs
 # a container engine or a cluster is checked here, with no engine and no cluster (.ci/deploy-check/check.mjs):
-#   - the three Dockerfile.jvm and the .dockerignore files (JRE of pom.xml's Java release, port of application.properties);
+#   - each service module's Dockerfile.jvm and the .dockerignore files (a JRE of pom.xml's Java release, the port of
+#     the module's application.properties, non-root);
 #   - docker-compose.yml and docker-compose.yml + docker-compose.gpu.yml: `docker-compose config -q` (v1.29.2,
 #     Debian's package, or `docker compose` v2), then the images (built from the service modules, Kafka at pom.xml's
 #     kafka.version), ports published on 127.0.0.1 and equal to the services', the names the compose network
@@ -12,8 +13,9 @@
 #   - deploy/: every overlay rendered by the real kustomize (`kubectl kustomize`, kustomize 5.x in kubectl 1.27+, or a
 #     standalone `kustomize build` v4+), every object schema-checked (kubernetes-models, @kubernetes-models/keda,
 #     hand-written Strimzi v1 schemas, unknown fields included), images and tags, cpu/memory requests and limits,
-#     the references only a cluster resolves (Secrets, ConfigMaps, PVCs, ServiceAccounts, Service selectors and
-#     ports, autoscaler targets, Strimzi's Secrets and bootstrap Service, the namespace), pod security.
+#     the references only a cluster resolves (Secrets and their keys, ConfigMaps, PVCs, ServiceAccounts, Service
+#     selectors and ports, autoscaler targets, Strimzi's Secrets, bootstrap Service, operators and node pools, the
+#     namespace), pod security.
 # Allowed values come from the repository (pom.xml, application.properties, docker-compose.yml, deploy/README.md).
 #
 # A missing tool is a SKIP, printed loudly, not a failure: `./mvnw verify` runs this on every machine that builds the

@@ -19,8 +19,7 @@ import org.junit.jupiter.api.Test;
  * Topic#DEPLOYED_BROKERS} brokers. This test fails when a copy differs from what {@link Topic}
  * says, in full (names, partitions, replicas, every setting); after changing {@link Topic}, rewrite
  * the copies with {@code ./mvnw -pl pipeline-contract test -Dtest=TopicCopiesTest
- * -Dtopics.write=true}. The offline deployment checks ({@code .ci/deploy-check}) take their
- * expected table from the KafkaTopics file.
+ * -Dtopics.write=true}.
  */
 class TopicCopiesTest {
 

@@ -40,8 +40,8 @@ public record Topology(Path repo, Path java) {
 
   /**
    * As {@link #kafkaNode(String, LocalKafka, int, List, Path)}, with more of local-kafka's options
-   * ({@code --security}, {@code --access}, {@code --config}: a cluster set up as a deployment's files
-   * say).
+   * ({@code --security}, {@code --access}, {@code --config}: a cluster set up as a deployment's
+   * files say).
    */
   public Component kafkaNode(
       String name,

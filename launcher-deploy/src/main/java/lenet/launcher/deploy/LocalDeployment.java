@@ -92,6 +92,7 @@ public final class LocalDeployment implements AutoCloseable {
     try {
       d.startKafka();
       d.operate();
+      d.runJobs();
       d.createPods();
       for (Pod p : d.pods.values()) {
         p.start();
@@ -245,6 +246,20 @@ public final class LocalDeployment implements AutoCloseable {
       KafkaOperators.reconcileUsers(admin, shape.users(), secrets);
     } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
       throw new IllegalStateException("the cluster refused the files' topics or users: " + e, e);
+    }
+  }
+
+  /** The files' one-shot jobs, in order, each to its end. */
+  private void runJobs() {
+    Map<String, String> addresses = new LinkedHashMap<>();
+    deployment
+        .kafka()
+        .addresses()
+        .forEach(
+            (a, node) ->
+                addresses.put(a, node == 0 ? bootstrapServers() : "127.0.0.1:" + nodes.port(node)));
+    for (Deployment.Job job : deployment.jobs()) {
+      Jobs.run(job, options.repo(), options.root(), this::volume, addresses);
     }
   }
 

@@ -12,21 +12,16 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import lenet.contract.topics.Topic;
 import lenet.launcher.deploy.Deployment;
 import lenet.launcher.deploy.KubernetesFiles;
 import lenet.launcher.deploy.Pod;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
 import org.yaml.snakeyaml.Yaml;
 
 /**
@@ -40,18 +35,15 @@ import org.yaml.snakeyaml.Yaml;
  * keda}, 10,000 image events scored exactly once through a kill -9 of a replica; and the files
  * changed as a user might change them (an ACL removed, {@code INFERENCE_POLICY: latest}) caught.
  */
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class KubernetesDeploymentIT {
+class KubernetesDeploymentIT extends BootedLifecycle {
 
   static final Path DEPLOY = Services.REPO.resolve("deploy");
   static final String OVERLAY = "overlays/keda";
 
-  static Deployment files;
-  static BootedPipeline pipeline;
-  static long champion;
+  Deployment files;
 
   @BeforeAll
-  static void boot() throws Exception {
+  void boot() throws Exception {
     assumeTrue(
         KubernetesFiles.kustomizeCommand().isPresent(),
         "neither kubectl nor kustomize is on the PATH: deploy/ is not booted");
@@ -59,11 +51,14 @@ class KubernetesDeploymentIT {
     pipeline = BootedPipeline.boot(files, "k8s-keda", 2, "mnist-data");
   }
 
-  @AfterAll
-  static void stop() {
-    if (pipeline != null) {
-      pipeline.close();
-    }
+  @Override
+  String name() {
+    return "k8s";
+  }
+
+  @Override
+  int eventsThroughAKill() {
+    return 10_000;
   }
 
   @Test
@@ -84,78 +79,6 @@ class KubernetesDeploymentIT {
         .isRegularFile();
     assertThat(Path.of(inference.environment().get("INFERENCE_SIGNING_CONTROL_KEY_FILE")))
         .isRegularFile();
-  }
-
-  @Test
-  @Order(2)
-  void ingestTrainsTheGatePromotesAndBothReplicasServeTheChampion() throws Exception {
-    pipeline.startRun("k8s-1", 1);
-    champion = pipeline.awaitCompleted("k8s-1").modelVersion();
-    pipeline.awaitServing(champion, Duration.ofMinutes(2));
-    assertThat(pipeline.read(Topic.MNIST_MANIFESTS)).as("ingest's complete copy").isNotEmpty();
-    for (Pod p : pipeline.inference()) {
-      assertThat(Services.get(p.port(), "/api/models").body()).contains("\"champion\":" + champion);
-    }
-  }
-
-  @Test
-  @Order(3)
-  void everyReplicaAnswersOnItsProbePathsOverHttpAndTheOpenInferenceProtocol() throws Exception {
-    for (Pod p : pipeline.inference()) {
-      for (String kind : List.of("startup", "liveness", "readiness")) {
-        String path =
-            p.probe(kind)
-                .orElseThrow(() -> new AssertionError(p.name() + " has no " + kind + " probe"));
-        assertThat(Services.get(p.port(), path).statusCode())
-            .as(p.name() + " " + kind + " " + path)
-            .isEqualTo(200);
-      }
-      String pixels = String.join(",", java.util.Collections.nCopies(784, "0"));
-      var oip =
-          Services.post(
-              p.port(),
-              "/v2/models/lenet5/infer",
-              "application/json",
-              "{\"inputs\":[{\"name\":\"images\",\"datatype\":\"UINT8\",\"shape\":[1,28,28],\"data\":["
-                  + pixels
-                  + "]}]}");
-      assertThat(oip.statusCode()).as(p.name() + " OIP: " + oip.body()).isEqualTo(200);
-      var predict =
-          Services.post(
-              p.port(), "/api/predict", "application/json", "{\"pixels\":[" + pixels + "]}");
-      assertThat(predict.statusCode())
-          .as(p.name() + " /api/predict: " + predict.body())
-          .isEqualTo(200);
-      assertThat(predict.body()).contains("\"modelVersion\":" + champion);
-    }
-  }
-
-  @Test
-  @Order(4)
-  void aRunNeverServesBeforeItCompletesAndAPinReachesTheOtherReplica() throws Exception {
-    BootedPipeline.RunWatch watch = pipeline.trainWatching("k8s-2", 2);
-    watch.assertNoUnfinishedEpochServed();
-    assertThat(watch.served()).contains(champion);
-    long first = champion;
-    long second = watch.completed().modelVersion();
-    // Two epochs beat one on the same data and seed: the gate promotes the second run.
-    pipeline.awaitServing(second, Duration.ofMinutes(2));
-    champion = second;
-    Pod a = pipeline.inference().get(0);
-    Pod b = pipeline.inference().get(1);
-    long target = first;
-    var pin =
-        BootedPipeline.operatorPost(a, "/api/models/" + target + "/activate", pipeline.token());
-    assertThat(pin.statusCode()).as("pin: " + pin.body()).isIn(200, 202);
-    pipeline.awaitServing(target, Duration.ofMinutes(1));
-    assertThat(Services.get(b.port(), "/api/models").body()).contains("\"pinned\":" + target);
-    var follow = BootedPipeline.operatorPost(b, "/api/models/follow", pipeline.token());
-    assertThat(follow.statusCode()).as("follow: " + follow.body()).isIn(200, 202);
-    await("the fleet follows its champion again")
-        .atMost(Duration.ofMinutes(1))
-        .until(
-            () -> !Services.get(a.port(), "/api/models").body().contains("\"pinned\":" + target));
-    pipeline.awaitServing(champion, Duration.ofMinutes(1));
   }
 
   @Test
@@ -187,48 +110,6 @@ class KubernetesDeploymentIT {
     Map<String, Integer> counts = pipeline.predictionCounts(ids);
     assertThat(counts).hasSize(ids.size());
     assertThat(counts.values()).allMatch(c -> c == 1);
-  }
-
-  @Test
-  @Order(6)
-  void tenThousandImageEventsThroughAKill9OfAReplicaAreScoredExactlyOnce() throws Exception {
-    Pod victim = pipeline.inference().get(0);
-    AtomicBoolean killed = new AtomicBoolean();
-    Thread killer =
-        new Thread(
-            () -> {
-              try {
-                Thread.sleep(3000);
-                victim.kill();
-                killed.set(true);
-                Thread.sleep(2000);
-                victim.start();
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              }
-            },
-            "killer");
-    killer.start();
-    Set<String> ids = new HashSet<>(pipeline.sendImages("kill9-", 10_000));
-    killer.join(60_000);
-    assertThat(killed).isTrue();
-    victim.awaitStarted(Duration.ofMinutes(3));
-    Map<String, Integer> counts = new java.util.concurrent.ConcurrentHashMap<>();
-    await("10,000 predictions")
-        .atMost(Duration.ofMinutes(5))
-        .pollInterval(Duration.ofSeconds(3))
-        .until(
-            () -> {
-              counts.clear();
-              counts.putAll(pipeline.predictionCounts(ids));
-              return counts.size() == ids.size();
-            });
-    long duplicated = counts.values().stream().filter(c -> c > 1).count();
-    System.out.printf(
-        "10,000 events through a kill -9: %d predicted, %d duplicated%n",
-        counts.size(), duplicated);
-    assertThat(duplicated).as("events answered twice").isZero();
-    pipeline.awaitServing(champion, Duration.ofMinutes(2));
   }
 
   @Test
@@ -344,7 +225,7 @@ class KubernetesDeploymentIT {
   }
 
   /** The overlay rendered from a copy of deploy/ whose {@code file} was changed by {@code edit}. */
-  private static Deployment mutated(String file, UnaryOperator<String> edit) throws Exception {
+  private Deployment mutated(String file, UnaryOperator<String> edit) throws Exception {
     Path copy = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "deploy-mutated-");
     try (Stream<Path> tree = Files.walk(DEPLOY)) {
       for (Path p : (Iterable<Path>) tree::iterator) {

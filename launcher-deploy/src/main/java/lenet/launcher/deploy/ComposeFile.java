@@ -50,7 +50,7 @@ public final class ComposeFile {
    */
   public static Deployment render(Path file, Map<String, String> shell) {
     ProcessBuilder b =
-        new ProcessBuilder("docker-compose", "-f", file.toString(), "config")
+        new ProcessBuilder("docker-compose", "-f", file.toAbsolutePath().toString(), "config")
             .directory(file.toAbsolutePath().getParent().toFile());
     Map<String, String> env = b.environment();
     String path = env.get("PATH");
@@ -79,6 +79,20 @@ public final class ComposeFile {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while resolving " + file, e);
+    }
+  }
+
+  /** Whether {@code docker-compose} runs on this machine. */
+  public static boolean available() {
+    try {
+      Process p = new ProcessBuilder("docker-compose", "version").redirectErrorStream(true).start();
+      p.getInputStream().readAllBytes();
+      return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
     }
   }
 
@@ -180,7 +194,9 @@ public final class ComposeFile {
       throw new IllegalArgumentException(
           source + ": a SASL_SSL compose cluster needs its users declared; not read here");
     }
-    return new KafkaShape(nodes.size(), false, config, addresses, null, List.of(), List.of());
+    String heap = nodes.values().iterator().next().getOrDefault("KAFKA_HEAP_OPTS", "").strip();
+    List<String> jvm = heap.isEmpty() ? List.of() : List.of(heap.split("\\s+"));
+    return new KafkaShape(nodes.size(), false, jvm, config, addresses, null, List.of(), List.of());
   }
 
   /**

@@ -10,6 +10,7 @@ import java.util.Map;
  *
  * @param nodes dual-role (broker and controller) nodes
  * @param secured clients use TLS and SCRAM-SHA-512, and an authorizer decides every request
+ * @param jvmOptions the nodes' JVM options the files set (their heap)
  * @param brokerConfig broker settings, without where and how the nodes listen
  * @param addresses each {@code host:port} the files' clients use, to the node it names (1..), or 0
  *     for an address of the whole cluster (a bootstrap service)
@@ -21,6 +22,7 @@ import java.util.Map;
 public record KafkaShape(
     int nodes,
     boolean secured,
+    List<String> jvmOptions,
     Map<String, String> brokerConfig,
     Map<String, Integer> addresses,
     String caSecret,
@@ -28,6 +30,7 @@ public record KafkaShape(
     List<UserSpec> users) {
 
   public KafkaShape {
+    jvmOptions = List.copyOf(jvmOptions);
     brokerConfig = Map.copyOf(brokerConfig);
     addresses = Map.copyOf(addresses);
     topics = List.copyOf(topics);

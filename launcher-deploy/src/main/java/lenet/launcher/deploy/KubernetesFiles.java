@@ -146,8 +146,22 @@ public final class KubernetesFiles {
     String name = kafka.name();
     String namespace = kafka.at("metadata", "namespace").text("default");
     int nodes = 0;
+    List<String> jvm = new ArrayList<>();
     for (Tree pool : ofKind("KafkaNodePool")) {
       if (name.equals(pool.at("metadata", "labels", "strimzi.io/cluster").text(""))) {
+        List<String> options = new ArrayList<>();
+        pool.at("spec", "jvmOptions")
+            .entries()
+            .forEach(
+                e -> {
+                  if (e.getKey().startsWith("-X")) {
+                    options.add(e.getKey() + e.getValue().text(""));
+                  }
+                });
+        if (nodes > 0 && !options.equals(jvm)) {
+          throw refuse("node pools with different JVM options; one is run locally");
+        }
+        jvm = options;
         List<String> roles =
             pool.at("spec", "roles").items().stream().map(t -> t.text("")).toList();
         if (!roles.contains("broker") || !roles.contains("controller")) {
@@ -256,6 +270,7 @@ public final class KubernetesFiles {
     return new KafkaShape(
         nodes,
         secured,
+        jvm,
         config,
         addresses,
         secured ? name + "-cluster-ca-cert" : null,

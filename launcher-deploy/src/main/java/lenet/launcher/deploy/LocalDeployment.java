@@ -216,7 +216,7 @@ public final class LocalDeployment implements AutoCloseable {
                   "kafka-" + n,
                   local,
                   n,
-                  List.of("-Xmx512m"),
+                  shape.jvmOptions().isEmpty() ? List.of("-Xmx512m") : shape.jvmOptions(),
                   logs().resolve("kafka-" + n + ".log"),
                   nodeOptions)));
     }
@@ -243,7 +243,12 @@ public final class LocalDeployment implements AutoCloseable {
     }
     try (Admin admin = Admin.create(adminSettings())) {
       KafkaOperators.createTopics(admin, shape.topics());
-      KafkaOperators.reconcileUsers(admin, shape.users(), secrets);
+      if (shape.secured()) {
+        KafkaOperators.reconcileUsers(admin, shape.users(), secrets);
+      } else if (!shape.users().isEmpty()) {
+        throw new IllegalArgumentException(
+            deployment.source() + " declares Kafka users for a cluster without authentication");
+      }
     } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
       throw new IllegalStateException("the cluster refused the files' topics or users: " + e, e);
     }

@@ -123,17 +123,7 @@ final class BootedPipeline implements AutoCloseable {
 
   /** The run's COMPLETED event, or null while it runs; a FAILED one fails the test. */
   TrainingEvent.Completed completed(String runId) {
-    TrainingEvent.Completed done = null;
-    for (ConsumerRecord<String, byte[]> r : read(Topic.TRAINING_EVENTS)) {
-      TrainingEvent e = TrainingEvent.decode(r.value());
-      if (runId.equals(e.runId()) && e instanceof TrainingEvent.Failed f) {
-        throw new AssertionError("run " + runId + " failed: " + f.message());
-      }
-      if (runId.equals(e.runId()) && e instanceof TrainingEvent.Completed c) {
-        done = c;
-      }
-    }
-    return done;
+    return Services.completedIn(read(Topic.TRAINING_EVENTS), runId);
   }
 
   TrainingEvent.Completed awaitCompleted(String runId) {

@@ -36,7 +36,7 @@ class ComposeDeploymentIT extends BootedLifecycle {
   @BeforeAll
   void boot() throws Exception {
     assumeTrue(
-        dockerComposeRuns(), "docker-compose is not installed: the compose file is not booted");
+        ComposeFile.available(), "docker-compose is not installed: the compose file is not booted");
     files = ComposeFile.render(COMPOSE, Map.of("API_TOKEN", "compose-" + UUID.randomUUID()));
     pipeline = BootedPipeline.boot(files, "compose", 2, "mnist");
   }

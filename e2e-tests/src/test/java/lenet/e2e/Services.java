@@ -261,8 +261,17 @@ final class Services implements AutoCloseable {
 
   /** The run's COMPLETED event, or null while it runs; a FAILED one fails the test. */
   TrainingEvent.Completed completed(String runId) {
+    return completedIn(readAll(TOPICS.name(Topic.TRAINING_EVENTS)), runId);
+  }
+
+  /**
+   * The run's COMPLETED event among {@code events} (training.events), or null; a FAILED one fails
+   * the test.
+   */
+  static TrainingEvent.Completed completedIn(
+      List<ConsumerRecord<String, byte[]>> events, String runId) {
     TrainingEvent.Completed done = null;
-    for (ConsumerRecord<String, byte[]> r : readAll(TOPICS.name(Topic.TRAINING_EVENTS))) {
+    for (ConsumerRecord<String, byte[]> r : events) {
       TrainingEvent e = TrainingEvent.decode(r.value());
       if (runId.equals(e.runId()) && e instanceof TrainingEvent.Failed f) {
         throw new AssertionError("run " + runId + " failed: " + f.message());

@@ -65,6 +65,26 @@ class KubernetesFilesTest {
   }
 
   @Test
+  void everyOverlayReadsAndTheGpuOnesAskTheTrainerForItsGpu() {
+    assumeTrue(KubernetesFiles.kustomizeCommand().isPresent(), "no kubectl or kustomize here");
+    for (String overlay : java.util.List.of("keda", "hpa", "gpu", "gpu-keda")) {
+      Deployment d = KubernetesFiles.render(KEDA.resolveSibling(overlay));
+      assertThat(d.workloads()).as(overlay).hasSize(3);
+      assertThat(d.lagScaler().isPresent())
+          .as(overlay + " scales on lag")
+          .isEqualTo(overlay.endsWith("keda"));
+      assertThat(d.module("trainer").env())
+          .as(overlay)
+          .filteredOn(v -> v.name().equals("TRAINER_DEVICE"))
+          .last()
+          .isEqualTo(
+              new Workload.EnvVar(
+                  "TRAINER_DEVICE",
+                  new Workload.Literal(overlay.startsWith("gpu") ? "gpu" : "auto")));
+    }
+  }
+
+  @Test
   void aListenerThatCannotRunLocallyIsRefusedByName() {
     String rendered =
         """

@@ -34,6 +34,9 @@ public interface InferenceConfig {
   /** Scoring of {@code digits.images} from Kafka. */
   KafkaScoring kafka();
 
+  /** Labels from people: {@code POST /api/feedback}. */
+  Feedback feedback();
+
   /** Names this replica in the control history ({@code by}); default {@code <hostname>/<pid>}. */
   Optional<String> replicaId();
 
@@ -328,5 +331,27 @@ public interface InferenceConfig {
     AUTO,
     CPU,
     GPU
+  }
+
+  /**
+   * {@code POST /api/feedback}: each client (its address) may send {@link #rate} labels a second on
+   * average and {@link #burst} at once; one more is answered 429 with {@code Retry-After}.
+   */
+  interface Feedback {
+
+    /** Labels a second each client may send, on average. */
+    @WithDefault("5")
+    double rate();
+
+    /** Labels a client may send at once before {@link #rate} applies. */
+    @WithDefault("20")
+    int burst();
+
+    /**
+     * Clients whose allowance is remembered; past it the one idle longest is forgotten (and starts
+     * again with a full burst), so many clients cost a bounded amount of memory.
+     */
+    @WithDefault("10000")
+    int clients();
   }
 }

@@ -95,6 +95,7 @@ public enum KafkaUser {
               "One prediction or one dead letter per event, in the batch's transaction.",
               WRITE),
           Acl.topic(Topic.DIGITS_IMAGES_DLQ, "", WRITE),
+          Acl.topic(Topic.DIGITS_LABELS, "The labels users send (POST /api/feedback).", WRITE),
           Acl.group(
               "inference-service",
               "The scoring group (inference.kafka.group-id): offsets commit in the transaction.",
@@ -115,6 +116,7 @@ public enum KafkaUser {
       List.of(
           Acl.topic(Topic.DIGITS_IMAGES, "Image events to score.", WRITE),
           Acl.topic(Topic.TRAINING_COMMANDS, "Starts and cancels training runs.", WRITE),
+          Acl.topic(Topic.DIGITS_LABELS, "The true digits of scored images.", WRITE),
           Acl.topic(Topic.DIGITS_PREDICTIONS, "What comes out: predictions,", READ),
           Acl.topic(Topic.DIGITS_IMAGES_DLQ, "dead letters,", READ),
           Acl.topic(Topic.TRAINING_EVENTS, "and the runs' progress.", READ))),

@@ -80,7 +80,14 @@ public enum Topic {
       "digits.images.dlq",
       1,
       Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, String.valueOf(Topic.LARGE_RECORD)),
-      "Image events that could not be scored, unchanged, with a header saying why.");
+      "Image events that could not be scored, unchanged, with a header saying why."),
+  /** Records: {@link lenet.contract.wire.Label}. */
+  DIGITS_LABELS(
+      "digits.labels",
+      3,
+      Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, "compact"),
+      "The true digit of a scored image, key = the image event's id: from POST /api/feedback, the"
+          + " inference page or any producer. Compacted: the newest label of each id is kept.");
 
   /**
    * 4 MiB: a checkpoint (~253 KB), a dataset batch (~785 KB at 250 images) or a large PNG fit with

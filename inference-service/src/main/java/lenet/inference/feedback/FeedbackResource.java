@@ -1,0 +1,109 @@
+package lenet.inference.feedback;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.http.HttpServerRequest;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.util.EnumMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import lenet.contract.wire.Label;
+import lenet.contract.wire.WireFormatException;
+import lenet.inference.config.InferenceConfig;
+
+/**
+ * {@code POST /api/feedback} with {@code {"id", "digit"}}: the true digit of an image this fleet
+ * scored, written to {@code digits.labels} (source {@code http}) and answered 202 once Kafka holds
+ * it. JSON only (415 otherwise), at most {@value Label#MAX_BYTES} bytes (413), exactly those two
+ * fields with a digit 0-9 (400 with the reason); each client within its allowance ({@code
+ * inference.feedback.*}, 429 with {@code Retry-After}); 503 when Kafka does not take it. Open like
+ * predictions unless {@code api.read-policy=authenticated}. Every answer is counted ({@code
+ * inference_feedback_total{outcome}}).
+ */
+@Path("/api/feedback")
+@Produces(MediaType.APPLICATION_JSON)
+public class FeedbackResource {
+
+  /** What became of a request, as counted. */
+  enum Outcome {
+    ACCEPTED,
+    INVALID,
+    RATE_LIMITED,
+    UNAVAILABLE
+  }
+
+  private final LabelWriter writer;
+  private final FeedbackLimiter limiter;
+  private final Map<Outcome, Counter> counted = new EnumMap<>(Outcome.class);
+
+  FeedbackResource(LabelWriter writer, InferenceConfig config, MeterRegistry registry) {
+    this.writer = writer;
+    InferenceConfig.Feedback f = config.feedback();
+    this.limiter = new FeedbackLimiter(f.rate(), f.burst(), f.clients());
+    for (Outcome o : Outcome.values()) {
+      counted.put(
+          o,
+          Counter.builder("inference.feedback")
+              .description("Labels sent to POST /api/feedback, by what became of them")
+              .tag("outcome", o.name().toLowerCase(Locale.ROOT))
+              .register(registry));
+    }
+  }
+
+  @POST
+  @Consumes(MediaType.APPLICATION_JSON)
+  public CompletionStage<Response> feedback(byte[] body, @Context HttpServerRequest request) {
+    Label label;
+    try {
+      label = Label.ofFeedback(body, "http", System.currentTimeMillis());
+    } catch (WireFormatException e) {
+      counted.get(Outcome.INVALID).increment();
+      throw e;
+    }
+    String client =
+        request.remoteAddress() == null ? "unknown" : request.remoteAddress().hostAddress();
+    long wait = limiter.take(client, System.nanoTime());
+    if (wait > 0) {
+      counted.get(Outcome.RATE_LIMITED).increment();
+      return java.util.concurrent.CompletableFuture.completedFuture(
+          Response.status(429)
+              .header("Retry-After", wait)
+              .entity(
+                  Map.of(
+                      "error",
+                      "too many labels from this client: try again in " + wait + " s",
+                      "reason",
+                      "RATE_LIMITED"))
+              .build());
+    }
+    return writer
+        .write(label)
+        .handle(
+            (written, error) -> {
+              if (error != null) {
+                counted.get(Outcome.UNAVAILABLE).increment();
+                return Response.status(Response.Status.SERVICE_UNAVAILABLE)
+                    .header("Retry-After", 5)
+                    .entity(
+                        Map.of(
+                            "error",
+                            "Kafka did not take the label: " + error.getMessage(),
+                            "reason",
+                            "UNAVAILABLE"))
+                    .build();
+              }
+              counted.get(Outcome.ACCEPTED).increment();
+              return Response.accepted(
+                      Map.of(
+                          "id", written.id(), "digit", written.digit(), "source", written.source()))
+                  .build();
+            });
+  }
+}

@@ -37,6 +37,9 @@ public interface InferenceConfig {
   /** Labels from people: {@code POST /api/feedback}. */
   Feedback feedback();
 
+  /** The outcomes join: labels with their predictions ({@code digits.outcomes}). */
+  Outcomes outcomes();
+
   /** Names this replica in the control history ({@code by}); default {@code <hostname>/<pid>}. */
   Optional<String> replicaId();
 
@@ -353,5 +356,16 @@ public interface InferenceConfig {
      */
     @WithDefault("10000")
     int clients();
+  }
+
+  /** The outcomes join ({@code lenet.inference.outcomes.OutcomesTopology}). */
+  interface Outcomes {
+
+    /**
+     * How far apart a label and its prediction may be (either first) to be joined; a label later
+     * than this is counted as unmatched. The join keeps this much of both topics in its stores.
+     */
+    @WithDefault("P1D")
+    java.time.Duration window();
   }
 }

@@ -1,5 +1,6 @@
 package lenet.contract.topics;
 
+import static org.apache.kafka.common.acl.AclOperation.CREATE;
 import static org.apache.kafka.common.acl.AclOperation.DESCRIBE;
 import static org.apache.kafka.common.acl.AclOperation.DESCRIBE_CONFIGS;
 import static org.apache.kafka.common.acl.AclOperation.READ;
@@ -92,10 +93,32 @@ public enum KafkaUser {
           Acl.topic(Topic.DIGITS_IMAGES, "Scores the image events.", READ),
           Acl.topic(
               Topic.DIGITS_PREDICTIONS,
-              "One prediction or one dead letter per event, in the batch's transaction.",
+              "One prediction or one dead letter per event, in the batch's transaction; the"
+                  + " outcomes join reads the predictions.",
+              READ,
               WRITE),
           Acl.topic(Topic.DIGITS_IMAGES_DLQ, "", WRITE),
-          Acl.topic(Topic.DIGITS_LABELS, "The labels users send (POST /api/feedback).", WRITE),
+          Acl.topic(
+              Topic.DIGITS_LABELS,
+              "The labels users send (POST /api/feedback); the outcomes join reads them.",
+              READ,
+              WRITE),
+          Acl.topic(
+              Topic.DIGITS_OUTCOMES,
+              "The outcomes join writes each labelled prediction; every replica counts them.",
+              READ,
+              WRITE),
+          Acl.topicsStartingWith(
+              "inference-outcomes-",
+              "The outcomes join's own topics (Kafka Streams: its window stores' changelogs).",
+              CREATE,
+              DESCRIBE,
+              READ,
+              WRITE),
+          Acl.group(
+              "inference-outcomes",
+              "The outcomes join (Kafka Streams application inference-outcomes).",
+              READ),
           Acl.group(
               "inference-service",
               "The scoring group (inference.kafka.group-id): offsets commit in the transaction.",
@@ -117,6 +140,7 @@ public enum KafkaUser {
           Acl.topic(Topic.DIGITS_IMAGES, "Image events to score.", WRITE),
           Acl.topic(Topic.TRAINING_COMMANDS, "Starts and cancels training runs.", WRITE),
           Acl.topic(Topic.DIGITS_LABELS, "The true digits of scored images.", WRITE),
+          Acl.topic(Topic.DIGITS_OUTCOMES, "Labelled predictions: live accuracy.", READ),
           Acl.topic(Topic.DIGITS_PREDICTIONS, "What comes out: predictions,", READ),
           Acl.topic(Topic.DIGITS_IMAGES_DLQ, "dead letters,", READ),
           Acl.topic(Topic.TRAINING_EVENTS, "and the runs' progress.", READ))),

@@ -87,7 +87,15 @@ public enum Topic {
       3,
       Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, "compact"),
       "The true digit of a scored image, key = the image event's id: from POST /api/feedback, the"
-          + " inference page or any producer. Compacted: the newest label of each id is kept.");
+          + " inference page or any producer. Compacted: the newest label of each id is kept."),
+  /** Records: {@link lenet.contract.wire.Outcome}. */
+  DIGITS_OUTCOMES(
+      "digits.outcomes",
+      3,
+      Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, "compact"),
+      "A label joined with its prediction, key = the image event's id: what was predicted, what"
+          + " it was, by which model version; exactly once per label. Live accuracy is counted from"
+          + " it.");
 
   /**
    * 4 MiB: a checkpoint (~253 KB), a dataset batch (~785 KB at 250 images) or a large PNG fit with

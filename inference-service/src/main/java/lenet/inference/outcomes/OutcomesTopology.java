@@ -9,17 +9,24 @@ import java.util.List;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.Label;
+import lenet.contract.wire.LiveAccuracy;
 import lenet.contract.wire.Outcome;
 import lenet.contract.wire.Prediction;
 import lenet.inference.config.InferenceConfig;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.JoinWindows;
 import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.StreamJoined;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.eclipse.microprofile.config.Config;
 import org.jboss.logging.Logger;
 
@@ -43,6 +50,9 @@ public class OutcomesTopology {
 
   private static final Logger LOG = Logger.getLogger(OutcomesTopology.class);
 
+  /** The store every replica reads live accuracy from: version to {@link LiveAccuracy}. */
+  public static final String ACCURACY_STORE = "live-accuracy";
+
   /** What became of a label in the join. */
   record Joined(Label label, Prediction prediction) {}
 
@@ -53,6 +63,7 @@ public class OutcomesTopology {
         topics.name(Topic.DIGITS_LABELS),
         topics.name(Topic.DIGITS_PREDICTIONS),
         topics.name(Topic.DIGITS_OUTCOMES),
+        topics.name(Topic.MODEL_ACCURACY),
         config.outcomes().window(),
         new Counts(registry));
   }
@@ -81,6 +92,7 @@ public class OutcomesTopology {
       String labelsTopic,
       String predictionsTopic,
       String outcomesTopic,
+      String accuracyTopic,
       Duration window,
       Counts counts) {
     StreamsBuilder builder = new StreamsBuilder();
@@ -110,26 +122,61 @@ public class OutcomesTopology {
                     return List.<Prediction>of();
                   }
                 });
-    labels
-        .leftJoin(
-            predictions,
-            Joined::new,
-            JoinWindows.ofTimeDifferenceWithNoGrace(window),
-            StreamJoined.<String, Label, Prediction>with(
-                    Serdes.String(),
-                    new JsonSerde<>(Label::encode, Label::decode),
-                    new JsonSerde<>(Prediction::encode, Prediction::decode))
-                .withStoreName("outcomes-join"))
-        .flatMapValues(
-            j -> {
-              if (j.prediction() == null) {
-                counts.unmatched.increment();
-                return List.<byte[]>of();
-              }
-              counts.matched.increment();
-              return List.of(Outcome.of(j.label(), j.prediction()).encode());
-            })
+    KStream<String, Outcome> outcomes =
+        labels
+            .leftJoin(
+                predictions,
+                Joined::new,
+                JoinWindows.ofTimeDifferenceWithNoGrace(window),
+                StreamJoined.<String, Label, Prediction>with(
+                        Serdes.String(),
+                        new JsonSerde<>(Label::encode, Label::decode),
+                        new JsonSerde<>(Prediction::encode, Prediction::decode))
+                    .withStoreName("outcomes-join"))
+            .flatMapValues(
+                j -> {
+                  if (j.prediction() == null) {
+                    counts.unmatched.increment();
+                    return List.<Outcome>of();
+                  }
+                  counts.matched.increment();
+                  return List.of(Outcome.of(j.label(), j.prediction()));
+                });
+    outcomes
+        .mapValues(Outcome::encode)
         .to(outcomesTopic, Produced.with(Serdes.String(), Serdes.ByteArray()));
+    // Live accuracy per version: the newest outcome of each image (a changed label replaces the
+    // old one: it is taken back from its version's figures), summed per version.
+    JsonSerde<Outcome> outcomeSerde = new JsonSerde<>(Outcome::encode, Outcome::decode);
+    JsonSerde<LiveAccuracy> accuracySerde =
+        new JsonSerde<>(LiveAccuracy::encode, LiveAccuracy::decode);
+    outcomes
+        .toTable(
+            Named.as("outcomes-by-id"),
+            Materialized.<String, Outcome, KeyValueStore<Bytes, byte[]>>as("outcomes-by-id")
+                .withKeySerde(Serdes.String())
+                .withValueSerde(outcomeSerde))
+        .groupBy(
+            (id, o) -> KeyValue.pair(String.valueOf(o.modelVersion()), o),
+            Grouped.with("outcomes-by-version", Serdes.String(), outcomeSerde))
+        .aggregate(
+            () -> null,
+            (version, o, agg) -> (agg == null ? LiveAccuracy.none(o.modelVersion()) : agg).add(o),
+            (version, o, agg) ->
+                (agg == null ? LiveAccuracy.none(o.modelVersion()) : agg).remove(o),
+            Materialized.<String, LiveAccuracy, KeyValueStore<Bytes, byte[]>>as(
+                    "accuracy-by-version")
+                .withKeySerde(Serdes.String())
+                .withValueSerde(accuracySerde))
+        .toStream()
+        .to(accuracyTopic, Produced.with(Serdes.String(), accuracySerde));
+    // Every replica holds every version's figures, read back from the accuracy topic.
+    builder.globalTable(
+        accuracyTopic,
+        Consumed.with(Serdes.String(), accuracySerde),
+        Materialized.<String, LiveAccuracy, KeyValueStore<Bytes, byte[]>>as(ACCURACY_STORE)
+            .withKeySerde(Serdes.String())
+            .withValueSerde(accuracySerde));
     return builder.build();
   }
 }

@@ -81,5 +81,19 @@ class OutcomesJoinTest {
           .isEqualTo(new Outcome(id, p.digit(), i, p.modelVersion(), p.confidence(), "test"));
       assertThat(o.modelVersion()).isEqualTo(version);
     }
+    // Every replica's figures: this version has at least these five labelled outcomes.
+    org.awaitility.Awaitility.await("live accuracy of v" + version)
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () -> {
+              var versions =
+                  io.restassured.RestAssured.get("/api/outcomes")
+                      .then()
+                      .statusCode(200)
+                      .extract()
+                      .jsonPath()
+                      .getList("versions.findAll { it.modelVersion == " + version + "L }.labelled");
+              return !versions.isEmpty() && ((Number) versions.get(0)).longValue() >= 5;
+            });
   }
 }

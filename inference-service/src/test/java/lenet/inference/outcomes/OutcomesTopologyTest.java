@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Properties;
 import lenet.contract.wire.Label;
+import lenet.contract.wire.LiveAccuracy;
 import lenet.contract.wire.Outcome;
 import lenet.contract.wire.Prediction;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -47,7 +48,12 @@ class OutcomesTopologyTest {
     driver =
         new TopologyTestDriver(
             OutcomesTopology.build(
-                "labels", "predictions", "outcomes", WINDOW, new OutcomesTopology.Counts(registry)),
+                "labels",
+                "predictions",
+                "outcomes",
+                "accuracy",
+                WINDOW,
+                new OutcomesTopology.Counts(registry)),
             props);
     labels = driver.createInputTopic("labels", new StringSerializer(), new ByteArraySerializer());
     predictions =
@@ -94,6 +100,32 @@ class OutcomesTopologyTest {
     assertThat(b.actual()).isEqualTo(5);
     assertThat(b.modelVersion()).isEqualTo(8);
     assertThat(count("matched")).isEqualTo(2);
+  }
+
+  @Test
+  void liveAccuracyCountsTheNewestLabelOfEachImageOncePerVersion() {
+    predictions.pipeInput("a", prediction("a", 3, 7), T0);
+    predictions.pipeInput("b", prediction("b", 4, 7), T0);
+    predictions.pipeInput("c", prediction("c", 5, 8), T0);
+    labels.pipeInput("a", label("a", 3), T0.plusSeconds(1));
+    labels.pipeInput("b", label("b", 9), T0.plusSeconds(2));
+    labels.pipeInput("c", label("c", 5), T0.plusSeconds(3));
+    // b was mislabelled: its new label replaces the old one, and counts once.
+    labels.pipeInput("b", label("b", 4), T0.plusSeconds(4));
+
+    var store = driver.<String, LiveAccuracy>getKeyValueStore(OutcomesTopology.ACCURACY_STORE);
+    LiveAccuracy v7 = store.get("7");
+    assertThat(v7.labelled()).isEqualTo(2);
+    assertThat(v7.correct()).isEqualTo(2);
+    assertThat(v7.confusion()[10 * 4 + 4]).isEqualTo(1);
+    assertThat(v7.confusion()[10 * 9 + 4]).isZero();
+    assertThat(v7.accuracy()).isEqualTo(1.0);
+    assertThat(v7.meanConfidence()).isCloseTo(0.9, org.assertj.core.data.Offset.offset(1e-6));
+    LiveAccuracy v8 = store.get("8");
+    assertThat(v8.labelled()).isEqualTo(1);
+    double[] ci = v8.interval();
+    assertThat(ci[0]).isBetween(0.0, 1.0);
+    assertThat(ci[1]).isEqualTo(1.0);
   }
 
   @Test

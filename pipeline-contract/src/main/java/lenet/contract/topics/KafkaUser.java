@@ -108,6 +108,11 @@ public enum KafkaUser {
               "The outcomes join writes each labelled prediction; every replica counts them.",
               READ,
               WRITE),
+          Acl.topic(
+              Topic.MODEL_ACCURACY,
+              "The outcomes join keeps live accuracy per version there; every replica reads it.",
+              READ,
+              WRITE),
           Acl.topicsStartingWith(
               "inference-outcomes-",
               "The outcomes join's own topics (Kafka Streams: its window stores' changelogs).",
@@ -140,7 +145,8 @@ public enum KafkaUser {
           Acl.topic(Topic.DIGITS_IMAGES, "Image events to score.", WRITE),
           Acl.topic(Topic.TRAINING_COMMANDS, "Starts and cancels training runs.", WRITE),
           Acl.topic(Topic.DIGITS_LABELS, "The true digits of scored images.", WRITE),
-          Acl.topic(Topic.DIGITS_OUTCOMES, "Labelled predictions: live accuracy.", READ),
+          Acl.topic(Topic.DIGITS_OUTCOMES, "Labelled predictions", READ),
+          Acl.topic(Topic.MODEL_ACCURACY, "and live accuracy per model version.", READ),
           Acl.topic(Topic.DIGITS_PREDICTIONS, "What comes out: predictions,", READ),
           Acl.topic(Topic.DIGITS_IMAGES_DLQ, "dead letters,", READ),
           Acl.topic(Topic.TRAINING_EVENTS, "and the runs' progress.", READ))),

@@ -95,7 +95,15 @@ public enum Topic {
       Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, "compact"),
       "A label joined with its prediction, key = the image event's id: what was predicted, what"
           + " it was, by which model version; exactly once per label. Live accuracy is counted from"
-          + " it.");
+          + " it."),
+  /** Records: {@link lenet.contract.wire.LiveAccuracy}. */
+  MODEL_ACCURACY(
+      "model.accuracy",
+      1,
+      Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, "compact"),
+      "Live accuracy per model version, key = the version: labelled outcomes, correct ones, the"
+          + " confusion matrix and confidence, kept by the outcomes join (the newest label of each"
+          + " image counts once).");
 
   /**
    * 4 MiB: a checkpoint (~253 KB), a dataset batch (~785 KB at 250 images) or a large PNG fit with

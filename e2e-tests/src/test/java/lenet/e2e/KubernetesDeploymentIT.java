@@ -137,9 +137,15 @@ class KubernetesDeploymentIT extends BootedLifecycle {
       assertThat(pod.authorizationError().orElseThrow())
           .contains("TopicAuthorizationException")
           .contains("model.checkpoints");
-      assertThat(Services.get(pod.port(), pod.probe("readiness").orElseThrow()).statusCode())
-          .as("not ready without its checkpoints")
-          .isNotEqualTo(200);
+      // Its HTTP server runs (live), but it is not ready without its checkpoints.
+      await("the replica answers, not ready")
+          .atMost(Duration.ofMinutes(2))
+          .ignoreExceptions()
+          .until(
+              () ->
+                  Services.get(pod.port(), pod.probe("liveness").orElseThrow()).statusCode() == 200
+                      && Services.get(pod.port(), pod.probe("readiness").orElseThrow()).statusCode()
+                          != 200);
     } finally {
       pipeline.cluster.applyUsers(files);
       pipeline.cluster.restartFrom(files, pod).awaitStarted(Duration.ofMinutes(3));

@@ -10,11 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import lenet.contract.wire.LiveAccuracy;
-import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.StoreQueryParameters;
-import org.apache.kafka.streams.errors.InvalidStateStoreException;
-import org.apache.kafka.streams.state.QueryableStoreTypes;
-import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
 /**
  * {@code GET /api/outcomes}: live accuracy per model version, from the labelled outcomes ({@link
@@ -27,41 +22,33 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 @Produces(MediaType.APPLICATION_JSON)
 public class OutcomesResource {
 
-  private final KafkaStreams streams;
+  private final LiveFigures figures;
 
-  OutcomesResource(KafkaStreams streams) {
-    this.streams = streams;
+  OutcomesResource(LiveFigures figures) {
+    this.figures = figures;
   }
 
   @GET
   public Response get() {
-    ReadOnlyKeyValueStore<String, LiveAccuracy> store;
-    try {
-      store =
-          streams.store(
-              StoreQueryParameters.fromNameAndType(
-                  OutcomesTopology.ACCURACY_STORE, QueryableStoreTypes.keyValueStore()));
-    } catch (InvalidStateStoreException e) {
+    var byVersion = figures.byVersion();
+    if (byVersion.isEmpty()) {
       return Response.status(Response.Status.SERVICE_UNAVAILABLE)
           .header("Retry-After", 5)
           .entity(
               Map.of(
                   "error",
-                  "the outcomes join is not running yet (" + streams.state() + ")",
+                  "the outcomes join is not running yet (" + figures.state() + ")",
                   "reason",
                   "NOT_RUNNING"))
           .build();
     }
     List<Map<String, Object>> versions = new ArrayList<>();
-    try (var all = store.all()) {
-      all.forEachRemaining(kv -> versions.add(view(kv.value)));
-    }
-    versions.sort(
-        (a, b) -> Long.compare((long) b.get("modelVersion"), (long) a.get("modelVersion")));
+    byVersion.get().values().forEach(a -> versions.add(0, view(a)));
     return Response.ok(Map.of("versions", versions)).build();
   }
 
-  static Map<String, Object> view(LiveAccuracy a) {
+  /** One version's figures as the API shows them. */
+  public static Map<String, Object> view(LiveAccuracy a) {
     Map<String, Object> v = new LinkedHashMap<>();
     v.put("modelVersion", a.modelVersion());
     v.put("labelled", a.labelled());

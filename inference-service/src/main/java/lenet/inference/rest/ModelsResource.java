@@ -1,5 +1,6 @@
 package lenet.inference.rest;
 
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -7,9 +8,13 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
+import java.util.Map;
+import java.util.TreeMap;
 import lenet.inference.config.InferenceConfig;
 import lenet.inference.model.ModelManager;
 import lenet.inference.model.ModelView;
+import lenet.inference.outcomes.LiveFigures;
+import lenet.inference.outcomes.OutcomesResource;
 import lenet.service.security.Mutating;
 import lenet.service.security.Roles;
 
@@ -26,15 +31,26 @@ public class ModelsResource {
 
   private final ModelManager models;
   private final InferenceConfig config;
+  private final LiveFigures live;
 
-  ModelsResource(ModelManager models, InferenceConfig config) {
+  ModelsResource(ModelManager models, InferenceConfig config, LiveFigures live) {
     this.models = models;
     this.config = config;
+    this.live = live;
   }
 
+  /**
+   * What {@code GET /api/models} answers: the lifecycle's view, and {@code live}: per version, its
+   * live accuracy on labelled outcomes ({@code GET /api/outcomes}'s figures; empty while the
+   * outcomes join starts).
+   */
+  public record Answer(@JsonUnwrapped ModelView models, Map<Long, Map<String, Object>> live) {}
+
   @GET
-  public ModelView list() {
-    return models.view();
+  public Answer list() {
+    Map<Long, Map<String, Object>> figures = new TreeMap<>();
+    live.byVersion().ifPresent(m -> m.forEach((v, a) -> figures.put(v, OutcomesResource.view(a))));
+    return new Answer(models.view(), figures);
   }
 
   @POST

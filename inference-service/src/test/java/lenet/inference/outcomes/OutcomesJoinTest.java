@@ -95,5 +95,10 @@ class OutcomesJoinTest {
                       .getList("versions.findAll { it.modelVersion == " + version + "L }.labelled");
               return !versions.isEmpty() && ((Number) versions.get(0)).longValue() >= 5;
             });
+    // ... and /api/models shows them beside the lifecycle's view.
+    var models = io.restassured.RestAssured.get("/api/models").then().statusCode(200).extract();
+    assertThat(models.jsonPath().getLong("serving")).isEqualTo(version);
+    assertThat(models.jsonPath().getLong("live.'" + version + "'.labelled"))
+        .isGreaterThanOrEqualTo(5);
   }
 }

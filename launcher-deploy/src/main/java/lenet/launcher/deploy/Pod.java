@@ -104,10 +104,15 @@ public final class Pod {
     }
   }
 
-  /** The first authorization or authentication error in its log, if any. */
+  /**
+   * The first authorization or authentication error its current process logged (the log after the
+   * launcher's last start header), if any.
+   */
   public Optional<String> authorizationError() {
     try {
-      Matcher m = AUTHORIZATION.matcher(Files.readString(log(), StandardCharsets.UTF_8));
+      String text = Files.readString(log(), StandardCharsets.UTF_8);
+      int start = text.lastIndexOf(Launcher.HEADER);
+      Matcher m = AUTHORIZATION.matcher(start < 0 ? text : text.substring(start));
       return m.find() ? Optional.of(m.group().strip()) : Optional.empty();
     } catch (IOException e) {
       return Optional.empty();

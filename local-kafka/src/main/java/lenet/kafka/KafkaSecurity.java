@@ -183,10 +183,18 @@ public final class KafkaSecurity {
 
   /** What a Kafka client of {@code user} sets besides the bootstrap servers. */
   public Map<String, Object> clientSettings(String user) {
+    return clientSettings(user, password(user));
+  }
+
+  /**
+   * What a Kafka client of a SCRAM user this directory does not hold ({@code user}, {@code
+   * password}: made by someone else, an operator) sets besides the bootstrap servers.
+   */
+  public Map<String, Object> clientSettings(String user, String password) {
     Map<String, Object> s = new LinkedHashMap<>();
     s.put("security.protocol", "SASL_SSL");
     s.put("sasl.mechanism", MECHANISM);
-    s.put("sasl.jaas.config", jaas(user));
+    s.put("sasl.jaas.config", scramJaas(user, password));
     s.put("ssl.truststore.type", "PEM");
     s.put("ssl.truststore.location", caCertificate().toString());
     return s;
@@ -216,10 +224,15 @@ public final class KafkaSecurity {
   }
 
   private String jaas(String user) {
+    return scramJaas(user, password(user));
+  }
+
+  /** The {@code sasl.jaas.config} of SCRAM user {@code user} with {@code password}. */
+  public static String scramJaas(String user, String password) {
     return "org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
         + user
         + "\" password=\""
-        + password(user)
+        + password
         + "\";";
   }
 

@@ -7,23 +7,19 @@ import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.acl.AccessControlEntry;
 import org.apache.kafka.common.acl.AclBinding;
-import org.apache.kafka.common.acl.AclBindingFilter;
 import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.acl.AclPermissionType;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.resource.PatternType;
 import org.apache.kafka.common.resource.ResourcePattern;
 import org.apache.kafka.common.resource.ResourceType;
@@ -134,37 +130,13 @@ final class PipelineAccess {
    */
   void apply(Admin admin, short replicationFactor)
       throws InterruptedException, ExecutionException, TimeoutException {
-    Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
-    List<NewTopic> missing = new ArrayList<>();
+    List<NewTopic> declared = new ArrayList<>();
     for (TopicSpec t : topics) {
-      if (!existing.contains(t.name())) {
-        missing.add(new NewTopic(t.name(), t.partitions(), replicationFactor).configs(t.configs()));
-      }
+      declared.add(new NewTopic(t.name(), t.partitions(), replicationFactor).configs(t.configs()));
     }
-    for (var created : admin.createTopics(missing).values().values()) {
-      try {
-        created.get(30, TimeUnit.SECONDS);
-      } catch (ExecutionException e) {
-        if (!(e.getCause() instanceof TopicExistsException)) {
-          throw e;
-        }
-      }
-    }
+    AdminReconcile.createMissingTopics(admin, declared);
     Set<String> principals = new LinkedHashSet<>();
     users().forEach(u -> principals.add("User:" + u));
-    Collection<AclBinding> current =
-        admin.describeAcls(AclBindingFilter.ANY).values().get(30, TimeUnit.SECONDS);
-    List<AclBindingFilter> stale =
-        current.stream()
-            .filter(b -> principals.contains(b.entry().principal()) && !acls.contains(b))
-            .map(AclBinding::toFilter)
-            .toList();
-    if (!stale.isEmpty()) {
-      admin.deleteAcls(stale).all().get(30, TimeUnit.SECONDS);
-    }
-    List<AclBinding> absent = acls.stream().filter(b -> !current.contains(b)).toList();
-    if (!absent.isEmpty()) {
-      admin.createAcls(absent).all().get(30, TimeUnit.SECONDS);
-    }
+    AdminReconcile.reconcileAcls(admin, principals, acls);
   }
 }

@@ -3,15 +3,15 @@ package lenet.launcher.deploy;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collection;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import lenet.kafka.AdminReconcile;
+import lenet.kafka.KafkaSecurity;
 import lenet.launcher.deploy.KafkaShape.AclSpec;
 import lenet.launcher.deploy.KafkaShape.TopicSpec;
 import lenet.launcher.deploy.KafkaShape.UserSpec;
@@ -22,10 +22,8 @@ import org.apache.kafka.clients.admin.ScramMechanism;
 import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
 import org.apache.kafka.common.acl.AccessControlEntry;
 import org.apache.kafka.common.acl.AclBinding;
-import org.apache.kafka.common.acl.AclBindingFilter;
 import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.acl.AclPermissionType;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.resource.PatternType;
 import org.apache.kafka.common.resource.ResourcePattern;
 import org.apache.kafka.common.resource.ResourceType;
@@ -46,23 +44,12 @@ final class KafkaOperators {
 
   static void createTopics(Admin admin, List<TopicSpec> topics)
       throws InterruptedException, ExecutionException, TimeoutException {
-    Set<String> existing = admin.listTopics().names().get(TIMEOUT_S, TimeUnit.SECONDS);
-    List<NewTopic> missing = new ArrayList<>();
+    List<NewTopic> declared = new ArrayList<>();
     for (TopicSpec t : topics) {
-      if (!existing.contains(t.name())) {
-        missing.add(
-            new NewTopic(t.name(), t.partitions(), (short) t.replicas()).configs(t.config()));
-      }
+      declared.add(
+          new NewTopic(t.name(), t.partitions(), (short) t.replicas()).configs(t.config()));
     }
-    for (var created : admin.createTopics(missing).values().values()) {
-      try {
-        created.get(TIMEOUT_S, TimeUnit.SECONDS);
-      } catch (ExecutionException e) {
-        if (!(e.getCause() instanceof TopicExistsException)) {
-          throw e;
-        }
-      }
-    }
+    AdminReconcile.createMissingTopics(admin, declared);
   }
 
   /** Makes {@code users}' credentials, Secrets and ACLs what the resources say. */
@@ -81,14 +68,7 @@ final class KafkaOperators {
               new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, ITERATIONS),
               password));
       secrets.put(u.secret(), "password", password);
-      secrets.put(
-          u.secret(),
-          "sasl.jaas.config",
-          "org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
-              + u.name()
-              + "\" password=\""
-              + password
-              + "\";");
+      secrets.put(u.secret(), "sasl.jaas.config", KafkaSecurity.scramJaas(u.name(), password));
     }
     if (!credentials.isEmpty()) {
       admin
@@ -104,20 +84,7 @@ final class KafkaOperators {
         wanted.add(binding(u.name(), a));
       }
     }
-    Collection<AclBinding> current =
-        admin.describeAcls(AclBindingFilter.ANY).values().get(TIMEOUT_S, TimeUnit.SECONDS);
-    List<AclBindingFilter> stale =
-        current.stream()
-            .filter(b -> principals.contains(b.entry().principal()) && !wanted.contains(b))
-            .map(AclBinding::toFilter)
-            .toList();
-    if (!stale.isEmpty()) {
-      admin.deleteAcls(stale).all().get(TIMEOUT_S, TimeUnit.SECONDS);
-    }
-    List<AclBinding> absent = wanted.stream().filter(b -> !current.contains(b)).distinct().toList();
-    if (!absent.isEmpty()) {
-      admin.createAcls(absent).all().get(TIMEOUT_S, TimeUnit.SECONDS);
-    }
+    AdminReconcile.reconcileAcls(admin, principals, wanted);
   }
 
   static AclBinding binding(String user, AclSpec a) {
@@ -151,12 +118,5 @@ final class KafkaOperators {
     byte[] b = new byte[18];
     new SecureRandom().nextBytes(b);
     return HexFormat.of().formatHex(b);
-  }
-
-  /** For messages: every rule of {@code users} in Kafka's words. */
-  static List<String> describe(Map<String, List<AclSpec>> acls) {
-    List<String> out = new ArrayList<>();
-    acls.forEach((user, list) -> list.forEach(a -> out.add(binding(user, a).toString())));
-    return out;
   }
 }

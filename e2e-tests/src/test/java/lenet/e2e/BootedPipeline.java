@@ -6,18 +6,15 @@ import static org.awaitility.Awaitility.await;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.stream.Stream;
 import lenet.contract.dataset.MnistSet;
 import lenet.contract.topics.Topic;
 import lenet.contract.wire.ImageEvent;
@@ -65,14 +62,13 @@ final class BootedPipeline implements AutoCloseable {
   }
 
   /**
-   * Boots {@code files} in {@code target/deploy-boot/<name>} (emptied first) with {@code
-   * inferenceReplicas} inference replicas, the MNIST files copied into the volume {@code
+   * Boots {@code files} in {@code target/deploy-boot/<name>} (emptied first by the boot) with
+   * {@code inferenceReplicas} inference replicas, the MNIST files copied into the volume {@code
    * mnistVolume}, and waits until every pod has started.
    */
   static BootedPipeline boot(
       Deployment files, String name, int inferenceReplicas, String mnistVolume) throws Exception {
     Path root = Path.of("target", "deploy-boot", name).toAbsolutePath();
-    deleteRecursively(root);
     new MnistFiles(Path.of(Services.mnistDir()), true).ensurePresent();
     LocalDeployment cluster =
         LocalDeployment.boot(
@@ -268,13 +264,5 @@ final class BootedPipeline implements AutoCloseable {
   @Override
   public void close() {
     cluster.close();
-  }
-
-  static void deleteRecursively(Path dir) throws java.io.IOException {
-    if (Files.exists(dir)) {
-      try (Stream<Path> paths = Files.walk(dir)) {
-        paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      }
-    }
   }
 }

@@ -42,20 +42,27 @@ public class LiveFigures {
 
   /** Every version's figures, or empty while the join has not started. */
   public Optional<Map<Long, LiveAccuracy>> byVersion() {
-    ReadOnlyKeyValueStore<String, LiveAccuracy> store;
+    return store()
+        .map(
+            store -> {
+              Map<Long, LiveAccuracy> out = new TreeMap<>();
+              try (var all = store.all()) {
+                all.forEachRemaining(kv -> out.put(kv.value.modelVersion(), kv.value));
+              }
+              return out;
+            });
+  }
+
+  /** The join's global store of live accuracy (key = version), once the join runs. */
+  private Optional<ReadOnlyKeyValueStore<String, LiveAccuracy>> store() {
     try {
-      store =
+      return Optional.of(
           streams.store(
               StoreQueryParameters.fromNameAndType(
-                  OutcomesTopology.ACCURACY_STORE, QueryableStoreTypes.keyValueStore()));
+                  OutcomesTopology.ACCURACY_STORE, QueryableStoreTypes.keyValueStore())));
     } catch (InvalidStateStoreException e) {
       return Optional.empty();
     }
-    Map<Long, LiveAccuracy> out = new TreeMap<>();
-    try (var all = store.all()) {
-      all.forEachRemaining(kv -> out.put(kv.value.modelVersion(), kv.value));
-    }
-    return Optional.of(out);
   }
 
   /** The join's state, for messages. */
@@ -101,7 +108,7 @@ public class LiveFigures {
   }
 
   private double figure(long version, boolean accuracy) {
-    LiveAccuracy a = byVersion().map(m -> m.get(version)).orElse(null);
+    LiveAccuracy a = store().map(s -> s.get(String.valueOf(version))).orElse(null);
     if (a == null) {
       return Double.NaN;
     }

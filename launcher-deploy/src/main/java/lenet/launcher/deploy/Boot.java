@@ -3,11 +3,9 @@ package lenet.launcher.deploy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
-import java.util.stream.Stream;
 
 /**
  * {@code deploy/boot}: a deployment's files booted as local processes ({@link LocalDeployment}) for
@@ -36,7 +34,6 @@ public final class Boot {
             : ComposeFile.render(Path.of(args[1]), System.getenv());
     int replicas = args.length > 2 ? Integer.parseInt(args[2]) : 2;
     Path root = repo.resolve("data/deploy-boot").resolve(args[0]);
-    deleteRecursively(root);
     Map<String, Path> volumes = new LinkedHashMap<>();
     Path mnist = repo.resolve("data/mnist");
     if (Files.isDirectory(mnist)) {
@@ -82,13 +79,5 @@ public final class Boot {
                 .getOrDefault("API_TOKEN", "(none)"));
     System.out.println("Running; Ctrl-C stops everything.");
     stopped.await();
-  }
-
-  private static void deleteRecursively(Path dir) throws java.io.IOException {
-    if (Files.exists(dir)) {
-      try (Stream<Path> paths = Files.walk(dir)) {
-        paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      }
-    }
   }
 }

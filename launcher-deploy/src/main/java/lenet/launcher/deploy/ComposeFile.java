@@ -1,7 +1,5 @@
 package lenet.launcher.deploy;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -9,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import lenet.kafka.NodeSetup;
@@ -61,39 +58,12 @@ public final class ComposeFile {
       env.put("HOME", home);
     }
     env.putAll(shell);
-    try {
-      Process p = b.start();
-      String out;
-      String err;
-      try (var in = p.getInputStream();
-          var errIn = p.getErrorStream()) {
-        out = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        err = new String(errIn.readAllBytes(), StandardCharsets.UTF_8);
-      }
-      if (!p.waitFor(2, TimeUnit.MINUTES) || p.exitValue() != 0) {
-        throw new IllegalStateException("docker-compose config failed: " + err.strip());
-      }
-      return read(file.toString(), out);
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot run docker-compose (is it installed?): " + e, e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while resolving " + file, e);
-    }
+    return read(file.toString(), Command.output(b));
   }
 
   /** Whether {@code docker-compose} runs on this machine. */
   public static boolean available() {
-    try {
-      Process p = new ProcessBuilder("docker-compose", "version").redirectErrorStream(true).start();
-      p.getInputStream().readAllBytes();
-      return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
-    } catch (IOException e) {
-      return false;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
+    return Command.runs(List.of("docker-compose", "version"));
   }
 
   /** Reads a resolved compose file ({@code docker-compose config}'s output). */

@@ -1,6 +1,5 @@
 package lenet.launcher.deploy;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -9,7 +8,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import lenet.launcher.deploy.KafkaShape.AclSpec;
@@ -55,24 +53,11 @@ public final class KubernetesFiles {
    * else {@code kustomize build}; empty when neither is.
    */
   public static Optional<List<String>> kustomizeCommand() {
-    for (List<String> cmd :
-        List.of(List.of("kubectl", "kustomize"), List.of("kustomize", "build"))) {
-      try {
-        Process p =
-            new ProcessBuilder(
-                    cmd.get(0), "version", cmd.get(0).equals("kubectl") ? "--client" : "")
-                .redirectErrorStream(true)
-                .start();
-        p.getInputStream().readAllBytes();
-        if (p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0) {
-          return Optional.of(cmd);
-        }
-      } catch (IOException e) {
-        // not installed
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return Optional.empty();
-      }
+    if (Command.runs(List.of("kubectl", "version", "--client"))) {
+      return Optional.of(List.of("kubectl", "kustomize"));
+    }
+    if (Command.runs(List.of("kustomize", "version"))) {
+      return Optional.of(List.of("kustomize", "build"));
     }
     return Optional.empty();
   }
@@ -89,26 +74,7 @@ public final class KubernetesFiles {
                                 + " render "
                                 + dir)));
     cmd.add(dir.toString());
-    try {
-      Process p = new ProcessBuilder(cmd).start();
-      byte[] err;
-      String out;
-      try (var in = p.getInputStream();
-          var errIn = p.getErrorStream()) {
-        out = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        err = errIn.readAllBytes();
-      }
-      if (!p.waitFor(2, TimeUnit.MINUTES) || p.exitValue() != 0) {
-        throw new IllegalStateException(
-            String.join(" ", cmd) + " failed: " + new String(err, StandardCharsets.UTF_8).strip());
-      }
-      return out;
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot run " + String.join(" ", cmd) + ": " + e, e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while rendering " + dir, e);
-    }
+    return Command.output(new ProcessBuilder(cmd));
   }
 
   // --------------------------------------------------------------------------------------- read

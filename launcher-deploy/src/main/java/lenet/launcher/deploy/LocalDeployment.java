@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,7 +53,8 @@ public final class LocalDeployment implements AutoCloseable {
    * How to boot.
    *
    * @param repo the repository (the packaged services and local-kafka.jar under it)
-   * @param root this boot's folder (Kafka data, volumes, logs); created
+   * @param root this boot's folder (Kafka data, volumes, logs); emptied first: every boot starts
+   *     from nothing, as a new cluster does
    * @param replicas workload name to replica count, where it differs from the files'
    * @param overrides module to variables laid over its containers' environment
    * @param volumeContents a claim or named volume's name to a folder copied into it first (as
@@ -88,6 +90,7 @@ public final class LocalDeployment implements AutoCloseable {
   /** Boots {@code deployment}: Kafka, the operators' work, jobs, and every pod started. */
   public static LocalDeployment boot(Deployment deployment, Options options)
       throws InterruptedException {
+    deleteRecursively(options.root());
     LocalDeployment d = new LocalDeployment(deployment, options);
     try {
       d.startKafka();
@@ -126,17 +129,7 @@ public final class LocalDeployment implements AutoCloseable {
   public Map<String, Object> userSettings(String user, String secret, String key) {
     Map<String, Object> s = new LinkedHashMap<>();
     s.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
-    s.put("security.protocol", "SASL_SSL");
-    s.put("sasl.mechanism", KafkaSecurity.MECHANISM);
-    s.put(
-        "sasl.jaas.config",
-        "org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
-            + user
-            + "\" password=\""
-            + secrets.text(secret, key)
-            + "\";");
-    s.put("ssl.truststore.type", "PEM");
-    s.put("ssl.truststore.location", security.caCertificate().toString());
+    s.putAll(security.clientSettings(user, secrets.text(secret, key)));
     return s;
   }
 
@@ -276,9 +269,8 @@ public final class LocalDeployment implements AutoCloseable {
       for (int i = 0; i < count; i++) {
         String name = w.name() + "-" + i;
         Path dir = options.root().resolve("pods").resolve(name);
-        pods.put(name, new Pod(name, w, freePort(), dir, null));
-        Pod p = pods.get(name);
-        p.replace(component(name, w, p.port(), dir));
+        int port = freePort();
+        pods.put(name, new Pod(name, w, port, dir, component(name, w, port, dir)));
       }
     }
   }
@@ -392,6 +384,17 @@ public final class LocalDeployment implements AutoCloseable {
 
   private Path logs() {
     return options.root().resolve("logs");
+  }
+
+  private static void deleteRecursively(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot empty " + dir, e);
+    }
   }
 
   private static int freePort() {

@@ -356,6 +356,16 @@ public interface InferenceConfig {
      */
     @WithDefault("10000")
     int clients();
+
+    /**
+     * Whether predictions answered over HTTP ({@code POST /api/predict}) are also written to {@code
+     * digits.predictions} with their pixels ({@code lenet.inference.feedback.HttpPredictionLog}),
+     * so labels for their ids join and can be trained on. {@code false} keeps HTTP images off
+     * Kafka; labels for them are then counted as unmatched. The Open Inference Protocol's batches
+     * carry no ids and are never written.
+     */
+    @WithDefault("true")
+    boolean publishHttp();
   }
 
   /** The outcomes join ({@code lenet.inference.outcomes.OutcomesTopology}). */

@@ -15,6 +15,7 @@ import lenet.contract.wire.Prediction;
 import lenet.contract.wire.WireFormatException;
 import lenet.contract.wire.WireFormatException.Reason;
 import lenet.inference.config.InferenceConfig;
+import lenet.inference.feedback.HttpPredictionLog;
 import lenet.inference.image.ImageDecoder;
 import lenet.inference.scoring.HttpBatcher;
 
@@ -37,10 +38,16 @@ public class PredictResource {
   private final InferenceConfig config;
   private final HttpAdmission admission;
   private final ImageDecoder decoder;
+  private final HttpPredictionLog log;
 
   PredictResource(
-      HttpBatcher batcher, InferenceConfig config, HttpAdmission admission, ImageDecoder decoder) {
+      HttpBatcher batcher,
+      InferenceConfig config,
+      HttpAdmission admission,
+      ImageDecoder decoder,
+      HttpPredictionLog log) {
     this.batcher = batcher;
+    this.log = log;
     this.config = config;
     this.admission = admission;
     this.decoder = decoder;
@@ -130,8 +137,7 @@ public class PredictResource {
           if (bodyBytes <= INLINE_BYTES) {
             ImageEvent event = read.get();
             if (event.pixels() != null) {
-              ImageDecoder.Input input = ImageDecoder.pixels(event);
-              return batcher.submit(input.id(), input.row());
+              return predict(ImageDecoder.pixels(event));
             }
             return predict(decoder.decode(() -> event));
           }
@@ -141,6 +147,18 @@ public class PredictResource {
 
   /** The prediction of a decoded input; a failure of either step completes it exceptionally. */
   private CompletableFuture<Prediction> predict(CompletableFuture<ImageDecoder.Input> decoded) {
-    return decoded.thenCompose(input -> batcher.submit(input.id(), input.row()));
+    return decoded.thenCompose(this::predict);
+  }
+
+  /** Scores one input; its answer is also logged to Kafka, off the answer's path. */
+  private CompletableFuture<Prediction> predict(ImageDecoder.Input input) {
+    return batcher
+        .submit(input.id(), input.row())
+        .whenComplete(
+            (prediction, error) -> {
+              if (prediction != null) {
+                log.log(prediction, input.row());
+              }
+            });
   }
 }

@@ -101,4 +101,52 @@ class OutcomesJoinTest {
     assertThat(models.jsonPath().getLong("live.'" + version + "'.labelled"))
         .isGreaterThanOrEqualTo(5);
   }
+
+  /**
+   * An image scored over HTTP is on {@code digits.predictions} too, with its pixels, so a label for
+   * its id (sent to {@code POST /api/feedback}) joins into an outcome like a Kafka-scored one.
+   */
+  @Test
+  void httpPredictionsAreLoggedAndJoinTheirLabels() throws Exception {
+    long version = TestModels.ensureServing(models);
+    String id = "http-" + UUID.randomUUID();
+    io.restassured.RestAssured.given()
+        .contentType("application/json")
+        .body(TestModels.pixelsJson(id, 3))
+        .post("/api/predict")
+        .then()
+        .statusCode(200);
+    Map<String, List<ConsumerRecord<byte[], byte[]>>> logged =
+        TestModels.readUntil(
+            Topic.DIGITS_PREDICTIONS.defaultName(),
+            id::equals,
+            m -> m.size() == 1,
+            Duration.ofSeconds(30));
+    assertThat(logged.get(id)).as("HTTP prediction on the topic").hasSize(1);
+    byte[] value = logged.get(id).get(0).value();
+    var node = lenet.contract.wire.Json.MAPPER.readTree(value);
+    assertThat(node.get("source").asText()).isEqualTo("http");
+    assertThat(node.get("pixels")).hasSize(784);
+    int[] sent = TestModels.pixels(3);
+    for (int i = 0; i < sent.length; i++) {
+      assertThat(node.get("pixels").get(i).asInt()).as("pixel " + i).isEqualTo(sent[i]);
+    }
+    Prediction p = Prediction.decode(value);
+    assertThat(p.modelVersion()).isEqualTo(version);
+
+    io.restassured.RestAssured.given()
+        .contentType("application/json")
+        .body("{\"id\": \"" + id + "\", \"digit\": 3}")
+        .post("/api/feedback")
+        .then()
+        .statusCode(202);
+    Map<String, List<ConsumerRecord<byte[], byte[]>>> outcomes =
+        TestModels.readUntil(
+            Topic.DIGITS_OUTCOMES.defaultName(),
+            id::equals,
+            m -> m.size() == 1,
+            Duration.ofSeconds(90));
+    assertThat(Outcome.decode(outcomes.get(id).get(0).value()))
+        .isEqualTo(new Outcome(id, p.digit(), 3, version, p.confidence(), "http"));
+  }
 }

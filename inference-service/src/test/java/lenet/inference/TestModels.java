@@ -99,6 +99,17 @@ public final class TestModels {
    * control records signed with {@link #FLEET_CONTROL}.
    */
   public static ModelManager manager(InferenceConfig config, Topics topics, CheckpointTrust trust) {
+    return manager(config, topics, trust, lenet.inference.model.LiveCounts.NONE);
+  }
+
+  /**
+   * A replica as {@link #manager(InferenceConfig, Topics, CheckpointTrust)}, reading {@code live}.
+   */
+  public static ModelManager manager(
+      InferenceConfig config,
+      Topics topics,
+      CheckpointTrust trust,
+      lenet.inference.model.LiveCounts live) {
     return new ModelManager(
         config,
         ai.djl.Device.cpu(),
@@ -106,7 +117,8 @@ public final class TestModels {
         trust,
         new ControlTrust(FLEET_CONTROL, List.of()),
         new io.micrometer.core.instrument.simple.SimpleMeterRegistry(),
-        KafkaConnection.to(SharedKafka.bootstrapServers()));
+        KafkaConnection.to(SharedKafka.bootstrapServers()),
+        live);
   }
 
   /** Training images of the gate set's copy: the last 20% (400) are its dev split. */

@@ -28,6 +28,33 @@ class ModelControlFormatTest {
   }
 
   @Test
+  void liveDecisionsRoundTripWithTheirFiguresAndAreKeyedPerVersionAndKind() {
+    ModelControl.Tally champion = new ModelControl.Tally(11, 1000, 950, 900.5);
+    ModelControl.Tally canary = new ModelControl.Tally(12, 0, 0, 0);
+    ModelControl record =
+        ModelControl.live(
+            ModelControl.Type.CANARY,
+            "lenet5",
+            12,
+            null,
+            new ModelControl.Live(
+                null, null, null, 0, 0, 0.95, 0.01, 0.1, java.util.List.of(champion, canary)),
+            "a/1",
+            "canary");
+    ModelControl back = ModelControl.decode(record.encode());
+    assertThat(back).isEqualTo(record);
+    assertThat(back.live().start()).containsExactly(champion, canary);
+    assertThat(back.key()).isEqualTo("lenet5/v12/canary");
+    assertThat(
+            ModelControl.live(ModelControl.Type.ROLLBACK, "lenet5", 12, null, null, "a", "r").key())
+        .isEqualTo("lenet5/v12/rollback");
+    assertThat(ModelControl.live(ModelControl.Type.DRIFT, "lenet5", 12, null, null, "a", "r").key())
+        .isEqualTo("lenet5/v12/drift");
+    assertThat(champion.since(new ModelControl.Tally(11, 400, 390, 380.5)))
+        .isEqualTo(new ModelControl.Tally(11, 600, 560, 520));
+  }
+
+  @Test
   void pinAndFollowShareOneKeySoTheLastOneHolds() {
     ModelControl pin = ModelControl.pin("lenet5", 7, "ops", "rollback");
     ModelControl follow = ModelControl.follow("lenet5", "ops", "back");

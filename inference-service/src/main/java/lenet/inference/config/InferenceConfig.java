@@ -40,6 +40,12 @@ public interface InferenceConfig {
   /** The outcomes join: labels with their predictions ({@code digits.outcomes}). */
   Outcomes outcomes();
 
+  /** Canary on live traffic before a promotion, and automatic rollback after one. */
+  Canary canary();
+
+  /** The drift signal: a champion's live accuracy against its gate's. */
+  Drift drift();
+
   /** Names this replica in the control history ({@code by}); default {@code <hostname>/<pid>}. */
   Optional<String> replicaId();
 
@@ -377,5 +383,57 @@ public interface InferenceConfig {
      */
     @WithDefault("P1D")
     java.time.Duration window();
+  }
+
+  /**
+   * {@code inference.canary.*}: a candidate that passed its gate answers {@link #fraction} of live
+   * traffic (Kafka batches and HTTP requests, chosen at random per batch; each answer carries its
+   * model version) until its live accuracy decides: promoted fleet-wide when it is not worse than
+   * the champion's over the same period by more than {@link #tolerance} at {@link #confidence}
+   * (one-sided), dropped when it is worse, on at least {@link #minLabelled} labelled outcomes each.
+   * A champion promoted this way is rolled back, fleet-wide, when its live accuracy since then
+   * falls below the replaced champion's by more than the tolerance by the same test. Needs labels
+   * ({@code digits.labels}); without them a canary waits.
+   */
+  interface Canary {
+
+    /** Share of live traffic a canary answers; 0 = no canary (promote on the gate alone). */
+    @WithDefault("0")
+    double fraction();
+
+    /** Labelled outcomes each side needs (canary and champion; champion since promotion). */
+    @WithDefault("200")
+    long minLabelled();
+
+    /** The one-sided confidence of the tests, in (0.5, 1). */
+    @WithDefault("0.95")
+    double confidence();
+
+    /**
+     * How much lower (a fraction: 0.01 = 1 point) a live accuracy may be and count as not worse.
+     */
+    @WithDefault("0.01")
+    double tolerance();
+
+    /** How often every replica looks at the live figures (canary, rollback, drift). */
+    @WithDefault("5s")
+    Duration checkEvery();
+  }
+
+  /**
+   * {@code inference.drift.*}: the champion drifts when its live accuracy (since its promotion) is
+   * below what its gate measured on the dev split by more than {@link #tolerance}, at the canary's
+   * confidence, on at least {@link #minLabelled} labelled outcomes: a DRIFT record on {@code
+   * model.control} (once per version) and {@code inference_drift{version}} = 1.
+   */
+  interface Drift {
+
+    /** How far (a fraction: 0.05 = 5 points) live accuracy may fall below the gate's. */
+    @WithDefault("0.05")
+    double tolerance();
+
+    /** Labelled outcomes of the champion before drift is judged. */
+    @WithDefault("200")
+    long minLabelled();
   }
 }

@@ -2,8 +2,6 @@ package lenet.inference.model;
 
 import java.time.Instant;
 import java.util.ArrayDeque;
-import java.util.Collection;
-import java.util.Collections;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
@@ -33,6 +31,9 @@ final class ControlState {
   private final String model;
   private final TreeMap<Long, ModelControl> promoted = new TreeMap<>();
   private final TreeMap<Long, ModelControl> rejected = new TreeMap<>();
+  private final TreeMap<Long, ModelControl> canaries = new TreeMap<>();
+  private final TreeMap<Long, ModelControl> rolledBack = new TreeMap<>();
+  private final TreeMap<Long, ModelControl> drifts = new TreeMap<>();
 
   private ModelControl pin;
   private final Deque<ModelView.Control> history = new ArrayDeque<>();
@@ -59,6 +60,9 @@ final class ControlState {
     switch (record.type()) {
       case PROMOTE -> keep(promoted, record);
       case REJECT -> keep(rejected, record);
+      case CANARY -> keep(canaries, record);
+      case ROLLBACK -> keep(rolledBack, record);
+      case DRIFT -> keep(drifts, record);
       case PIN -> pin = record;
       case FOLLOW -> pin = null;
     }
@@ -106,21 +110,52 @@ final class ControlState {
       pin = null;
       return;
     }
-    for (ModelControl.Type verdict : List.of(ModelControl.Type.PROMOTE, ModelControl.Type.REJECT)) {
-      Map<Long, ModelControl> map = verdict == ModelControl.Type.PROMOTE ? promoted : rejected;
-      map.keySet().removeIf(v -> ModelControl.verdictKey(model, v, verdict).equals(key));
-    }
+    byType()
+        .forEach(
+            (type, map) ->
+                map.keySet().removeIf(v -> ModelControl.verdictKey(model, v, type).equals(key)));
   }
 
-  /** Forgets every verdict on {@code version}: its checkpoint was deleted. */
+  /** The records kept per version, by their type. */
+  private Map<ModelControl.Type, TreeMap<Long, ModelControl>> byType() {
+    return Map.of(
+        ModelControl.Type.PROMOTE, promoted,
+        ModelControl.Type.REJECT, rejected,
+        ModelControl.Type.CANARY, canaries,
+        ModelControl.Type.ROLLBACK, rolledBack,
+        ModelControl.Type.DRIFT, drifts);
+  }
+
+  /** Forgets every record on {@code version}: its checkpoint was deleted. */
   void forgetVersion(long version) {
-    promoted.remove(version);
-    rejected.remove(version);
+    byType().values().forEach(map -> map.remove(version));
   }
 
-  /** Promoted versions, newest first, known checkpoints or not (a read-only view). */
-  Collection<Long> promotedNewestFirst() {
-    return Collections.unmodifiableNavigableSet(promoted.descendingKeySet());
+  /**
+   * Promoted versions that were not rolled back, newest first, known checkpoints or not (a copy).
+   */
+  List<Long> promotedNewestFirst() {
+    return promoted.descendingKeySet().stream().filter(v -> !rolledBack.containsKey(v)).toList();
+  }
+
+  /** The CANARY record of {@code version}, if it was sent to canary. */
+  Optional<ModelControl> canary(long version) {
+    return Optional.ofNullable(canaries.get(version));
+  }
+
+  /** The ROLLBACK record of {@code version}, if it was rolled back. */
+  Optional<ModelControl> rollback(long version) {
+    return Optional.ofNullable(rolledBack.get(version));
+  }
+
+  /** The DRIFT record of {@code version}, if its drift was signalled. */
+  Optional<ModelControl> drift(long version) {
+    return Optional.ofNullable(drifts.get(version));
+  }
+
+  /** The PROMOTE record of {@code version}, if any. */
+  Optional<ModelControl> promotion(long version) {
+    return Optional.ofNullable(promoted.get(version));
   }
 
   /** The pinned version, whether its checkpoint is known or not. */

@@ -39,7 +39,7 @@ public class ModelLifecycle {
 
   @Produces
   @Singleton
-  ModelManager manager(InferenceConfig config, MeterRegistry registry) {
+  ModelManager manager(InferenceConfig config, MeterRegistry registry, LiveCounts live) {
     // Must precede the engine's first use; an explicit -Dai.djl.pytorch.num_threads wins.
     if (System.getProperty("ai.djl.pytorch.num_threads") == null) {
       System.setProperty("ai.djl.pytorch.num_threads", String.valueOf(config.torchThreads()));
@@ -101,7 +101,7 @@ public class ModelLifecycle {
         controlTrust.keyIds().get(0),
         config.signing().controlKeyFile().toAbsolutePath(),
         controlTrust.keyIds());
-    return new ModelManager(config, device, topics, trust, controlTrust, registry, kafka);
+    return new ModelManager(config, device, topics, trust, controlTrust, registry, kafka, live);
   }
 
   void close(@Disposes ModelManager manager) {

@@ -41,6 +41,7 @@ public final class ModelManager implements AutoCloseable {
   private final ModelState state;
   private final ModelRecords records;
   private final Promotions promotions;
+  private final LiveDecisions live;
   private final Pins pins;
   private final CheckpointRejections rejections;
   private final AtomicReference<CompletableFuture<Void>> pendingConvergence =
@@ -63,7 +64,8 @@ public final class ModelManager implements AutoCloseable {
       CheckpointTrust trust,
       ControlTrust controlTrust,
       MeterRegistry registry,
-      KafkaConnection kafka) {
+      KafkaConnection kafka,
+      LiveCounts liveCounts) {
     this.config = config;
     this.topics = topics;
     this.replicaId = config.replicaId().orElseGet(ModelManager::defaultReplicaId);
@@ -72,6 +74,7 @@ public final class ModelManager implements AutoCloseable {
     this.state = new ModelState(config, replicaId);
     this.rejections = new CheckpointRejections(registry, state);
     this.records = new ModelRecords(state, trust, controlTrust, rejections, registry);
+    this.live = new LiveDecisions(config, state, slot, publisher, liveCounts, replicaId, registry);
     this.promotions =
         new Promotions(
             config,
@@ -83,6 +86,7 @@ public final class ModelManager implements AutoCloseable {
                 new GateSet(kafka, topics, config.gate().split(), config.gate().maxImages()),
                 config),
             rejections,
+            live,
             registry);
     this.pins = new Pins(replicaId, state, publisher);
     this.reloads =
@@ -228,6 +232,22 @@ public final class ModelManager implements AutoCloseable {
    * @throws NoModelException before the first model serves
    */
   public ModelLease lease() {
+    return lease(false);
+  }
+
+  /**
+   * A reference to the model that answers one request: the canary for its share of requests when
+   * {@code canaryAllowed} and one runs here, else the serving model.
+   *
+   * @throws NoModelException before the first model serves
+   */
+  public ModelLease lease(boolean canaryAllowed) {
+    if (canaryAllowed) {
+      Optional<ModelLease> canary = live.canaryLease();
+      if (canary.isPresent()) {
+        return canary.get();
+      }
+    }
     return slot.lease()
         .orElseThrow(
             () ->
@@ -293,7 +313,7 @@ public final class ModelManager implements AutoCloseable {
 
   /** A snapshot for {@code GET /api/models}, newest version first. */
   public ModelView view() {
-    return state.view(slot.swaps(), promotions.shadowing());
+    return state.view(slot.swaps(), promotions.shadowing(), live.canaryVersion());
   }
 
   @Override

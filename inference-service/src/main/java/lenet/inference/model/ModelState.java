@@ -231,6 +231,60 @@ final class ModelState {
         promote, LeNet5.MODEL_NAME, version, outcome.gate(), shadow, replicaId, reason);
   }
 
+  /**
+   * Whether a candidate the gate would promote goes to canary first: only with the canary on and a
+   * champion serving the traffic it is measured against.
+   */
+  synchronized boolean canaryFirst() {
+    return config.canary().fraction() > 0 && champion().isPresent();
+  }
+
+  /**
+   * The candidate this fleet runs as canary: the newest with a CANARY record and no verdict yet,
+   * whose parameters are here and which can load, while a champion serves.
+   */
+  synchronized Optional<Checkpoint> canary() {
+    if (champion().isEmpty()) {
+      return Optional.empty();
+    }
+    return canaries()
+        .flatMap(v -> catalog.get(v).filter(ModelCatalog.Entry::loadable).stream())
+        .map(e -> e.checkpoint)
+        .findFirst();
+  }
+
+  /** The CANARY record of the canary this fleet runs, if any. */
+  synchronized Optional<ModelControl> canaryRecord() {
+    return canaries().findFirst().flatMap(control::canary);
+  }
+
+  /** The champion's PROMOTE record. */
+  synchronized Optional<ModelControl> championPromotion() {
+    return champion().flatMap(control::promotion);
+  }
+
+  /** The champion promoted before {@code version} (and not rolled back). */
+  synchronized Optional<Long> championBefore(long version) {
+    return promotedNewestFirst().filter(v -> v < version).findFirst();
+  }
+
+  /** Whether a DRIFT record was written for {@code version}. */
+  synchronized boolean driftSignalled(long version) {
+    return control.drift(version).isPresent();
+  }
+
+  /** Whether a ROLLBACK record was written for {@code version}. */
+  synchronized boolean rolledBack(long version) {
+    return control.rollback(version).isPresent();
+  }
+
+  /** Versions in canary (a CANARY record, no verdict), newest first. */
+  private Stream<Long> canaries() {
+    return catalog.newestFirst().stream()
+        .map(ModelCatalog.Entry::version)
+        .filter(v -> control.canary(v).isPresent() && !decided(v));
+  }
+
   /** This replica wrote its verdict on {@code version}: it does not gate it again. */
   synchronized void judged(long version) {
     gatedHere.add(version);
@@ -368,8 +422,10 @@ final class ModelState {
    * A snapshot for {@code GET /api/models}, newest version first.
    *
    * @param shadow the candidate shadowing here, if any
+   * @param canaryHere the canary that answers some requests here, if any
    */
-  synchronized ModelView view(long swaps, Optional<ModelViews.Shadowing> shadow) {
+  synchronized ModelView view(
+      long swaps, Optional<ModelViews.Shadowing> shadow, Optional<Long> canaryHere) {
     Set<Long> candidates = new HashSet<>();
     catalog
         .candidates(config.gate().candidate())
@@ -388,6 +444,9 @@ final class ModelState {
             catalog.newestFirst(),
             this::verdict,
             control::promoted,
+            v -> control.rollback(v).or(() -> verdict(v)).or(() -> control.canary(v)),
+            canaryHere.orElse(null),
+            canaries().findFirst().orElse(null),
             catalog.rejections(),
             control.history(),
             control.refused()),
@@ -433,6 +492,7 @@ final class ModelState {
     wanted().ifPresent(e -> keep.add(e.version()));
     if (config.policy() == Policy.GATED) {
       undecidedCandidates().forEach(e -> keep.add(e.version()));
+      canaries().forEach(keep::add);
     }
     return keep;
   }
@@ -452,7 +512,8 @@ final class ModelState {
   private Stream<ModelCatalog.Entry> undecidedCandidates() {
     long champion = champion().orElse(-1L);
     return catalog.candidates(config.gate().candidate()).values().stream()
-        .filter(e -> e.version() > champion && !decided(e.version()));
+        .filter(e -> e.version() > champion && !decided(e.version()))
+        .filter(e -> control.canary(e.version()).isEmpty());
   }
 
   /**

@@ -13,6 +13,9 @@ import lenet.contract.wire.ModelControl;
  * @param champion the newest promoted version (policy {@code gated})
  * @param caughtUp whether this replica has read the checkpoint and control topics up to where they
  *     ended when it started: before that, "no model" means "not known yet"
+ * @param canary the fleet's canary: a candidate that passed its gate and answers {@code
+ *     inference.canary.fraction} of live traffic until its live accuracy decides it
+ * @param canaryHere the canary as this replica runs it (null until loaded here)
  * @param replica this replica's name in the control history
  * @param reloads models swapped in since start
  * @param versions every known checkpoint, newest first
@@ -28,6 +31,8 @@ public record ModelView(
     Long pinned,
     Long champion,
     boolean caughtUp,
+    Long canary,
+    Long canaryHere,
     String replica,
     long reloads,
     List<Version> versions,
@@ -51,6 +56,10 @@ public record ModelView(
     REJECTED,
     /** A candidate that passed its gate and is scoring live traffic in the champion's shadow. */
     SHADOW,
+    /** A candidate that passed its gate and answers a share of live traffic until it is judged. */
+    CANARY,
+    /** A former champion that did worse on live traffic than the one before it. */
+    ROLLED_BACK,
     /** A completed run's candidate waiting for its gate. */
     CANDIDATE,
     /** A candidate never gated because a newer one came (or is older than the champion). */
@@ -69,6 +78,7 @@ public record ModelView(
    * @param gate what the gate measured (its own accuracy, not the checkpoint's claim)
    * @param verdict the gate's verdict in words
    * @param shadow its shadow figures, live while it shadows, else as recorded at its verdict
+   * @param live the live figures of its last decision on them (canary, its verdict, rollback)
    */
   public record Version(
       long version,
@@ -89,7 +99,8 @@ public record ModelView(
       String failure,
       ModelControl.Gate gate,
       String verdict,
-      ModelControl.Shadow shadow) {}
+      ModelControl.Shadow shadow,
+      ModelControl.Live live) {}
 
   /** A checkpoint that was refused, and why. */
   public record Rejection(Instant at, String source, String reason, String message) {}

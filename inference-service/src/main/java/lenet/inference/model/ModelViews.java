@@ -29,6 +29,9 @@ final class ModelViews {
       List<ModelCatalog.Entry> newestFirst,
       Function<Long, Optional<ModelControl>> verdict,
       LongPredicate promoted,
+      Function<Long, Optional<ModelControl>> lastDecision,
+      Long canaryHere,
+      Long canary,
       List<ModelView.Rejection> rejected,
       List<ModelView.Control> history,
       List<ModelView.Rejection> refused) {}
@@ -47,10 +50,15 @@ final class ModelViews {
       Optional<ModelControl> verdict = f.verdict().apply(v);
       boolean shadowing = s != null && s.version() == v;
       ModelView.Status status;
+      Optional<ModelControl> decision = f.lastDecision().apply(v);
       if (k.failure != null) {
         status = ModelView.Status.FAILED;
       } else if (champion != null && champion == v) {
         status = ModelView.Status.CHAMPION;
+      } else if (decision.filter(d -> d.type() == ModelControl.Type.ROLLBACK).isPresent()) {
+        status = ModelView.Status.ROLLED_BACK;
+      } else if (f.canary() != null && f.canary() == v) {
+        status = ModelView.Status.CANARY;
       } else if (f.promoted().test(v)) {
         status = ModelView.Status.PROMOTED;
       } else if (verdict.isPresent()) {
@@ -85,7 +93,8 @@ final class ModelViews {
               k.failure,
               verdict.map(ModelControl::gate).orElse(shadowing ? s.gate() : null),
               verdict.map(ModelControl::reason).orElse(null),
-              shadowing ? s.figures() : verdict.map(ModelControl::shadow).orElse(null)));
+              shadowing ? s.figures() : verdict.map(ModelControl::shadow).orElse(null),
+              decision.map(ModelControl::live).orElse(null)));
     }
     return new ModelView(
         f.policy().name().toLowerCase(),
@@ -94,6 +103,8 @@ final class ModelViews {
         f.pinned(),
         champion,
         f.caughtUp(),
+        f.canary(),
+        f.canaryHere(),
         f.replica(),
         swaps,
         List.copyOf(versions),

@@ -21,8 +21,10 @@ import org.jboss.logging.Logger;
 /**
  * Turns candidates into verdicts, on a thread of its own: picks the next candidate of a completed
  * run, gates it ({@link PromotionGate}), optionally lets it shadow the champion on live traffic,
- * writes PROMOTE or REJECT to the control topic (every replica, this one included, applies it from
- * there), and after a promotion deletes checkpoints beyond the retention.
+ * writes PROMOTE or REJECT (or, with the canary on, CANARY) to the control topic (every replica,
+ * this one included, applies it from there), and after a promotion deletes checkpoints beyond the
+ * retention. The same thread looks at the live figures every {@code inference.canary.check-every}
+ * ({@link LiveDecisions}).
  */
 final class Promotions implements AutoCloseable {
 
@@ -35,6 +37,7 @@ final class Promotions implements AutoCloseable {
   private final ControlPublisher publisher;
   private final PromotionGate gate;
   private final CheckpointRejections rejections;
+  private final LiveDecisions live;
   private final MeterRegistry registry;
   private final ScheduledExecutorService thread =
       Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "model-gate"));
@@ -48,6 +51,7 @@ final class Promotions implements AutoCloseable {
       ControlPublisher publisher,
       PromotionGate gate,
       CheckpointRejections rejections,
+      LiveDecisions live,
       MeterRegistry registry) {
     this.config = config;
     this.state = state;
@@ -55,7 +59,10 @@ final class Promotions implements AutoCloseable {
     this.publisher = publisher;
     this.gate = gate;
     this.rejections = rejections;
+    this.live = live;
     this.registry = registry;
+    long every = config.canary().checkEvery().toMillis();
+    thread.scheduleWithFixedDelay(live::check, every, every, TimeUnit.MILLISECONDS);
   }
 
   /**
@@ -127,6 +134,13 @@ final class Promotions implements AutoCloseable {
 
   private void decide(long version, GateOutcome o, ModelControl.Shadow figures) {
     ModelControl verdict = state.verdict(version, o, figures);
+    if (verdict.type() == ModelControl.Type.PROMOTE && state.canaryFirst()) {
+      ModelControl canary = live.canaryRecord(version, verdict);
+      publisher.publish(canary);
+      state.judged(version);
+      LOG.infof("Canary v%d: %s", version, canary.reason());
+      return;
+    }
     publisher.publish(verdict);
     state.judged(version);
     boolean promote = verdict.type() == ModelControl.Type.PROMOTE;
@@ -253,5 +267,6 @@ final class Promotions implements AutoCloseable {
     if (s != null) {
       s.close();
     }
+    live.close();
   }
 }

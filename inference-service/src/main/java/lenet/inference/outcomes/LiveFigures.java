@@ -15,6 +15,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import lenet.contract.wire.LiveAccuracy;
+import lenet.contract.wire.ModelControl;
+import lenet.inference.model.LiveCounts;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
@@ -28,7 +30,7 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * inference_live_labelled{version}}, a gauge pair per version seen (checked every 15 s).
  */
 @ApplicationScoped
-public class LiveFigures {
+public class LiveFigures implements LiveCounts {
 
   private final KafkaStreams streams;
   private final MeterRegistry registry;
@@ -51,6 +53,17 @@ public class LiveFigures {
               }
               return out;
             });
+  }
+
+  /** A version's tally for the lifecycle's live decisions: zero before its first outcome. */
+  @Override
+  public Optional<ModelControl.Tally> tally(long version) {
+    return store()
+        .map(
+            s ->
+                Optional.ofNullable(s.get(String.valueOf(version)))
+                    .orElseGet(() -> LiveAccuracy.none(version))
+                    .tally());
   }
 
   /** The join's global store of live accuracy (key = version), once the join runs. */

@@ -15,7 +15,8 @@ import lenet.inference.model.ModelManager;
 import lenet.inference.model.UnknownVersionException;
 
 /**
- * One forward pass over a batch of model inputs on the serving model, counted and timed per source
+ * One forward pass over a batch of model inputs on the serving model (or, for its share of batches,
+ * the canary: each answer carries the version that computed it), counted and timed per source
  * (http, oip, kafka). HTTP and Kafka score through here alike.
  */
 @ApplicationScoped
@@ -50,7 +51,7 @@ public class Scorer {
    */
   public Scored score(float[][] rows, Source source, OptionalLong version) {
     Timer.Sample sample = Timer.start(registry);
-    try (ModelLease lease = models.lease()) {
+    try (ModelLease lease = models.lease(version.isEmpty())) {
       if (version.isPresent() && version.getAsLong() != lease.version()) {
         throw new UnknownVersionException(
             "model version "

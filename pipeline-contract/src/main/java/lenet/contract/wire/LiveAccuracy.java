@@ -56,6 +56,11 @@ public record LiveAccuracy(
     return with(o, -1);
   }
 
+  /** The counts a decision on live figures takes. */
+  public ModelControl.Tally tally() {
+    return new ModelControl.Tally(modelVersion, labelled, correct, confidenceSum);
+  }
+
   /** Correct over labelled; NaN while nothing is labelled. */
   public double accuracy() {
     return labelled == 0 ? Double.NaN : (double) correct / labelled;
@@ -66,14 +71,20 @@ public record LiveAccuracy(
    * nothing is labelled.
    */
   public double[] interval() {
-    if (labelled == 0) {
+    return wilson(correct, labelled, 1.959964);
+  }
+
+  /**
+   * The Wilson score interval of {@code correct} out of {@code n} with {@code z} standard errors
+   * each side; {@code [0, 1]} when {@code n} is 0.
+   */
+  public static double[] wilson(long correct, long n, double z) {
+    if (n == 0) {
       return new double[] {0, 1};
     }
-    double z = 1.959964;
-    double n = labelled;
     double p = (double) correct / n;
     double centre = (p + z * z / (2 * n)) / (1 + z * z / n);
-    double half = z / (1 + z * z / n) * Math.sqrt(p * (1 - p) / n + z * z / (4 * n * n));
+    double half = z / (1 + z * z / n) * Math.sqrt(p * (1 - p) / n + z * z / (4.0 * n * n));
     return new double[] {Math.max(0, centre - half), Math.min(1, centre + half)};
   }
 

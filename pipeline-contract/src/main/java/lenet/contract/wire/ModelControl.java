@@ -15,6 +15,15 @@ import lenet.contract.wire.WireFormatException.Reason;
  *       The champion is the newest promoted version that has a verified checkpoint.
  *   <li>{@code PIN} (rollback or roll-forward to {@code version}) and {@code FOLLOW} (serve the
  *       champion again): key {@code <model>/pin}; the last one written holds.
+ *   <li>{@code CANARY}: candidate {@code version} passed its gate and answers a fraction of live
+ *       traffic ({@link Live#fraction}) until its live accuracy decides it (a PROMOTE or REJECT
+ *       record, with the {@link Live} figures). Key {@code <model>/v<version>/canary}.
+ *   <li>{@code ROLLBACK}: champion {@code version} did worse on live traffic than the champion
+ *       before it, by more than the tolerance: it is no longer promoted, whatever PROMOTE says, and
+ *       the champion before it serves again. Key {@code <model>/v<version>/rollback}.
+ *   <li>{@code DRIFT}: champion {@code version}'s live accuracy or confidence moved away from what
+ *       its gate measured by more than the setting; changes nothing, says so. Key {@code
+ *       <model>/v<version>/drift}.
  * </ul>
  *
  * <p>Only the inference fleet writes this topic, and every record is signed (headers of {@link
@@ -34,14 +43,89 @@ public record ModelControl(
     Shadow shadow,
     String by,
     long at,
-    String reason) {
+    String reason,
+    Live live) {
 
   public enum Type {
     PROMOTE,
     REJECT,
     PIN,
-    FOLLOW
+    FOLLOW,
+    CANARY,
+    ROLLBACK,
+    DRIFT
   }
+
+  /** A control record without live figures (gate verdicts, pins, follows). */
+  public ModelControl(
+      Type type,
+      String model,
+      Long version,
+      Gate gate,
+      Shadow shadow,
+      String by,
+      long at,
+      String reason) {
+    this(type, model, version, gate, shadow, by, at, reason, null);
+  }
+
+  /**
+   * One model version's labelled live outcomes, or the part of them a decision counts.
+   *
+   * @param labelled predictions with a label
+   * @param correct those whose label is the predicted digit
+   * @param confidenceSum the sum of the model's confidence over them
+   */
+  public record Tally(long version, long labelled, long correct, double confidenceSum) {
+
+    /** Correct over labelled; NaN while nothing is labelled. */
+    public double accuracy() {
+      return labelled == 0 ? Double.NaN : (double) correct / labelled;
+    }
+
+    /** Mean confidence; NaN while nothing is labelled. */
+    public double meanConfidence() {
+      return labelled == 0 ? Double.NaN : confidenceSum / labelled;
+    }
+
+    /** What was added since {@code earlier} (a tally of the same version). */
+    public Tally since(Tally earlier) {
+      return earlier == null
+          ? this
+          : new Tally(
+              version,
+              labelled - earlier.labelled,
+              correct - earlier.correct,
+              confidenceSum - earlier.confidenceSum);
+    }
+  }
+
+  /**
+   * The live figures a canary, rollback or drift decision was taken on.
+   *
+   * @param subject the version decided on: what it counted over the period that matters (for a
+   *     canary, since it began; for a rollback, since its promotion)
+   * @param baseline what it was held against: the champion over the canary's period (canary, and
+   *     rollback: the figures of the canary that promoted it); null for drift
+   * @param gateAccuracy for drift: what the gate measured on the dev split
+   * @param low the lower bound of (subject - baseline) accuracy at {@code confidence} (one-sided)
+   * @param high the upper bound of the same
+   * @param confidence the test's confidence, e.g. 0.95
+   * @param tolerance how much worse than the baseline still counts as not worse
+   * @param fraction CANARY: the share of live traffic the candidate answers
+   * @param start CANARY: the champion's and the candidate's tallies when the canary began (the
+   *     period is measured from them); PROMOTE after a canary: the subject's tally at promotion
+   */
+  public record Live(
+      Tally subject,
+      Tally baseline,
+      Double gateAccuracy,
+      double low,
+      double high,
+      double confidence,
+      double tolerance,
+      Double fraction,
+      java.util.List<Tally> start) {}
 
   /**
    * What the gate measured: the candidate scored by the inference service itself on a held-out
@@ -107,8 +191,15 @@ public record ModelControl(
   public String key() {
     return switch (type) {
       case PIN, FOLLOW -> pinKey(model);
-      case PROMOTE, REJECT -> verdictKey(model, version, type);
+      case PROMOTE, REJECT, CANARY, ROLLBACK, DRIFT -> verdictKey(model, version, type);
     };
+  }
+
+  /** A record about live figures (CANARY, ROLLBACK, DRIFT, or PROMOTE / REJECT of a canary). */
+  public static ModelControl live(
+      Type type, String model, long version, Gate gate, Live live, String by, String reason) {
+    return new ModelControl(
+        type, model, version, gate, null, by, System.currentTimeMillis(), reason, live);
   }
 
   public static String pinKey(String model) {

@@ -78,7 +78,7 @@ public record ModelView(
    * @param gate what the gate measured (its own accuracy, not the checkpoint's claim)
    * @param verdict the gate's verdict in words
    * @param shadow its shadow figures, live while it shadows, else as recorded at its verdict
-   * @param live the live figures of its last decision on them (canary, its verdict, rollback)
+   * @param liveDecision the live figures of its last decision on them (canary, verdict, rollback)
    */
   public record Version(
       long version,
@@ -100,7 +100,7 @@ public record ModelView(
       ModelControl.Gate gate,
       String verdict,
       ModelControl.Shadow shadow,
-      ModelControl.Live live) {}
+      ModelControl.Live liveDecision) {}
 
   /** A checkpoint that was refused, and why. */
   public record Rejection(Instant at, String source, String reason, String message) {}

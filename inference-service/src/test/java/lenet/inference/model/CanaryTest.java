@@ -98,8 +98,8 @@ class CanaryTest {
       TestModels.awaitServing(m, second);
       ModelView.Version promoted = Replicas.version(m, second);
       assertThat(promoted.verdict()).contains("promoted on live traffic").contains("0.9700");
-      assertThat(promoted.live().subject().labelled()).isEqualTo(1000);
-      assertThat(promoted.live().baseline().labelled()).isEqualTo(1000);
+      assertThat(promoted.liveDecision().subject().labelled()).isEqualTo(1000);
+      assertThat(promoted.liveDecision().baseline().labelled()).isEqualTo(1000);
       assertThat(answeredBy(m)).containsExactly(second);
 
       // Since its promotion it does much worse (60% on 300) than v1 over the canary (95%).

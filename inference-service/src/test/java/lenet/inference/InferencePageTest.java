@@ -80,9 +80,6 @@ class InferencePageTest {
     long older = TestModels.publishAndAwait(models);
     long newer = TestModels.publishAndAwait(models); // no label has reached it yet
     List<Integer> digits = confidentlyRightDigits(2);
-    // Images for the live figures, sent now so they are scored while the page is driven.
-    String run = "page-live-" + UUID.randomUUID();
-    sendImages(run);
 
     browser.driver.get(page.toString());
     WebDriverWait wait = browser.waitUpTo(Duration.ofSeconds(20));
@@ -92,12 +89,18 @@ class InferencePageTest {
         ExpectedConditions.presenceOfElementLocated(
             By.cssSelector("#versions tr[data-version='" + older + "']")));
     By liveCell = By.cssSelector("#versions tr[data-version='" + newer + "'] td.live");
-    assertThat(browser.text(liveCell)).isEqualTo("no labels yet");
-    assertThat(browser.text(By.id("confusion-summary"))).isEqualTo("v" + newer + ": no labels yet");
-    assertThat(browser.driver.findElements(By.cssSelector("#confusion td"))).isEmpty();
-    assertThat(browser.driver.findElement(By.id("feedback")).isDisplayed())
-        .as("no prediction, nothing to label")
-        .isFalse();
+    assertThat(
+            browser.js(
+                "return [arguments[0].innerText, document.getElementById('confusion-summary')"
+                    + ".innerText, document.querySelectorAll('#confusion td').length,"
+                    + " document.getElementById('feedback').hidden]",
+                browser.driver.findElement(liveCell)))
+        .as("a version without labels; no prediction to label yet")
+        .isEqualTo(List.of("no labels yet", "v" + newer + ": no labels yet", 0L, true));
+    // Images for the live figures and their labels, sent now so the join meets them while the
+    // page is driven.
+    String run = "page-live-" + UUID.randomUUID();
+    int[] actual = sendLabelledImages(run);
 
     // Upload: a real test digit photographed large, dark on white, off centre; then a file that
     // is no image, whose reason the service gives and the page shows.
@@ -167,9 +170,6 @@ class InferencePageTest {
     assertThat(browser.driver.findElement(By.id("label-right")).isEnabled())
         .as("the recorded label's button")
         .isFalse();
-    assertThat(labelsOf(id, 1))
-        .extracting(Label::digit, Label::source)
-        .containsExactly(tuple(shown, "page"));
     int corrected = (shown + 1) % 10;
     browser.click(By.cssSelector("#label-digits button[data-label='" + corrected + "']"));
     wait.until(
@@ -181,9 +181,9 @@ class InferencePageTest {
         .containsExactly(tuple(shown, "page"), tuple(corrected, "page"));
     assertThat(browser.driver.findElement(By.id("label-right")).isEnabled()).isTrue();
 
-    // Live figures: the images sent at the start, labelled by a producer (one deliberately wrong,
-    // so a cell off the diagonal fills); the page shows the version's live accuracy and its matrix.
-    long[][] expected = labelImages(run, newer);
+    // Live figures: the images and labels sent after the page opened; the page shows the version's
+    // live accuracy and its matrix.
+    long[][] expected = confusion(run, actual, newer);
     long correct = IntStream.range(0, 10).mapToLong(d -> expected[d][d]).sum();
     browser
         .waitUpTo(Duration.ofSeconds(60))
@@ -262,25 +262,37 @@ class InferencePageTest {
   /** Images scored from Kafka for the live figures. */
   static final int LIVE_IMAGES = 6;
 
-  /** Sends test images 0 to {@link #LIVE_IMAGES} - 1 to {@code digits.images} as {@code run-i}. */
-  private static void sendImages(String run) throws Exception {
+  /**
+   * Sends test images 0 to {@link #LIVE_IMAGES} - 1 to {@code digits.images} as {@code run-i}, and
+   * a label for each: its true digit, but the digit after it for the first (so a cell off the
+   * diagonal fills unless the model predicts that very digit). Returns the labels' digits.
+   */
+  private static int[] sendLabelledImages(String run) {
+    int[] actual = new int[LIVE_IMAGES];
     try (KafkaProducer<byte[], byte[]> producer = TestModels.producer()) {
       for (int i = 0; i < LIVE_IMAGES; i++) {
+        String key = run + "-" + i;
+        actual[i] = i == 0 ? (TestModels.label(i) + 1) % 10 : TestModels.label(i);
         producer.send(
             new ProducerRecord<>(
                 Topic.DIGITS_IMAGES.defaultName(),
-                (run + "-" + i).getBytes(StandardCharsets.UTF_8),
+                key.getBytes(StandardCharsets.UTF_8),
                 TestModels.pixelsJson(null, i).getBytes(StandardCharsets.UTF_8)));
+        producer.send(
+            new ProducerRecord<>(
+                Topic.DIGITS_LABELS.defaultName(),
+                key.getBytes(StandardCharsets.UTF_8),
+                new Label(key, actual[i], "test", System.currentTimeMillis()).encode()));
       }
     }
+    return actual;
   }
 
   /**
-   * Labels the images {@link #sendImages} sent, once {@code version} predicted them: each with its
-   * true digit, but the first with the digit after its prediction (a wrong prediction). Returns the
-   * confusion matrix the labels make, {@code [actual][predicted]}.
+   * The confusion matrix, {@code [actual][predicted]}, of the images {@link #sendLabelledImages}
+   * sent, once {@code version} predicted them.
    */
-  private static long[][] labelImages(String run, long version) throws Exception {
+  private static long[][] confusion(String run, int[] actual, long version) {
     Map<String, List<ConsumerRecord<byte[], byte[]>>> predictions =
         TestModels.readUntil(
             Topic.DIGITS_PREDICTIONS.defaultName(),
@@ -288,19 +300,10 @@ class InferencePageTest {
             m -> m.size() == LIVE_IMAGES,
             Duration.ofSeconds(60));
     long[][] expected = new long[10][10];
-    try (KafkaProducer<byte[], byte[]> producer = TestModels.producer()) {
-      for (int i = 0; i < LIVE_IMAGES; i++) {
-        String key = run + "-" + i;
-        Prediction p = Prediction.decode(predictions.get(key).get(0).value());
-        assertThat(p.modelVersion()).isEqualTo(version);
-        int actual = i == 0 ? (p.digit() + 1) % 10 : TestModels.label(i);
-        expected[actual][p.digit()]++;
-        producer.send(
-            new ProducerRecord<>(
-                Topic.DIGITS_LABELS.defaultName(),
-                key.getBytes(StandardCharsets.UTF_8),
-                new Label(key, actual, "test", System.currentTimeMillis()).encode()));
-      }
+    for (int i = 0; i < LIVE_IMAGES; i++) {
+      Prediction p = Prediction.decode(predictions.get(run + "-" + i).get(0).value());
+      assertThat(p.modelVersion()).isEqualTo(version);
+      expected[actual[i]][p.digit()]++;
     }
     return expected;
   }

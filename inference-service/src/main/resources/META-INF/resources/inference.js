@@ -144,7 +144,7 @@ $('clear').addEventListener('click', clearPad);
 
 // ---- labels: the user confirms the prediction shown or clicks the right digit ----
 
-/** The prediction the buttons label ({id, digit}), and the digit recorded for it (null: none yet). */
+/** The prediction the buttons label (its id and digit), the digit recorded for it (null: none yet), a label on its way. */
 let labelled = {id: null, predicted: null, digit: null, sending: false};
 
 function showFeedback(p) {

@@ -1,4 +1,5 @@
-// The inference page: draw or upload a digit and see the prediction; model versions, pin and follow; live counts.
+// The inference page: draw or upload a digit, see the prediction and label it; model versions with their live accuracy,
+// pin and follow; the confusion matrix of labelled outcomes; live counts.
 import { $, api, fmt, operatorApi } from '/common/page.js';
 
 const pct = (v) => (typeof v === 'number' ? (v * 100).toFixed(2) + '%' : '–');
@@ -18,6 +19,7 @@ const probChart = new Chart($('prob-chart'), {
 });
 
 function showPrediction(p, source, generation) {
+  showFeedback(p);
   const digit = $('digit');
   digit.textContent = p.digit;
   digit.dataset.generation = generation ?? '';
@@ -31,6 +33,7 @@ function showPrediction(p, source, generation) {
 }
 
 function resetPrediction(message) {
+  showFeedback(null);
   $('digit').textContent = '–';
   $('digit').dataset.generation = '';
   $('confidence').textContent = '';
@@ -121,7 +124,8 @@ async function predictDrawing() {
     const p = await api('/api/predict', {
       method: 'POST',
       headers: {'Content-Type': 'application/json'},
-      body: JSON.stringify({id: `drawing-${sent}`, png: pad.toDataURL('image/png')}),
+      // No id: the service gives each image its own, which a label then names.
+      body: JSON.stringify({png: pad.toDataURL('image/png')}),
     });
     $('predict-error').textContent = '';
     if (sent > clearedAt) showPrediction(p, 'your drawing', sent); // not for a drawing cleared since
@@ -137,6 +141,69 @@ async function predictDrawing() {
 }
 
 $('clear').addEventListener('click', clearPad);
+
+// ---- labels: the user confirms the prediction shown or clicks the right digit ----
+
+/** The prediction the buttons label (its id and digit), the digit recorded for it (null: none yet), a label on its way. */
+let labelled = {id: null, predicted: null, digit: null, sending: false};
+
+function showFeedback(p) {
+  labelled = {id: p ? p.id : null, predicted: p ? p.digit : null, digit: null, sending: false};
+  $('feedback').hidden = !p;
+  $('feedback').dataset.id = p ? p.id : '';
+  $('label-right').textContent = p ? `Right: it is ${p.digit}` : 'Right';
+  $('label-status').textContent = '';
+  $('label-error').textContent = '';
+  renderLabelButtons();
+}
+
+/**
+ * While a label is on its way every button waits; once one is recorded only its digit is disabled: another click
+ * changes the label, and the newest label of an image is the one that counts.
+ */
+function renderLabelButtons() {
+  const is = (d) => labelled.digit === d;
+  $('label-right').disabled = labelled.sending || is(labelled.predicted);
+  $('label-right').setAttribute('aria-pressed', String(is(labelled.predicted)));
+  for (const b of document.querySelectorAll('#label-digits button')) {
+    const d = Number(b.dataset.label);
+    b.disabled = labelled.sending || is(d);
+    b.setAttribute('aria-pressed', String(is(d)));
+  }
+}
+
+async function sendLabel(digit) {
+  const id = labelled.id;
+  if (id == null || labelled.sending) return;
+  labelled.sending = true;
+  renderLabelButtons();
+  $('label-error').textContent = '';
+  try {
+    const l = await api('/api/feedback?source=page', {
+      method: 'POST',
+      headers: {'Content-Type': 'application/json'},
+      body: JSON.stringify({id, digit}),
+    });
+    if (labelled.id !== id) return; // a newer prediction took the buttons meanwhile
+    labelled.digit = l.digit;
+    $('label-status').textContent = `Label recorded: ${l.digit} (source ${l.source}).` +
+      ' Another digit changes it; the newest label counts.';
+  } catch (e) {
+    if (labelled.id !== id) return;
+    $('label-error').textContent = `Label not recorded: ${e.message}`;
+  } finally {
+    if (labelled.id === id) {
+      labelled.sending = false;
+      renderLabelButtons();
+    }
+  }
+}
+
+$('label-right').addEventListener('click', () => sendLabel(labelled.predicted));
+$('label-digits').addEventListener('click', (e) => {
+  const button = e.target.closest('button[data-label]');
+  if (button) sendLabel(Number(button.dataset.label));
+});
 
 // ---- upload ----
 
@@ -176,12 +243,26 @@ function gateCell(v) {
   return `<span title="${escape(v.verdict || '')}">${pct(g.accuracy)}${vs} on ${fmt.format(g.images)} ${escape(g.split)}</span>`;
 }
 
+/** A version's live accuracy on labelled outcomes, with its 95% Wilson interval; "no labels yet" without any. */
+function liveCell(figures) {
+  if (!figures || !figures.labelled) return '<span class="muted">no labels yet</span>';
+  const [low, high] = figures.interval;
+  return `<span title="95% Wilson interval on ${fmt.format(figures.labelled)} labelled outcomes">${pct(figures.accuracy)}` +
+    ` <span class="muted small">(${pct(low)}–${pct(high)})</span></span>`;
+}
+
 function shadowCell(v) {
   if (!v.shadow) return '–';
   return `${pct(v.shadow.agreement)} of ${fmt.format(v.shadow.images)} · ${v.shadow.meanMillis.toFixed(2)} ms`;
 }
 
+/** The newest live figures per version ({version: figures}); pin and follow answer without them. */
+let live = {};
+let lastView = null;
+
 function renderModels(view) {
+  if (view.live) live = view.live;
+  lastView = view;
   const serving = view.serving != null ? `v${view.serving}` : 'none';
   const champion = view.champion != null ? `v${view.champion}` : 'none';
   $('serving').textContent = `serving ${serving} · champion ${champion} · ${view.mode === 'PINNED' ? 'pinned' : 'following'}` +
@@ -201,13 +282,15 @@ function renderModels(view) {
       v.failure ? `<span class="badge bad">${escape(v.failure)}</span>` : '',
     ].join(' ');
     const pinnable = v.activatable && !(v.serving && v.version === view.pinned);
-    return `<tr data-version="${v.version}"${v.serving ? ' class="current"' : ''}>
-      <td>v${v.version}</td><td>${escape(v.runId)}</td><td>${v.epoch} / ${v.epochs}</td>
+    const figures = live[v.version];
+    return `<tr data-version="${escape(v.version)}"${v.serving ? ' class="current"' : ''}>
+      <td>v${escape(v.version)}</td><td>${escape(v.runId)}</td><td>${escape(v.epoch)} / ${escape(v.epochs)}</td>
       <td>${new Date(v.createdAt).toLocaleString()}</td><td>${pct(v.accuracy)}</td><td>${pct(v.devAccuracy)}</td>
+      <td class="live">${liveCell(figures)}</td><td class="labelled">${fmt.format(figures?.labelled ?? 0)}</td>
       <td>${typeof v.devLoss === 'number' ? v.devLoss.toFixed(4) : '–'}</td><td>${pct(v.testAccuracy)}</td>
       <td class="text">${gateCell(v)}</td><td class="text">${shadowCell(v)}</td>
       <td class="text">${status}</td>
-      <td><button type="button" class="secondary" data-pin="${v.version}"${pinnable ? '' : ' disabled'}>Serve this</button></td>
+      <td><button type="button" class="secondary" data-pin="${escape(v.version)}"${pinnable ? '' : ' disabled'}>Serve this</button></td>
     </tr>`;
   }).join('');
   $('rejected').innerHTML = view.rejected.length
@@ -219,7 +302,67 @@ function renderModels(view) {
       `<li>${new Date(h.at).toLocaleString()} · <b>${escape(h.type)}</b>${h.version != null ? ` v${h.version}` : ''}` +
       ` by ${escape(h.by)}: ${escape(h.reason)}</li>`).join('')}</ul>`
     : '';
+  renderConfusion(view);
 }
+
+// ---- the confusion matrix of one version's labelled outcomes ----
+
+/** The version the user picked for the heat map; null follows the one that serves. */
+let chosenVersion = null;
+
+function renderConfusion(view) {
+  const select = $('confusion-version');
+  const versions = view.versions.map((v) => v.version);
+  if (chosenVersion != null && !versions.includes(chosenVersion)) chosenVersion = null;
+  const shown = chosenVersion ?? view.serving ?? versions[0] ?? null;
+  setHtml(select, view.versions.map((v) => {
+    const n = live[v.version]?.labelled ?? 0;
+    const label = `v${v.version}${v.serving ? ' (serving)' : ''} · ${n ? `${fmt.format(n)} labelled` : 'no labels yet'}`;
+    return `<option value="${escape(v.version)}"${v.version === shown ? ' selected' : ''}>${escape(label)}</option>`;
+  }).join(''));
+  select.disabled = !versions.length;
+  const figures = shown == null ? null : live[shown];
+  const table = $('confusion');
+  table.dataset.version = shown ?? '';
+  if (!figures || !figures.labelled) {
+    $('confusion-summary').textContent = shown == null ? 'no labels yet' : `v${shown}: no labels yet`;
+    setHtml(table, '');
+    return;
+  }
+  const [low, high] = figures.interval;
+  $('confusion-summary').textContent = `v${shown}: ${pct(figures.accuracy)} right (95% interval ${pct(low)}–` +
+    `${pct(high)}) on ${fmt.format(figures.labelled)} labelled outcomes`;
+  const head = '<tr><th>actual ↓ predicted →</th>' + [...Array(10).keys()].map((p) => `<th>${p}</th>`).join('') +
+    '<th>labelled</th></tr>';
+  const rows = figures.confusion.map((row, actual) => {
+    const total = row.reduce((a, b) => a + b, 0);
+    const cells = row.map((count, predicted) => {
+      const share = total ? count / total : 0;
+      const hue = actual === predicted ? '47, 111, 222' : '192, 57, 43';
+      const colour = count ? `rgba(${hue}, ${Math.max(share, 0.08).toFixed(3)})` : 'var(--bg)';
+      const title = `actual ${actual}, predicted ${predicted}: ${fmt.format(count)} of ${fmt.format(total)}` +
+        (total ? ` (${(share * 100).toFixed(1)}%)` : '');
+      return `<td data-actual="${actual}" data-predicted="${predicted}" data-count="${escape(count)}"` +
+        ` title="${escape(title)}" style="background: ${colour};` +
+        `${share > 0.5 ? ' color: #fff;' : ''}">${count ? fmt.format(count) : ''}</td>`;
+    }).join('');
+    return `<tr><th>${actual}</th>${cells}<td class="total">${fmt.format(total)}</td></tr>`;
+  }).join('');
+  setHtml(table, head + rows);
+}
+
+/** Replaces an element's content only when it changed, so a refresh neither closes an open list nor a tooltip. */
+function setHtml(element, html) {
+  if (element.dataset.html !== html) {
+    element.innerHTML = html;
+    element.dataset.html = html;
+  }
+}
+
+$('confusion-version').addEventListener('change', () => {
+  chosenVersion = Number($('confusion-version').value);
+  if (lastView) renderConfusion(lastView);
+});
 
 async function loadModels() {
   try {

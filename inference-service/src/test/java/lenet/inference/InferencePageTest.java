@@ -3,6 +3,7 @@ package lenet.inference;
 import static io.restassured.RestAssured.given;
 import static lenet.webtest.Operator.token;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.hamcrest.Matchers.equalTo;
 
 import io.quarkus.test.common.QuarkusTestResource;
@@ -17,11 +18,18 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 import lenet.contract.dataset.MnistSet;
 import lenet.contract.topics.Topic;
+import lenet.contract.wire.Label;
+import lenet.contract.wire.Prediction;
 import lenet.inference.model.ModelManager;
 import lenet.webtest.Browser;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
@@ -31,11 +39,14 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.interactions.Actions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The inference page in a real headless Chromium: real MNIST test digits drawn on its canvas with
- * pointer events and uploaded as images, the live counts, and pinning an older model version.
+ * pointer events and uploaded as images, a drawn digit labelled from the page (read back from
+ * {@code digits.labels}), the live counts, a version's live accuracy and confusion matrix from
+ * labelled outcomes, and pinning an older model version.
  */
 @QuarkusTest
 @QuarkusTestResource(GateSetResource.class)
@@ -64,10 +75,10 @@ class InferencePageTest {
   }
 
   @Test
-  void drawsUploadsCountsAndPinsAnOlderVersion() throws Exception {
+  void drawsLabelsUploadsCountsAndPinsAnOlderVersion() throws Exception {
     TestModels.ensureServing(models);
     long older = TestModels.publishAndAwait(models);
-    long newer = TestModels.publishAndAwait(models);
+    long newer = TestModels.publishAndAwait(models); // no label has reached it yet
     List<Integer> digits = confidentlyRightDigits(2);
 
     browser.driver.get(page.toString());
@@ -77,6 +88,19 @@ class InferencePageTest {
     wait.until(
         ExpectedConditions.presenceOfElementLocated(
             By.cssSelector("#versions tr[data-version='" + older + "']")));
+    By liveCell = By.cssSelector("#versions tr[data-version='" + newer + "'] td.live");
+    assertThat(
+            browser.js(
+                "return [arguments[0].innerText, document.getElementById('confusion-summary')"
+                    + ".innerText, document.querySelectorAll('#confusion td').length,"
+                    + " document.getElementById('feedback').hidden]",
+                browser.driver.findElement(liveCell)))
+        .as("a version without labels; no prediction to label yet")
+        .isEqualTo(List.of("no labels yet", "v" + newer + ": no labels yet", 0L, true));
+    // Images for the live figures and their labels, sent now so the join meets them while the
+    // page is driven.
+    String run = "page-live-" + UUID.randomUUID();
+    int[] actual = sendLabelledImages(run);
 
     // Upload: a real test digit photographed large, dark on white, off centre; then a file that
     // is no image, whose reason the service gives and the page shows.
@@ -134,6 +158,48 @@ class InferencePageTest {
           .isEqualTo(probabilities.stream().mapToDouble(Number::doubleValue).max().orElseThrow());
     }
 
+    // The last drawing labelled: "right" labels it with the shown digit, another digit changes the
+    // label; both go to digits.labels under the prediction's id with source "page".
+    int shown = shownDigit();
+    String id = browser.driver.findElement(By.id("feedback")).getAttribute("data-id");
+    assertThat(id).isNotBlank();
+    browser.driver.findElement(By.id("label-right")).click();
+    wait.until(
+        ExpectedConditions.textToBePresentInElementLocated(
+            By.id("label-status"), "Label recorded: " + shown + " (source page)"));
+    assertThat(browser.driver.findElement(By.id("label-right")).isEnabled())
+        .as("the recorded label's button")
+        .isFalse();
+    int corrected = (shown + 1) % 10;
+    browser.click(By.cssSelector("#label-digits button[data-label='" + corrected + "']"));
+    wait.until(
+        ExpectedConditions.textToBePresentInElementLocated(
+            By.id("label-status"), "Label recorded: " + corrected + " (source page)"));
+    assertThat(labelsOf(id, 2))
+        .as("the newest label of the id is the correction")
+        .extracting(Label::digit, Label::source)
+        .containsExactly(tuple(shown, "page"), tuple(corrected, "page"));
+    assertThat(browser.driver.findElement(By.id("label-right")).isEnabled()).isTrue();
+
+    // Live figures: the images and labels sent after the page opened; the page shows the version's
+    // live accuracy and its matrix.
+    long[][] expected = confusion(run, actual, newer);
+    long correct = IntStream.range(0, 10).mapToLong(d -> expected[d][d]).sum();
+    browser
+        .waitUpTo(Duration.ofSeconds(60))
+        .until(
+            d ->
+                browser
+                    .text(By.cssSelector("#versions tr[data-version='" + newer + "'] td.labelled"))
+                    .equals(String.valueOf(LIVE_IMAGES)));
+    String accuracy = String.format(Locale.ROOT, "%.2f%%", 100.0 * correct / LIVE_IMAGES);
+    assertThat(browser.text(liveCell)).startsWith(accuracy + " (").endsWith("%)");
+    assertThat(browser.text(By.id("confusion-summary")))
+        .startsWith("v" + newer + ": " + accuracy + " right (95% interval ")
+        .endsWith("on " + LIVE_IMAGES + " labelled outcomes");
+    assertConfusion(newer, expected);
+    browser.screenshot("inference");
+
     // Rollback from the page: it needs the API token, asked for once. No token: nothing is sent;
     // a wrong one: the server's reason on the page; the right one: pinned, and the API reports it.
     By pin = By.cssSelector("button[data-pin='" + older + "']");
@@ -169,7 +235,12 @@ class InferencePageTest {
         .as("the control history names the pin")
         .contains("PIN v" + older);
     assertThat(browser.driver.findElement(By.id("follow")).isEnabled()).isTrue();
-    browser.screenshot("inference");
+    assertThat(browser.text(By.id("confusion-summary")))
+        .as("the matrix follows the serving version")
+        .isEqualTo("v" + older + ": no labels yet");
+    new Select(browser.driver.findElement(By.id("confusion-version")))
+        .selectByValue(String.valueOf(newer));
+    assertConfusion(newer, expected);
 
     browser.driver.findElement(By.id("follow")).click();
     wait.until(
@@ -186,6 +257,93 @@ class InferencePageTest {
         .hasSize(2)
         .anyMatch(m -> m.contains("/api/predict") && m.contains("status of 400"))
         .anyMatch(m -> m.contains("/activate") && m.contains("status of 401"));
+  }
+
+  /** Images scored from Kafka for the live figures. */
+  static final int LIVE_IMAGES = 6;
+
+  /**
+   * Sends test images 0 to {@link #LIVE_IMAGES} - 1 to {@code digits.images} as {@code run-i}, and
+   * a label for each: its true digit, but the digit after it for the first (so a cell off the
+   * diagonal fills unless the model predicts that very digit). Returns the labels' digits.
+   */
+  private static int[] sendLabelledImages(String run) {
+    int[] actual = new int[LIVE_IMAGES];
+    try (KafkaProducer<byte[], byte[]> producer = TestModels.producer()) {
+      for (int i = 0; i < LIVE_IMAGES; i++) {
+        String key = run + "-" + i;
+        actual[i] = i == 0 ? (TestModels.label(i) + 1) % 10 : TestModels.label(i);
+        producer.send(
+            new ProducerRecord<>(
+                Topic.DIGITS_IMAGES.defaultName(),
+                key.getBytes(StandardCharsets.UTF_8),
+                TestModels.pixelsJson(null, i).getBytes(StandardCharsets.UTF_8)));
+        producer.send(
+            new ProducerRecord<>(
+                Topic.DIGITS_LABELS.defaultName(),
+                key.getBytes(StandardCharsets.UTF_8),
+                new Label(key, actual[i], "test", System.currentTimeMillis()).encode()));
+      }
+    }
+    return actual;
+  }
+
+  /**
+   * The confusion matrix, {@code [actual][predicted]}, of the images {@link #sendLabelledImages}
+   * sent, once {@code version} predicted them.
+   */
+  private static long[][] confusion(String run, int[] actual, long version) {
+    Map<String, List<ConsumerRecord<byte[], byte[]>>> predictions =
+        TestModels.readUntil(
+            Topic.DIGITS_PREDICTIONS.defaultName(),
+            k -> k.startsWith(run),
+            m -> m.size() == LIVE_IMAGES,
+            Duration.ofSeconds(60));
+    long[][] expected = new long[10][10];
+    for (int i = 0; i < LIVE_IMAGES; i++) {
+      Prediction p = Prediction.decode(predictions.get(run + "-" + i).get(0).value());
+      assertThat(p.modelVersion()).isEqualTo(version);
+      expected[actual[i]][p.digit()]++;
+    }
+    return expected;
+  }
+
+  /** The heat map shows {@code version}: one cell per actual and predicted digit, its count. */
+  private static void assertConfusion(long version, long[][] expected) {
+    assertThat(browser.driver.findElement(By.id("confusion")).getAttribute("data-version"))
+        .isEqualTo(String.valueOf(version));
+    @SuppressWarnings("unchecked")
+    List<List<Object>> cells =
+        (List<List<Object>>)
+            browser.js(
+                "return [...document.querySelectorAll('#confusion td[data-count]')].map(c =>"
+                    + " [Number(c.dataset.actual), Number(c.dataset.predicted),"
+                    + " Number(c.dataset.count), c.title, c.textContent])");
+    assertThat(cells).hasSize(100);
+    for (List<Object> cell : cells) {
+      int actual = ((Number) cell.get(0)).intValue();
+      int predicted = ((Number) cell.get(1)).intValue();
+      long count = expected[actual][predicted];
+      assertThat(((Number) cell.get(2)).longValue())
+          .as("cell actual %d, predicted %d", actual, predicted)
+          .isEqualTo(count);
+      assertThat((String) cell.get(3))
+          .startsWith("actual " + actual + ", predicted " + predicted + ": " + count + " of ");
+      assertThat(cell.get(4)).isEqualTo(count == 0 ? "" : String.valueOf(count));
+    }
+  }
+
+  /** The labels of {@code id} on {@code digits.labels}, oldest first, once there are {@code n}. */
+  private static List<Label> labelsOf(String id, int n) {
+    return TestModels.readUntil(
+            Topic.DIGITS_LABELS.defaultName(),
+            id::equals,
+            m -> m.getOrDefault(id, List.of()).size() >= n,
+            Duration.ofSeconds(30))
+        .getOrDefault(id, List.of())
+        .stream()
+        .map(r -> Label.decode(r.value()))
+        .toList();
   }
 
   /**

@@ -7,6 +7,7 @@ import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
@@ -20,12 +21,14 @@ import lenet.inference.config.InferenceConfig;
 
 /**
  * {@code POST /api/feedback} with {@code {"id", "digit"}}: the true digit of an image this fleet
- * scored, written to {@code digits.labels} (source {@code http}) and answered 202 once Kafka holds
- * it. JSON only (415 otherwise), at most {@value Label#MAX_BYTES} bytes (413), exactly those two
- * fields with a digit 0-9 (400 with the reason); each client within its allowance ({@code
- * inference.feedback.*}, 429 with {@code Retry-After}); 503 when Kafka does not take it. Open like
- * predictions unless {@code api.read-policy=authenticated}. Every answer is counted ({@code
- * inference_feedback_total{outcome}}).
+ * scored, written to {@code digits.labels} and answered 202 once Kafka holds it. The label's source
+ * is {@code http}, or {@code page} with {@code ?source=page} (the inference page's buttons); no
+ * other word is taken ({@link FeedbackSource}, 400 {@code INVALID_VALUE}), so an HTTP client cannot
+ * name an arbitrary source. JSON only (415 otherwise), at most {@value Label#MAX_BYTES} bytes
+ * (413), exactly those two fields with a digit 0-9 (400 with the reason); each client within its
+ * allowance ({@code inference.feedback.*}, 429 with {@code Retry-After}); 503 when Kafka does not
+ * take it. Open like predictions unless {@code api.read-policy=authenticated}. Every answer is
+ * counted ({@code inference_feedback_total{outcome}}).
  */
 @Path("/api/feedback")
 @Produces(MediaType.APPLICATION_JSON)
@@ -59,10 +62,11 @@ public class FeedbackResource {
 
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
-  public CompletionStage<Response> feedback(byte[] body, @Context HttpServerRequest request) {
+  public CompletionStage<Response> feedback(
+      byte[] body, @QueryParam("source") String source, @Context HttpServerRequest request) {
     Label label;
     try {
-      label = Label.ofFeedback(body, "http", System.currentTimeMillis());
+      label = Label.ofFeedback(body, FeedbackSource.of(source).wire(), System.currentTimeMillis());
     } catch (WireFormatException e) {
       counted.get(Outcome.INVALID).increment();
       throw e;

@@ -26,7 +26,9 @@ import org.junit.jupiter.api.Test;
 /**
  * {@code POST /api/feedback} on the real broker: a label is on {@code digits.labels} under the
  * image's id before the sender hears 202; what is not a label is refused with its reason and writes
- * nothing; a client past its allowance hears 429 with {@code Retry-After}. Every answer is counted.
+ * nothing, and so is a source other than {@code http} and {@code page} (the page's own labels:
+ * {@code InferencePageTest}); a client past its allowance hears 429 with {@code Retry-After}. Every
+ * answer is counted.
  */
 @QuarkusTest
 @QuarkusTestResource(GateSetResource.class)
@@ -67,6 +69,17 @@ class FeedbackResourceTest {
         .statusCode(400)
         .body("reason", equalTo("UNKNOWN_FIELD"));
     given().contentType("text/plain").body("7").post("/api/feedback").then().statusCode(415);
+    for (String source : List.of("kafka", "trainer", "PAGE", "page,http")) {
+      given()
+          .contentType("application/json")
+          .queryParam("source", source)
+          .body("{\"id\":\"" + bad + "\",\"digit\":1}")
+          .post("/api/feedback")
+          .then()
+          .statusCode(400)
+          .body("reason", equalTo("INVALID_VALUE"))
+          .body("error", containsString("'source' must be 'http' or 'page'"));
+    }
     given()
         .contentType("application/json")
         .body("{\"id\":\"" + "x".repeat(5000) + "\",\"digit\":1}")

@@ -125,7 +125,11 @@ public class FeedbackReader {
       }
       ImageEvent event;
       try {
-        event = raw ? ImageEvent.ofRaw(r.key(), r.value()) : ImageEvent.decode(r.value(), r.key());
+        // Bounded by what the topic accepted (its max.message.bytes), not by inference's own limit.
+        event =
+            raw
+                ? ImageEvent.ofRaw(r.key(), r.value())
+                : ImageEvent.decode(r.value(), r.key(), r.value().length);
       } catch (WireFormatException e) {
         refused(r.key());
         return;

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -15,8 +16,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 import javax.imageio.ImageIO;
 import lenet.contract.dataset.MnistSet;
+import lenet.contract.image.DigitImages;
 import lenet.contract.topics.Topic;
 import lenet.contract.wire.ImageEvent;
 import lenet.contract.wire.Label;
@@ -26,7 +30,9 @@ import lenet.kafka.SharedKafkaResource;
 import lenet.mnist.MnistFiles;
 import lenet.support.kafka.KafkaClients;
 import lenet.support.kafka.KafkaConnection;
+import lenet.trainer.feedback.FeedbackImages;
 import lenet.trainer.feedback.FeedbackMix;
+import lenet.trainer.feedback.FeedbackReader;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -52,6 +58,8 @@ class FeedbackRunTest {
   private static final double SHARE = 0.004;
 
   private static MnistSet mnist;
+
+  @Inject FeedbackReader reader;
 
   @BeforeAll
   static void dataset() throws Exception {
@@ -114,6 +122,18 @@ class FeedbackRunTest {
     for (String topic : List.of(labels, images, predictions)) {
       ends.put(topic, endOffsets(topic));
     }
+
+    // What the reader makes of them: each id's newest label, each form decoded to the same input.
+    Map<String, FeedbackImages.Image> read =
+        reader.read().images().stream()
+            .collect(Collectors.toMap(FeedbackImages.Image::id, Function.identity()));
+    assertThat(read.keySet()).containsExactlyInAnyOrderElementsOf(found);
+    assertThat(read.get("json-0").digit()).as("the newest label").isEqualTo(label(0));
+    assertThat(read.get("json-0").pixels()).isEqualTo(DigitImages.fromPixels(pixels(0)));
+    assertThat(read.get("raw-0").pixels()).isEqualTo(DigitImages.fromPixels(pixels(10)));
+    assertThat(read.get("http-0").pixels()).isEqualTo(DigitImages.fromPixels(pixels(20)));
+    assertThat(read.get("png-0").pixels()).isEqualTo(DigitImages.fromEncoded(png(30), 1 << 20));
+    assertThat(read.get("http-3").digit()).isEqualTo(label(23));
 
     String runId = "feedback-" + Long.toString(System.nanoTime(), 36);
     TrainerServiceTest.send(

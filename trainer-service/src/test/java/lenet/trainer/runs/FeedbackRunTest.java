@@ -1,6 +1,7 @@
 package lenet.trainer.runs;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
 import io.quarkus.test.common.QuarkusTestResource;
@@ -193,6 +194,15 @@ class FeedbackRunTest {
       assertThat(epoch.feedbackImages()).isEqualTo((int) heldOut);
       assertThat(epoch.feedbackAccuracy()).isBetween(0.0, 1.0);
     }
+    assertThat(TrainerServiceTest.checkpoints())
+        .filteredOn(c -> runId.equals(c.header().runId()))
+        .as("each checkpoint carries its epoch's held-out figures")
+        .extracting(c -> c.header().feedbackAccuracy(), c -> c.header().feedbackImages())
+        .containsExactlyInAnyOrderElementsOf(
+            events.subList(2, 4).stream()
+                .map(e -> (TrainingEvent.Epoch) e)
+                .map(e -> tuple(e.feedbackAccuracy(), e.feedbackImages()))
+                .toList());
     TrainingEvent.Completed completed = (TrainingEvent.Completed) events.get(4);
     assertThat(completed.feedbackImages()).isEqualTo((int) heldOut);
     assertThat(completed.feedbackAccuracy())

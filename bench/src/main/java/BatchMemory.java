@@ -29,13 +29,13 @@ public class BatchMemory {
     int b = Integer.parseInt(a[0]);
     TrainingData small =
         new TrainingData("x", split(Split.TRAIN, 64), split(Split.DEV, 64), split(Split.TEST, 64));
-    RunSpec warm = new RunSpec("w", 1, 64, 0.001, "adam", 1, "constant", Augmentation.NONE);
+    RunSpec warm = new RunSpec("w", 1, 64, 0.001, "adam", 1, "constant", Augmentation.NONE, null);
     Training.run(warm, small, Device.cpu(), (e, m, t, p) -> {});
     long before = hwm();
     TrainingData data =
         new TrainingData("x", split(Split.TRAIN, b), split(Split.DEV, 64), split(Split.TEST, 64));
     long afterData = hwm();
-    RunSpec spec = new RunSpec("m", 1, b, 0.001, "adam", 1, "constant", Augmentation.NONE);
+    RunSpec spec = new RunSpec("m", 1, b, 0.001, "adam", 1, "constant", Augmentation.NONE, null);
     Training.run(spec, data, Device.cpu(), (e, m, t, p) -> {});
     long after = hwm();
     System.out.printf(

@@ -54,7 +54,7 @@ public class TrainInMemory {
     RunSpec spec =
         RunSpec.of(
             "in-memory",
-            new TrainingCommand(null, epochs, null, null, null, null),
+            new TrainingCommand(null, epochs, null, null, null, null, null),
             trainerDefaults());
     if (epochs == 0) { // a harness check: the settings only
       System.out.println("{\"spec\":\"" + spec + "\"}");

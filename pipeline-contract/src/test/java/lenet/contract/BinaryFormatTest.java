@@ -76,7 +76,9 @@ class BinaryFormatTest {
             0.09,
             0.98,
             null,
-            null);
+            null,
+            0.75,
+            8);
     Checkpoint cp = new Checkpoint(header, params);
     Checkpoint back = Checkpoint.decode(cp.encode());
     assertThat(back.header()).isEqualTo(header);

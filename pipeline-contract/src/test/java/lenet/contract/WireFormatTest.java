@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
@@ -198,8 +199,13 @@ class WireFormatTest {
 
   @Test
   void trainingCommandRoundTripsAndEmptyMeansDefaults() {
-    TrainingCommand cmd = new TrainingCommand("r-1", 3, 64, 0.001, "adam", 42L);
+    TrainingCommand cmd = new TrainingCommand("r-1", 3, 64, 0.001, "adam", 42L, null);
     assertThat(TrainingCommand.decode(cmd.encode())).isEqualTo(cmd);
+    TrainingCommand withFeedback =
+        new TrainingCommand("r-2", null, null, null, null, null, new TrainingCommand.Feedback(0.2));
+    assertThat(TrainingCommand.decode(withFeedback.encode())).isEqualTo(withFeedback);
+    assertThat(new String(withFeedback.encode(), StandardCharsets.UTF_8))
+        .contains("\"feedback\":{\"share\":0.2}");
     assertThat(TrainingCommand.decode(utf8("{}"))).isEqualTo(TrainingCommand.defaults());
   }
 
@@ -257,6 +263,36 @@ class WireFormatTest {
             Reason.INVALID_VALUE,
             "'optimizer' must be one of"),
         Arguments.of(
+            "feedback share 0",
+            "{\"feedback\": {\"share\": 0}}",
+            Reason.INVALID_VALUE,
+            "'feedback.share' must be above 0 and below 1"),
+        Arguments.of(
+            "feedback share 1",
+            "{\"feedback\": {\"share\": 1.0}}",
+            Reason.INVALID_VALUE,
+            "'feedback.share' must be above 0 and below 1"),
+        Arguments.of(
+            "feedback share as string",
+            "{\"feedback\": {\"share\": \"0.2\"}}",
+            Reason.WRONG_TYPE,
+            "'feedback.share' must be a number between 0 and 1"),
+        Arguments.of(
+            "feedback without share",
+            "{\"feedback\": {}}",
+            Reason.MISSING_FIELD,
+            "'feedback' needs 'share'"),
+        Arguments.of(
+            "feedback as number",
+            "{\"feedback\": 0.2}",
+            Reason.WRONG_TYPE,
+            "'feedback' must be an object like {\"share\": 0.2}"),
+        Arguments.of(
+            "feedback with unknown field",
+            "{\"feedback\": {\"share\": 0.2, \"size\": 5}}",
+            Reason.UNKNOWN_FIELD,
+            "'feedback' has unknown field 'size'"),
+        Arguments.of(
             "epochs as string",
             "{\"epochs\": \"3\"}",
             Reason.WRONG_TYPE,
@@ -285,11 +321,37 @@ class WireFormatTest {
     List<TrainingEvent> all =
         List.of(
             TrainingEvent.queued("r", 5, 2, "epochs=5"),
-            TrainingEvent.started("r", 5, "cpu()", "epochs=5"),
-            TrainingEvent.resumed("r", 5, "cpu()", "epochs=5", 3),
+            TrainingEvent.started("r", 5, "cpu()", "epochs=5", new TrainingEvent.Data("d", null)),
+            TrainingEvent.resumed(
+                "r",
+                5,
+                "cpu()",
+                "epochs=5",
+                new TrainingEvent.Data(
+                    "d",
+                    new TrainingEvent.FeedbackUsed(
+                        0.2,
+                        0.2,
+                        Map.of("digits.labels", Map.of(0, 12L, 1, 3L)),
+                        15,
+                        12,
+                        10,
+                        2,
+                        0,
+                        2,
+                        8,
+                        2408)),
+                3),
             TrainingEvent.epoch(
                 "r", 2, 5, new TrainingEvent.EpochMetrics(0.1, 0.97, 0.12, 0.96, 5.5, 9000), 4),
-            TrainingEvent.completed("r", 5, 0.05, 0.99, 7, 30.0),
+            TrainingEvent.epoch(
+                "r",
+                2,
+                5,
+                new TrainingEvent.EpochMetrics(0.1, 0.97, 0.12, 0.96, 5.5, 9000, 0.5, 2),
+                4),
+            TrainingEvent.completed("r", 5, 0.05, 0.99, null, null, 7, 30.0),
+            TrainingEvent.completed("r", 5, 0.05, 0.99, 0.5, 2, 7, 30.0),
             TrainingEvent.failed("r", "boom"),
             TrainingEvent.cancelled("r", 2, "cancelled after 2 of 5 epochs"));
     for (TrainingEvent e : all) {
@@ -309,8 +371,10 @@ class WireFormatTest {
         .contains("\"type\":\"FAILED\"", "\"message\":\"boom\"")
         .doesNotContain("loss", "epoch");
     String fresh =
-        new String(TrainingEvent.started("r", 5, "cpu()", "s").encode(), StandardCharsets.UTF_8);
-    assertThat(fresh).doesNotContain("resumedFrom");
+        new String(
+            TrainingEvent.started("r", 5, "cpu()", "s", new TrainingEvent.Data("d", null)).encode(),
+            StandardCharsets.UTF_8);
+    assertThat(fresh).doesNotContain("resumedFrom", "feedback").contains("\"datasetId\":\"d\"");
     // As the single nullable record wrote it before the types: nulls left out, all else the same.
     TrainingEvent old =
         TrainingEvent.decode(
@@ -320,7 +384,8 @@ class WireFormatTest {
                     + "\"seconds\":51.5,\"timestamp\":1700000000000}"));
     assertThat(old)
         .isEqualTo(
-            new TrainingEvent.Completed("r", 2, 2, 0.04, 0.987, 9, 51.5, 1_700_000_000_000L));
+            new TrainingEvent.Completed(
+                "r", 2, 2, 0.04, 0.987, null, null, 9, 51.5, 1_700_000_000_000L));
     assertThatThrownBy(() -> TrainingEvent.decode(utf8("{\"type\":\"DONE\"}")))
         .isInstanceOf(WireFormatException.class)
         .hasMessageContaining("'type' must be one of");

@@ -93,6 +93,33 @@ public interface TrainerConfig {
   Duration datasetWait();
 
   /**
+   * Of the labelled feedback images a run reads (a command's {@code feedback}), the fraction held
+   * out of training and measured each epoch beside the dev split ({@code feedbackAccuracy} in its
+   * events). Which images: those whose id's CRC-32 falls in this fraction, so the same ids are held
+   * out in every run.
+   */
+  @WithName("feedback.held-out")
+  @WithDefault("0.2")
+  double feedbackHeldOut();
+
+  /**
+   * How long a run may take to read the labels, images and predictions topics to their ends for its
+   * feedback before it fails.
+   */
+  @WithName("feedback.read-timeout")
+  @WithDefault("10m")
+  Duration feedbackReadTimeout();
+
+  /**
+   * Largest PNG or JPEG feedback image in pixels (width x height), checked from its header before
+   * decoding, as inference does ({@code inference.max-image-pixels}); a larger one counts as
+   * undecodable.
+   */
+  @WithName("feedback.max-image-pixels")
+  @WithDefault("2000000")
+  long feedbackMaxImagePixels();
+
+  /**
    * Trained epochs a run keeps in memory while Kafka does not take them (a broker outage): the run
    * trains on and publishes them in order when the broker is back; with this many waiting, training
    * pauses until the broker takes one. Each holds its parameters, about 250 KB.

@@ -8,6 +8,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import lenet.contract.image.DigitImages;
 import lenet.contract.wire.ImageEvent;
 import lenet.inference.config.InferenceConfig;
 

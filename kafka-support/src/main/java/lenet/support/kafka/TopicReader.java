@@ -6,6 +6,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -69,9 +71,11 @@ public final class TopicReader<K> {
    * Hands every record up to the end of {@code topic} as of now (for a {@code read_committed}
    * reader: the last stable offset) to {@code each}.
    *
+   * @return where it stopped: the end offset of each partition (by partition number), taken before
+   *     the first record was read
    * @throws IllegalStateException when the end is not reached within the bound
    */
-  public void toEnd(String topic, Consumer<ConsumerRecord<K, byte[]>> each) {
+  public SortedMap<Integer, Long> toEnd(String topic, Consumer<ConsumerRecord<K, byte[]>> each) {
     try (KafkaConsumer<K, byte[]> consumer = open(topic)) {
       List<TopicPartition> partitions = new ArrayList<>(consumer.assignment());
       Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
@@ -81,8 +85,16 @@ public final class TopicReader<K> {
           throw new IllegalStateException(
               "could not read '" + topic + "' to its end within " + within.toSeconds() + " s");
         }
-        consumer.poll(POLL).forEach(each);
+        for (ConsumerRecord<K, byte[]> r : consumer.poll(POLL)) {
+          // A poll may run past the end taken at the start: what came later is not handed on.
+          if (r.offset() < end.get(new TopicPartition(r.topic(), r.partition()))) {
+            each.accept(r);
+          }
+        }
       }
+      SortedMap<Integer, Long> stopped = new TreeMap<>();
+      end.forEach((tp, offset) -> stopped.put(tp.partition(), offset));
+      return stopped;
     }
   }
 

@@ -66,6 +66,21 @@ class TopicReaderTest {
   }
 
   @Test
+  void readingToTheEndSaysWhereItStopped() throws Exception {
+    String topic = topic(2);
+    try (KafkaProducer<String, byte[]> producer = KafkaClients.writer(kafka(), Map.of())) {
+      for (String k : List.of("a", "b", "c")) {
+        producer.send(new ProducerRecord<>(topic, 0, k, k.getBytes())).get();
+      }
+      producer.send(new ProducerRecord<>(topic, 1, "d", "d".getBytes())).get();
+    }
+    List<String> seen = new ArrayList<>();
+    assertThat(TopicReader.of(kafka()).toEnd(topic, r -> seen.add(r.key())))
+        .containsExactly(Map.entry(0, 3L), Map.entry(1, 1L));
+    assertThat(seen).containsExactlyInAnyOrder("a", "b", "c", "d");
+  }
+
+  @Test
   void readsUntilTheConditionHoldsAndSaysWhetherItDid() throws Exception {
     String topic = topic(2);
     write(topic, List.of("1", "2", "3", "4"), List.of());

@@ -66,6 +66,15 @@ public enum KafkaUser {
                   + " run.",
               READ,
               WRITE),
+          Acl.topic(
+              Topic.DIGITS_LABELS,
+              "A run with feedback reads the labels (assigned partitions, no group)...",
+              READ),
+          Acl.topic(Topic.DIGITS_IMAGES, "...and finds the labelled images,", READ),
+          Acl.topic(
+              Topic.DIGITS_PREDICTIONS,
+              "and the HTTP-scored ones, whose predictions carry their pixels.",
+              READ),
           Acl.group("trainer-service", "The command consumers' group.", READ),
           Acl.groupsStartingWith(
               "trainer-history-",

@@ -29,6 +29,8 @@ public record Checkpoint(Header header, byte[] parameters) {
    * @param parameterCount total scalar parameters (trainable and not)
    * @param sha256 hex SHA-256 of the parameter bytes
    * @param testLoss null except on a run's last epoch
+   * @param feedbackAccuracy accuracy on the run's held-out feedback images ({@code feedbackImages}
+   *     of them), both null for a run without feedback
    */
   public record Header(
       String modelName,
@@ -45,7 +47,9 @@ public record Checkpoint(Header header, byte[] parameters) {
       double devLoss,
       double devAccuracy,
       Double testLoss,
-      Double testAccuracy) {
+      Double testAccuracy,
+      Double feedbackAccuracy,
+      Integer feedbackImages) {
 
     /** The model name a LeNet-5 checkpoint carries. */
     public static final String LENET5_MODEL_NAME = "lenet5";
@@ -82,10 +86,11 @@ public record Checkpoint(Header header, byte[] parameters) {
           .createdAt(createdAt)
           .training(loss, accuracy)
           .dev(devLoss, devAccuracy)
-          .test(testLoss, testAccuracy);
+          .test(testLoss, testAccuracy)
+          .feedback(feedbackAccuracy, feedbackImages);
     }
 
-    /** Builds a header field by field (it has fifteen). */
+    /** Builds a header field by field (it has seventeen). */
     public static final class Builder {
       private String modelName;
       private long modelVersion;
@@ -102,6 +107,8 @@ public record Checkpoint(Header header, byte[] parameters) {
       private double devAccuracy;
       private Double testLoss;
       private Double testAccuracy;
+      private Double feedbackAccuracy;
+      private Integer feedbackImages;
 
       public Builder modelName(String v) {
         modelName = v;
@@ -170,6 +177,13 @@ public record Checkpoint(Header header, byte[] parameters) {
         return this;
       }
 
+      /** Set when the run holds feedback images out: their accuracy and how many. */
+      public Builder feedback(Double accuracy, Integer images) {
+        this.feedbackAccuracy = accuracy;
+        this.feedbackImages = images;
+        return this;
+      }
+
       public Header build() {
         return new Header(
             modelName,
@@ -186,7 +200,9 @@ public record Checkpoint(Header header, byte[] parameters) {
             devLoss,
             devAccuracy,
             testLoss,
-            testAccuracy);
+            testAccuracy,
+            feedbackAccuracy,
+            feedbackImages);
       }
     }
   }

@@ -1,5 +1,6 @@
 package lenet.contract.wire;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Locale;
 import java.util.Set;
@@ -9,6 +10,13 @@ import lenet.contract.wire.WireFormatException.Reason;
  * A request to train, on {@code training.commands}. Every field is optional: {@code {}} starts a
  * run with the trainer's configured defaults. Values are checked here, so a bad command is refused
  * before any work starts.
+ *
+ * <p>{@code "feedback": {"share": 0.2}} asks for the labelled images users sent back ({@code
+ * digits.labels} joined with their images on {@code digits.images}, and HTTP-scored images whose
+ * prediction on {@code digits.predictions} carries its {@code pixels}) to be mixed into the
+ * training split: at most {@code share} (0 < share < 1) of the resulting training split, each image
+ * with its newest label. A fixed part of the labelled images, chosen by a hash of their id, is
+ * never trained on and is measured each epoch beside the dev split instead.
  */
 public record TrainingCommand(
     String runId,
@@ -16,7 +24,14 @@ public record TrainingCommand(
     Integer batchSize,
     Double learningRate,
     String optimizer,
-    Long seed) {
+    Long seed,
+    Feedback feedback) {
+
+  /**
+   * Labelled feedback to train on: feedback images make at most {@code share} of the training split
+   * (MNIST's training images plus the feedback images).
+   */
+  public record Feedback(double share) {}
 
   /** The optimizers the trainer knows, lower case. */
   public static final Set<String> OPTIMIZERS = Set.of("adam", "sgd", "adagrad", "rmsprop");
@@ -33,10 +48,17 @@ public record TrainingCommand(
   public static final double MIN_LEARNING_RATE = 1e-9;
 
   private static final Set<String> FIELDS =
-      Set.of("runId", "epochs", "batchSize", "learningRate", "optimizer", "seed");
+      Set.of("runId", "epochs", "batchSize", "learningRate", "optimizer", "seed", "feedback");
+
+  private static final String FEEDBACK_EXAMPLE = "{\"share\": 0.2}";
 
   public static TrainingCommand defaults() {
-    return new TrainingCommand(null, null, null, null, null, null);
+    return new TrainingCommand(null, null, null, null, null, null, null);
+  }
+
+  /** This command under run id {@code id}. */
+  public TrainingCommand withRunId(String id) {
+    return new TrainingCommand(id, epochs, batchSize, learningRate, optimizer, seed, feedback);
   }
 
   /**
@@ -54,9 +76,33 @@ public record TrainingCommand(
             Json.optInt(node, "batchSize"),
             Json.optDouble(node, "learningRate"),
             Json.optString(node, "optimizer"),
-            Json.optLong(node, "seed"));
+            Json.optLong(node, "seed"),
+            feedback(node));
     cmd.validate();
     return cmd;
+  }
+
+  private static Feedback feedback(ObjectNode node) {
+    JsonNode f = node.get("feedback");
+    if (f == null || f.isNull()) {
+      return null;
+    }
+    if (!f.isObject()) {
+      throw Json.wrongType("feedback", "an object like " + FEEDBACK_EXAMPLE, f);
+    }
+    Json.onlyFields((ObjectNode) f, Set.of("share"), "'feedback'");
+    JsonNode share = f.get("share");
+    if (share == null || share.isNull()) {
+      throw new WireFormatException(
+          Reason.MISSING_FIELD,
+          "'feedback' needs 'share', the largest fraction of the training split that feedback"
+              + " images may make, e.g. "
+              + FEEDBACK_EXAMPLE);
+    }
+    if (!share.isNumber() || !Double.isFinite(share.doubleValue())) {
+      throw Json.wrongType("feedback.share", "a number between 0 and 1", share);
+    }
+    return new Feedback(share.doubleValue());
   }
 
   /** What a run id may be: letters, digits, '.', '_' and '-', at most 64. */
@@ -99,6 +145,12 @@ public record TrainingCommand(
     }
     if (optimizer != null && !OPTIMIZERS.contains(optimizer.toLowerCase(Locale.ROOT))) {
       throw invalid("'optimizer' must be one of " + OPTIMIZERS + ", got '" + optimizer + "'");
+    }
+    if (feedback != null && !(feedback.share() > 0 && feedback.share() < 1)) {
+      throw invalid(
+          "'feedback.share' must be above 0 and below 1 (the largest fraction of the training split"
+              + " that feedback images may make), got "
+              + feedback.share());
     }
     return this;
   }

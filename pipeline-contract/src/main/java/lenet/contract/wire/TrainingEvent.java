@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Arrays;
+import java.util.Map;
 import lenet.contract.wire.WireFormatException.Reason;
 
 /**
@@ -66,7 +67,9 @@ public sealed interface TrainingEvent {
    * message} lists its settings. {@code resumedFrom}, when set, is the epoch whose checkpoint it
    * goes on from (its next EPOCH is {@code resumedFrom + 1}); null for a start from scratch. {@code
    * resumeRefused}, when set, says why a run that was cut short starts from scratch instead (its
-   * checkpoint is gone, or does not verify as the trainer's own for this run and epoch).
+   * checkpoint is gone, or does not verify as the trainer's own for this run and epoch). What it
+   * trains on: the dataset copy {@code datasetId} and, when the command asked for it, the labelled
+   * {@code feedback} read from Kafka (null otherwise).
    */
   record Started(
       String runId,
@@ -75,6 +78,8 @@ public sealed interface TrainingEvent {
       String message,
       Integer resumedFrom,
       String resumeRefused,
+      String datasetId,
+      FeedbackUsed feedback,
       long timestamp)
       implements TrainingEvent {
     @Override
@@ -83,7 +88,35 @@ public sealed interface TrainingEvent {
     }
   }
 
-  /** An epoch ended and its checkpoint is stored as {@code modelVersion}. */
+  /**
+   * The labelled feedback a run read, enough to read the same again: {@code endOffsets}, per topic
+   * and partition, is where it stopped reading (the end offsets when the run started) on the
+   * labels, images and predictions topics. Counts: {@code labels} label records read (tombstones
+   * included), {@code labelled} ids with a label after them (each id's newest label; a tombstone
+   * removes it), {@code found} of those with an image, {@code missing} without one (never sent, or
+   * past the image topic's retention), {@code undecodable} with an image that does not decode; of
+   * the found, {@code heldOut} (chosen by a hash of the id, {@code heldOutShare} of them) are
+   * measured each epoch and never trained on, and {@code training} are mixed into the training
+   * split, which then holds {@code trainImages} images (at most {@code share} of them feedback).
+   */
+  record FeedbackUsed(
+      double share,
+      double heldOutShare,
+      Map<String, Map<Integer, Long>> endOffsets,
+      int labels,
+      int labelled,
+      int found,
+      int missing,
+      int undecodable,
+      int heldOut,
+      int training,
+      int trainImages) {}
+
+  /**
+   * An epoch ended and its checkpoint is stored as {@code modelVersion}. {@code feedbackAccuracy}
+   * is measured on the {@code feedbackImages} held-out feedback images, when the run trains on
+   * feedback and holds some out (null otherwise).
+   */
   record Epoch(
       String runId,
       int epoch,
@@ -92,6 +125,8 @@ public sealed interface TrainingEvent {
       double accuracy,
       double devLoss,
       double devAccuracy,
+      Double feedbackAccuracy,
+      Integer feedbackImages,
       double seconds,
       double imagesPerSecond,
       long modelVersion,
@@ -105,7 +140,9 @@ public sealed interface TrainingEvent {
 
   /**
    * The run trained all {@code epochs} ({@code epoch} = {@code epochs}); its final checkpoint is
-   * {@code modelVersion}, measured on the test split. {@code seconds} is the run's training time.
+   * {@code modelVersion}, measured on the test split, and on the held-out feedback as its last
+   * EPOCH says ({@code feedbackAccuracy} over {@code feedbackImages}, null without). {@code
+   * seconds} is the run's training time.
    */
   record Completed(
       String runId,
@@ -113,6 +150,8 @@ public sealed interface TrainingEvent {
       int epochs,
       double testLoss,
       double testAccuracy,
+      Double feedbackAccuracy,
+      Integer feedbackImages,
       long modelVersion,
       double seconds,
       long timestamp)
@@ -144,20 +183,41 @@ public sealed interface TrainingEvent {
     return new Queued(runId, epochs, position, settings, now());
   }
 
-  static Started started(String runId, int epochs, String device, String settings) {
-    return resumed(runId, epochs, device, settings, null);
+  /** What a run trains on: a dataset copy, and the feedback it read (null: none asked for). */
+  record Data(String datasetId, FeedbackUsed feedback) {}
+
+  static Started started(String runId, int epochs, String device, String settings, Data data) {
+    return resumed(runId, epochs, device, settings, data, null);
   }
 
   /** A start that goes on from the checkpoint of epoch {@code resumedFrom} (null: from scratch). */
   static Started resumed(
-      String runId, int epochs, String device, String settings, Integer resumedFrom) {
-    return new Started(runId, epochs, device, settings, resumedFrom, null, now());
+      String runId, int epochs, String device, String settings, Data data, Integer resumedFrom) {
+    return new Started(
+        runId,
+        epochs,
+        device,
+        settings,
+        resumedFrom,
+        null,
+        data.datasetId(),
+        data.feedback(),
+        now());
   }
 
   /** A run cut short that starts again from scratch, for the reason {@code resumeRefused}. */
   static Started notResumed(
-      String runId, int epochs, String device, String settings, String resumeRefused) {
-    return new Started(runId, epochs, device, settings, null, resumeRefused, now());
+      String runId, int epochs, String device, String settings, Data data, String resumeRefused) {
+    return new Started(
+        runId,
+        epochs,
+        device,
+        settings,
+        null,
+        resumeRefused,
+        data.datasetId(),
+        data.feedback(),
+        now());
   }
 
   static Epoch epoch(String runId, int epoch, int epochs, EpochMetrics m, long version) {
@@ -169,20 +229,35 @@ public sealed interface TrainingEvent {
         m.accuracy(),
         m.devLoss(),
         m.devAccuracy(),
+        m.feedbackAccuracy(),
+        m.feedbackImages(),
         m.seconds(),
         m.imagesPerSecond(),
         version,
         now());
   }
 
+  /** The run's end; the feedback figures are null when it held out no feedback. */
   static Completed completed(
       String runId,
       int epochs,
       double testLoss,
       double testAccuracy,
+      Double feedbackAccuracy,
+      Integer feedbackImages,
       long version,
       double seconds) {
-    return new Completed(runId, epochs, epochs, testLoss, testAccuracy, version, seconds, now());
+    return new Completed(
+        runId,
+        epochs,
+        epochs,
+        testLoss,
+        testAccuracy,
+        feedbackAccuracy,
+        feedbackImages,
+        version,
+        seconds,
+        now());
   }
 
   static Failed failed(String runId, String message) {
@@ -197,14 +272,31 @@ public sealed interface TrainingEvent {
     return System.currentTimeMillis();
   }
 
-  /** One epoch's numbers: training loss/accuracy, dev loss/accuracy, and its speed. */
+  /**
+   * One epoch's numbers: training loss/accuracy, dev loss/accuracy, its speed, and the accuracy on
+   * the held-out feedback images (both null when there are none).
+   */
   record EpochMetrics(
       double loss,
       double accuracy,
       double devLoss,
       double devAccuracy,
       double seconds,
-      double imagesPerSecond) {}
+      double imagesPerSecond,
+      Double feedbackAccuracy,
+      Integer feedbackImages) {
+
+    /** An epoch measured without held-out feedback. */
+    public EpochMetrics(
+        double loss,
+        double accuracy,
+        double devLoss,
+        double devAccuracy,
+        double seconds,
+        double imagesPerSecond) {
+      this(loss, accuracy, devLoss, devAccuracy, seconds, imagesPerSecond, null, null);
+    }
+  }
 
   default byte[] encode() {
     return Json.write(this);

@@ -88,6 +88,7 @@ public class TrainingPublisher {
             .training(m.loss(), m.accuracy())
             .dev(m.devLoss(), m.devAccuracy())
             .test(test == null ? null : test.loss(), test == null ? null : test.accuracy())
+            .feedback(m.feedbackAccuracy(), m.feedbackImages())
             .build();
     byte[] value = new Checkpoint(header, parameters).encode();
     checkpoints.sendMessageAndAwait(

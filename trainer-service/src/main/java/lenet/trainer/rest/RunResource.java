@@ -142,15 +142,7 @@ public class RunResource {
         command.runId() != null
             ? command.runId()
             : "run-" + UUID.randomUUID().toString().substring(0, 8);
-    TrainingCommand withId =
-        new TrainingCommand(
-            runId,
-            command.epochs(),
-            command.batchSize(),
-            command.learningRate(),
-            command.optimizer(),
-            command.seed());
-    publisher.command(runId, withId);
+    publisher.command(runId, command.withRunId(runId));
     return Response.accepted(Map.of("runId", runId, "status", "/api/runs/" + runId)).build();
   }
 

@@ -93,7 +93,8 @@ public class CommandIntake {
     }
     try {
       RunSpec like =
-          RunSpec.of("jit-warm-up", new TrainingCommand(null, 1, null, null, null, null), config);
+          RunSpec.of(
+              "jit-warm-up", new TrainingCommand(null, 1, null, null, null, null, null), config);
       double seconds = Training.warmUp(like, Training.device(config.device()), steps);
       LOG.infof("JIT warm-up: %d training steps on random images in %.1f s", steps, seconds);
     } catch (RuntimeException e) {

@@ -10,6 +10,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import lenet.contract.wire.TrainingEvent;
 import lenet.trainer.TrainerConfig;
+import lenet.trainer.feedback.FeedbackMix;
+import lenet.trainer.feedback.FeedbackReader;
 import lenet.trainer.kafka.CheckpointReader;
 import lenet.trainer.kafka.DatasetSource;
 import lenet.trainer.kafka.TrainingPublisher;
@@ -19,7 +21,8 @@ import lenet.trainer.training.TrainingData;
 import org.jboss.logging.Logger;
 
 /**
- * Runs one accepted command end to end: read the dataset, train, publish events and checkpoints.
+ * Runs one accepted command end to end: read the dataset (and the labelled feedback, when the
+ * command asks for it), train, publish events and checkpoints.
  */
 @ApplicationScoped
 public class RunService {
@@ -34,6 +37,7 @@ public class RunService {
   private final Counter cancelled;
   private final AtomicLong epochsDone = new AtomicLong();
   private final CheckpointReader checkpoints;
+  private final FeedbackReader feedback;
   private volatile Current current;
   private volatile int trainedEpoch;
 
@@ -42,8 +46,10 @@ public class RunService {
       DatasetSource datasets,
       TrainingPublisher publisher,
       CheckpointReader checkpoints,
+      FeedbackReader feedback,
       MeterRegistry registry) {
     this.checkpoints = checkpoints;
+    this.feedback = feedback;
     this.config = config;
     this.datasets = datasets;
     this.publisher = publisher;
@@ -105,17 +111,39 @@ public class RunService {
           device,
           from.afterEpoch() > 0 ? ", resumed after epoch " + from.afterEpoch() : "");
       checkStop(stop, from.afterEpoch());
+      TrainingData dataset = datasets.load(config.datasetWait());
+      FeedbackMix.Mixed mixed =
+          spec.feedbackShare() == null
+              ? new FeedbackMix.Mixed(dataset, null)
+              : FeedbackMix.mix(
+                  dataset, feedback.read(), spec.feedbackShare(), config.feedbackHeldOut());
+      TrainingData data = mixed.data();
+      TrainingEvent.Data trainsOn = new TrainingEvent.Data(dataset.datasetId(), mixed.used());
+      if (mixed.used() != null) {
+        LOG.infof(
+            "Run %s trains on %d feedback images beside %d of dataset %s, %d held out",
+            runId,
+            mixed.used().training(),
+            dataset.train().count(),
+            dataset.datasetId(),
+            mixed.used().heldOut());
+      }
       outbox.event(
           start.resumeRefused() != null
               ? TrainingEvent.notResumed(
-                  runId, spec.epochs(), device.toString(), describe(spec), start.resumeRefused())
+                  runId,
+                  spec.epochs(),
+                  device.toString(),
+                  describe(spec),
+                  trainsOn,
+                  start.resumeRefused())
               : TrainingEvent.resumed(
                   runId,
                   spec.epochs(),
                   device.toString(),
                   describe(spec),
+                  trainsOn,
                   from.afterEpoch() > 0 ? from.afterEpoch() : null));
-      TrainingData data = datasets.load(config.datasetWait());
       long t0 = System.nanoTime();
       Training.Result result =
           Training.run(
@@ -135,8 +163,8 @@ public class RunService {
                 double elapsed = (System.nanoTime() - t0) / 1e9;
                 int done = epoch - from.afterEpoch();
                 LOG.infof(
-                    "Run %s epoch %d/%d: loss %.4f acc %.4f, dev loss %.4f acc %.4f, %.1f s (%.0f img/s),"
-                        + " about %.0f s left%s",
+                    "Run %s epoch %d/%d: loss %.4f acc %.4f, dev loss %.4f acc %.4f%s, %.1f s (%.0f"
+                        + " img/s), about %.0f s left%s",
                     runId,
                     epoch,
                     spec.epochs(),
@@ -144,6 +172,11 @@ public class RunService {
                     m.accuracy(),
                     m.devLoss(),
                     m.devAccuracy(),
+                    m.feedbackAccuracy() != null
+                        ? String.format(
+                            ", held-out feedback acc %.4f (%d images)",
+                            m.feedbackAccuracy(), m.feedbackImages())
+                        : "",
                     m.seconds(),
                     m.imagesPerSecond(),
                     elapsed / done * (spec.epochs() - epoch),
@@ -159,6 +192,8 @@ public class RunService {
                   spec.epochs(),
                   result.test().loss(),
                   result.test().accuracy(),
+                  result.feedback() != null ? result.feedback().accuracy() : null,
+                  result.feedback() != null ? data.feedback().count() : null,
                   version,
                   result.seconds()));
       outbox.flush();
@@ -268,13 +303,14 @@ public class RunService {
 
   static String describe(RunSpec s) {
     return String.format(
-        "epochs=%d batchSize=%d optimizer=%s learningRate=%s schedule=%s seed=%d augmentation=%s",
+        "epochs=%d batchSize=%d optimizer=%s learningRate=%s schedule=%s seed=%d augmentation=%s%s",
         s.epochs(),
         s.batchSize(),
         s.optimizer(),
         s.learningRate(),
         s.schedule(),
         s.seed(),
-        s.augmentation());
+        s.augmentation(),
+        s.feedbackShare() != null ? " feedbackShare=" + s.feedbackShare() : "");
   }
 }

@@ -4,7 +4,10 @@ import java.util.Locale;
 import lenet.contract.wire.TrainingCommand;
 import lenet.trainer.TrainerConfig;
 
-/** A run's settings: the command's values over the configured defaults. */
+/**
+ * A run's settings: the command's values over the configured defaults. {@code feedbackShare} is the
+ * command's {@code feedback.share}, null when it asks for no feedback.
+ */
 public record RunSpec(
     String runId,
     int epochs,
@@ -13,7 +16,8 @@ public record RunSpec(
     String optimizer,
     long seed,
     String schedule,
-    Augmentation augmentation) {
+    Augmentation augmentation,
+    Double feedbackShare) {
 
   public static RunSpec of(String runId, TrainingCommand cmd, TrainerConfig defaults) {
     return new RunSpec(
@@ -25,6 +29,7 @@ public record RunSpec(
         cmd.seed() != null ? cmd.seed() : defaults.seed(),
         defaults.schedule(),
         new Augmentation(
-            defaults.augmentShift(), defaults.augmentRotation(), defaults.augmentZoom()));
+            defaults.augmentShift(), defaults.augmentRotation(), defaults.augmentZoom()),
+        cmd.feedback() != null ? cmd.feedback().share() : null);
   }
 }

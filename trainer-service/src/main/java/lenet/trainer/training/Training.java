@@ -47,7 +47,11 @@ public final class Training {
   /** Loss and accuracy (fraction) over a split. */
   public record Evaluation(double loss, double accuracy) {}
 
-  public record Result(List<EpochMetrics> history, Evaluation test, double seconds) {}
+  /**
+   * @param feedback the held-out feedback images' metrics after the last epoch; null without
+   */
+  public record Result(
+      List<EpochMetrics> history, Evaluation test, Evaluation feedback, double seconds) {}
 
   /**
    * Where a run starts: from scratch ({@link #FRESH}), or after epoch {@code afterEpoch} from that
@@ -111,7 +115,8 @@ public final class Training {
             like.optimizer(),
             1,
             like.schedule(),
-            like.augmentation());
+            like.augmentation(),
+            null);
     run(spec, data, device, (epoch, metrics, test, parameters) -> {});
     return (System.nanoTime() - t0) / 1e9;
   }
@@ -171,6 +176,7 @@ public final class Training {
       try (Trainer trainer = model.newTrainer(config)) {
         trainer.initialize(LeNet5.INPUT_SHAPE);
         Evaluation test = null;
+        Evaluation feedback = null;
         for (int epoch = from.afterEpoch() + 1; epoch <= spec.epochs(); epoch++) {
           if (Thread.currentThread().isInterrupted()) {
             throw new IllegalStateException(
@@ -180,6 +186,7 @@ public final class Training {
           Evaluation train = trainEpoch(trainer, data.train(), spec, epoch);
           double seconds = (System.nanoTime() - t0) / 1e9;
           Evaluation dev = evaluate(trainer, data.dev());
+          feedback = evaluateFeedback(trainer, data);
           if (epoch == spec.epochs()) {
             test = evaluate(trainer, data.test());
           }
@@ -190,15 +197,18 @@ public final class Training {
                   dev.loss(),
                   dev.accuracy(),
                   seconds,
-                  data.train().count() / seconds);
+                  data.train().count() / seconds,
+                  feedback != null ? feedback.accuracy() : null,
+                  feedback != null ? data.feedback().count() : null);
           history.add(m);
           listener.onEpoch(epoch, m, test, ModelIO.parameters(model.getBlock()));
         }
         if (test == null) {
           // Resumed after its last epoch (only the run's end was missing): measure it.
           test = evaluate(trainer, data.test());
+          feedback = evaluateFeedback(trainer, data);
         }
-        return new Result(List.copyOf(history), test, (System.nanoTime() - start) / 1e9);
+        return new Result(List.copyOf(history), test, feedback, (System.nanoTime() - start) / 1e9);
       }
     }
   }
@@ -279,6 +289,13 @@ public final class Training {
       }
       return new Evaluation(lossSum.getFloat() / n, correct.getFloat() / n);
     }
+  }
+
+  /** The held-out feedback images' metrics; null when the run holds none out. */
+  private static Evaluation evaluateFeedback(Trainer trainer, TrainingData data) {
+    return data.feedback() != null && data.feedback().count() > 0
+        ? evaluate(trainer, data.feedback())
+        : null;
   }
 
   /** Loss and accuracy in inference mode (BatchNorm uses its running statistics). */

@@ -103,13 +103,17 @@ class CommandIntakeTest {
   @Test
   void aRunThatEndedIsNotRunAgainAndOneStartedMaxAttemptsTimesIsGivenUp() {
     String done = "done-" + tag;
-    publisher.event(TrainingEvent.completed(done, 1, 0.1, 0.9, 1, 1.0));
+    publisher.event(TrainingEvent.completed(done, 1, 0.1, 0.9, null, null, 1, 1.0));
     String cut = "cut-" + tag;
     for (int i = 0; i < config.maxAttempts(); i++) {
-      publisher.event(TrainingEvent.started(cut, 1, "cpu()", "epochs=1"));
+      publisher.event(
+          TrainingEvent.started(
+              cut, 1, "cpu()", "epochs=1", new TrainingEvent.Data("trainer-test", null)));
     }
     String once = "once-" + tag;
-    publisher.event(TrainingEvent.started(once, 1, "cpu()", "epochs=1"));
+    publisher.event(
+        TrainingEvent.started(
+            once, 1, "cpu()", "epochs=1", new TrainingEvent.Data("trainer-test", null)));
 
     Ack doneAck = accept(done, command(done), 1);
     Ack cutAck = accept(cut, command(cut), 2);

@@ -83,7 +83,10 @@ class PlantedCheckpointTest {
                     value,
                     headers))
             .get();
-        publish(p, TrainingEvent.started(runId, 2, "cpu()", "epochs=2"));
+        publish(
+            p,
+            TrainingEvent.started(
+                runId, 2, "cpu()", "epochs=2", new TrainingEvent.Data("trainer-test", null)));
         publish(
             p,
             TrainingEvent.epoch(

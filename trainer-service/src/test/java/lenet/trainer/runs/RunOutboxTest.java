@@ -41,10 +41,12 @@ class RunOutboxTest {
   void publishesInOrderAndTheEndNamesTheLastPublishedVersion() throws Exception {
     String runId = "ordered-" + tag;
     try (RunOutbox outbox = new RunOutbox(runId, publisher, 2)) {
-      outbox.event(TrainingEvent.started(runId, 2, "cpu()", "epochs=2"));
+      outbox.event(
+          TrainingEvent.started(
+              runId, 2, "cpu()", "epochs=2", new TrainingEvent.Data("trainer-test", null)));
       outbox.epoch(1, 2, METRICS, null, PARAMETERS);
       outbox.epoch(2, 2, METRICS, new Evaluation(0.3, 0.91), PARAMETERS);
-      outbox.end(v -> TrainingEvent.completed(runId, 2, 0.3, 0.91, v, 2.0));
+      outbox.end(v -> TrainingEvent.completed(runId, 2, 0.3, 0.91, null, null, v, 2.0));
       outbox.flush();
       assertThat(outbox.waiting()).isZero();
     }
@@ -75,7 +77,7 @@ class RunOutboxTest {
     String runId = "resumed-" + tag;
     try (RunOutbox outbox = new RunOutbox(runId, publisher, 2)) {
       outbox.resumedAt(4242);
-      outbox.end(v -> TrainingEvent.completed(runId, 3, 0.3, 0.91, v, 2.0));
+      outbox.end(v -> TrainingEvent.completed(runId, 3, 0.3, 0.91, null, null, v, 2.0));
       outbox.flush();
     }
     assertThat(events(runId))
@@ -93,7 +95,8 @@ class RunOutboxTest {
       outbox.end(
           v -> {
             awaitQuietly(broker);
-            return TrainingEvent.started(runId, 3, "cpu()", "epochs=3");
+            return TrainingEvent.started(
+                runId, 3, "cpu()", "epochs=3", new TrainingEvent.Data("trainer-test", null));
           });
       outbox.epoch(1, 3, METRICS, null, PARAMETERS);
       outbox.epoch(2, 3, METRICS, null, PARAMETERS);

@@ -53,6 +53,7 @@ class RunQueueTest {
   }
 
   private static RunSpec spec(String runId) {
-    return new RunSpec(runId, 1, 64, 0.001, "adam", 42, "constant", new Augmentation(0, 0, 0));
+    return new RunSpec(
+        runId, 1, 64, 0.001, "adam", 42, "constant", new Augmentation(0, 0, 0), null);
   }
 }

@@ -33,7 +33,9 @@ class RunRegistryTest {
   void neverDropsQueuedOrRunningRuns() {
     RunRegistry registry = registry(1);
     registry.apply(new TrainingEvent.Queued("waits", 5, 1, "settings", 1L));
-    registry.apply(new TrainingEvent.Started("runs", 5, "cpu", "settings", null, null, 2L));
+    registry.apply(
+        new TrainingEvent.Started(
+            "runs", 5, "cpu", "settings", null, null, "trainer-test", null, 2L));
     registry.apply(epoch("runs", 1, 3L));
     for (int i = 1; i <= 5; i++) {
       registry.apply(new TrainingEvent.Failed("bad-" + i, "bad command", 10L + i));
@@ -48,10 +50,12 @@ class RunRegistryTest {
   @Test
   void aRunThatEndsLaterOutlivesOlderEnds() {
     RunRegistry registry = registry(2);
-    registry.apply(new TrainingEvent.Started("long", 2, "cpu", "settings", null, null, 1L));
+    registry.apply(
+        new TrainingEvent.Started(
+            "long", 2, "cpu", "settings", null, null, "trainer-test", null, 1L));
     registry.apply(new TrainingEvent.Failed("bad-1", "bad command", 2L));
     registry.apply(new TrainingEvent.Failed("bad-2", "bad command", 3L));
-    registry.apply(new TrainingEvent.Completed("long", 2, 2, 0.05, 0.99, 7L, 60.0, 4L));
+    registry.apply(new TrainingEvent.Completed("long", 2, 2, 0.05, 0.99, null, null, 7L, 60.0, 4L));
     assertThat(registry.all())
         .extracting(RunRegistry.Run::runId)
         .as("the long run ended last, so bad-1 is the oldest end; newest start first")
@@ -60,7 +64,8 @@ class RunRegistryTest {
   }
 
   private static TrainingEvent.Epoch epoch(String runId, int epoch, long timestamp) {
-    return new TrainingEvent.Epoch(runId, epoch, 5, 0.1, 0.9, 0.1, 0.9, 6.0, 10_000, 1L, timestamp);
+    return new TrainingEvent.Epoch(
+        runId, epoch, 5, 0.1, 0.9, 0.1, 0.9, null, null, 6.0, 10_000, 1L, timestamp);
   }
 
   /**

@@ -15,6 +15,7 @@ import lenet.contract.wire.TrainingCommand;
 import lenet.contract.wire.TrainingEvent;
 import lenet.kafka.SharedKafkaResource;
 import lenet.trainer.TrainerConfig;
+import lenet.trainer.feedback.FeedbackReader;
 import lenet.trainer.kafka.CheckpointReader;
 import lenet.trainer.kafka.DatasetSource;
 import lenet.trainer.kafka.TrainingPublisher;
@@ -40,6 +41,7 @@ class RunServiceTest {
   @Inject DatasetSource datasets;
   @Inject TrainingPublisher publisher;
   @Inject CheckpointReader checkpoints;
+  @Inject FeedbackReader feedback;
 
   private final String tag = Long.toString(System.nanoTime(), 36);
   private RunService service;
@@ -51,7 +53,9 @@ class RunServiceTest {
 
   @BeforeEach
   void newService() {
-    service = new RunService(config, datasets, publisher, checkpoints, new SimpleMeterRegistry());
+    service =
+        new RunService(
+            config, datasets, publisher, checkpoints, feedback, new SimpleMeterRegistry());
   }
 
   @Test
@@ -108,7 +112,8 @@ class RunServiceTest {
     // ...but not from a version Kafka does not hold: from scratch, saying why.
     String missing = "missing-" + tag;
     TrainingEvent.Epoch gone =
-        new TrainingEvent.Epoch(missing, 1, 1, 0.3, 0.9, 0.3, 0.9, 1, 1000, 1L << 60, 0);
+        new TrainingEvent.Epoch(
+            missing, 1, 1, 0.3, 0.9, 0.3, 0.9, null, null, 1, 1000, 1L << 60, 0);
     assertThat(service.run(spec(missing, 1), gone, () -> RunQueue.Stop.NONE)).isTrue();
     List<TrainingEvent> fresh = events(missing);
     assertThat(fresh)
@@ -128,7 +133,7 @@ class RunServiceTest {
   }
 
   private RunSpec spec(String runId, int epochs) {
-    return RunSpec.of(runId, new TrainingCommand(runId, epochs, 256, null, null, 1L), config);
+    return RunSpec.of(runId, new TrainingCommand(runId, epochs, 256, null, null, 1L, null), config);
   }
 
   private static List<TrainingEvent> events(String runId) {

@@ -352,11 +352,13 @@ class TrainerServiceTest {
     String tag = Long.toString(System.nanoTime(), 36);
     // As if the trainer had died after the run's end but before its command was committed...
     String done = "done-" + tag;
-    publish(TrainingEvent.completed(done, 1, 0.1, 0.9, 1, 1.0));
+    publish(TrainingEvent.completed(done, 1, 0.1, 0.9, null, null, 1, 1.0));
     // ...and as if it had been killed three times during this one.
     String cut = "cut-" + tag;
     for (int i = 0; i < 3; i++) {
-      publish(TrainingEvent.started(cut, 1, "cpu()", "epochs=1"));
+      publish(
+          TrainingEvent.started(
+              cut, 1, "cpu()", "epochs=1", new TrainingEvent.Data("trainer-test", null)));
     }
     send(done, "{\"runId\": \"" + done + "\", \"epochs\": 1}");
     send(cut, "{\"runId\": \"" + cut + "\", \"epochs\": 1}");
@@ -386,7 +388,8 @@ class TrainerServiceTest {
     }
   }
 
-  private static void send(String key, String json) throws Exception {
+  /** Publishes a training command, as a client of the trainer would. */
+  static void send(String key, String json) throws Exception {
     try (KafkaProducer<String, byte[]> producer = producer()) {
       producer
           .send(

@@ -66,7 +66,7 @@ class TrainingTest {
                 boolean before = ai.djl.pytorch.jni.JniUtils.isGradMode();
                 List<Boolean> atEpochEnd = new ArrayList<>();
                 RunSpec spec =
-                    new RunSpec("g", 1, 32, 0.001, "adam", 3, "cosine", Augmentation.NONE);
+                    new RunSpec("g", 1, 32, 0.001, "adam", 3, "cosine", Augmentation.NONE, null);
                 TrainingData small =
                     new TrainingData(
                         "g",
@@ -172,7 +172,7 @@ class TrainingTest {
 
   private static List<EpochMetrics> train(
       long seed, List<byte[]> params, Training.Evaluation[] test) {
-    RunSpec spec = new RunSpec("t", 3, 32, 0.001, "adam", seed, "cosine", Augmentation.NONE);
+    RunSpec spec = new RunSpec("t", 3, 32, 0.001, "adam", seed, "cosine", Augmentation.NONE, null);
     List<EpochMetrics> epochs = new ArrayList<>();
     Training.Result r =
         Training.run(
@@ -203,7 +203,7 @@ class TrainingTest {
 
     // A JIT warm-up in between (as the trainer runs at start) changes nothing of the next run.
     RunSpec like =
-        new RunSpec("like", 1, 32, 0.001, "adam", 1, "cosine", new Augmentation(2, 0, 0));
+        new RunSpec("like", 1, 32, 0.001, "adam", 1, "cosine", new Augmentation(2, 0, 0), null);
     assertThat(Training.warmUp(like, Device.cpu(), 10)).isPositive();
     List<byte[]> again = new ArrayList<>();
     Training.Evaluation[] test2 = new Training.Evaluation[1];
@@ -219,7 +219,7 @@ class TrainingTest {
 
     // Resumed from the checkpoint of its last epoch (only its end was missing): nothing trains,
     // and the test split scores the stored model exactly as the run's own end did.
-    RunSpec spec = new RunSpec("t", 3, 32, 0.001, "adam", 7, "cosine", Augmentation.NONE);
+    RunSpec spec = new RunSpec("t", 3, 32, 0.001, "adam", 7, "cosine", Augmentation.NONE, null);
     List<Integer> trained = new ArrayList<>();
     Training.Result end =
         Training.run(

@@ -1,4 +1,4 @@
-package lenet.inference.image;
+package lenet.contract.image;
 
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;

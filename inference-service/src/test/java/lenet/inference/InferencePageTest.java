@@ -181,9 +181,12 @@ class InferencePageTest {
         .containsExactly(tuple(shown, "page"), tuple(corrected, "page"));
     assertThat(browser.driver.findElement(By.id("label-right")).isEnabled()).isTrue();
 
-    // Live figures: the images and labels sent after the page opened; the page shows the version's
-    // live accuracy and its matrix.
+    // Live figures: the images and labels sent after the page opened, and the drawing labelled on
+    // the page (its prediction is on digits.predictions too, so its newest label counts once); the
+    // page shows the version's live accuracy and its matrix.
     long[][] expected = confusion(run, actual, newer);
+    expected[corrected][shown]++;
+    long labelled = LIVE_IMAGES + 1;
     long correct = IntStream.range(0, 10).mapToLong(d -> expected[d][d]).sum();
     browser
         .waitUpTo(Duration.ofSeconds(60))
@@ -191,12 +194,12 @@ class InferencePageTest {
             d ->
                 browser
                     .text(By.cssSelector("#versions tr[data-version='" + newer + "'] td.labelled"))
-                    .equals(String.valueOf(LIVE_IMAGES)));
-    String accuracy = String.format(Locale.ROOT, "%.2f%%", 100.0 * correct / LIVE_IMAGES);
+                    .equals(String.valueOf(labelled)));
+    String accuracy = String.format(Locale.ROOT, "%.2f%%", 100.0 * correct / labelled);
     assertThat(browser.text(liveCell)).startsWith(accuracy + " (").endsWith("%)");
     assertThat(browser.text(By.id("confusion-summary")))
         .startsWith("v" + newer + ": " + accuracy + " right (95% interval ")
-        .endsWith("on " + LIVE_IMAGES + " labelled outcomes");
+        .endsWith("on " + labelled + " labelled outcomes");
     assertConfusion(newer, expected);
     browser.screenshot("inference");
 

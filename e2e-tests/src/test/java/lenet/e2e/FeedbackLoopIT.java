@@ -93,7 +93,7 @@ class FeedbackLoopIT {
         "-Dinference.warm-up-passes=1",
         "-Dinference.gate.tolerance=0.02",
         "-Dinference.canary.fraction=0.5",
-        "-Dinference.canary.min-labelled=200",
+        "-Dinference.canary.min-labelled=100",
         "-Dinference.canary.check-every=1s",
         "-Dinference.drift.min-labelled=200",
         "-Dquarkus.kafka-streams.application-id=feedback-outcomes");
@@ -219,6 +219,47 @@ class FeedbackLoopIT {
     assertThat(after.get("accuracy").asDouble())
         .as("the champion trained on feedback, on inverted digits")
         .isGreaterThan(before.get("accuracy").asDouble() + 0.1);
+
+    // Wrong labels: the first phase's ids are labelled again with another digit (the newest label
+    // counts), a retrain with feedback learns them, passes the dev gate (MNIST is unchanged) and
+    // goes to canary, where correctly labelled inverted digits show it worse: dropped.
+    try (KafkaProducer<String, byte[]> producer =
+        KafkaClients.writer(KafkaConnection.to(SharedKafka.bootstrapServers()), Map.of())) {
+      for (int i = 0; i < FIRST; i += 2) {
+        String id = "drift-" + i;
+        int wrong = (test.labels()[i] + 3) % 10;
+        producer.send(
+            new ProducerRecord<>(
+                topics.name(Topic.DIGITS_LABELS),
+                id,
+                new Label(id, wrong, "e2e-wrong", System.currentTimeMillis()).encode()));
+      }
+      producer.flush();
+    }
+    services.send(
+        Topic.TRAINING_COMMANDS,
+        "fb-2",
+        "{\"runId\": \"fb-2\", \"epochs\": 2, \"feedback\": {\"share\": 0.2}}");
+    long v3 = completed("fb-2").modelVersion();
+    await("v" + v3 + " passes its gate and runs as canary")
+        .atMost(Duration.ofMinutes(2))
+        .until(() -> "CANARY".equals(status(v3)));
+    int fourth = FIRST + SECOND + third;
+    for (int i = fourth; i < test.count(); i += 50) { // small batches: many draws of the canary
+      send(i, i + 50);
+      label(i, i + 50, 1);
+      Thread.sleep(100);
+    }
+    await("v" + v3 + " dropped on live accuracy")
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(() -> "REJECTED".equals(status(v3)));
+    JsonNode drop =
+        history().stream().filter(h -> isRecord(h, "REJECT", v3)).findFirst().orElseThrow();
+    System.out.printf("FEEDBACK %s%n", drop.get("reason").asText());
+    assertThat(drop.get("reason").asText()).contains("dropped on live traffic");
+    assertThat(Services.servingVersion(inferencePort)).isEqualTo(v2);
+    assertThat(models().get("champion").asLong()).isEqualTo(v2);
   }
 
   // ------------------------------------------------------------------------------ the client

@@ -423,8 +423,9 @@ public interface InferenceConfig {
   /**
    * {@code inference.drift.*}: the champion drifts when its live accuracy (since its promotion) is
    * below what its gate measured on the dev split by more than {@link #tolerance}, at the canary's
-   * confidence, on at least {@link #minLabelled} labelled outcomes: a DRIFT record on {@code
-   * model.control} (once per version) and {@code inference_drift{version}} = 1.
+   * confidence, or its mean confidence below the gate's by more than {@link #confidenceTolerance},
+   * on at least {@link #minLabelled} labelled outcomes: a DRIFT record on {@code model.control}
+   * (once per version) and {@code inference_drift{version}} = 1.
    */
   interface Drift {
 
@@ -435,5 +436,13 @@ public interface InferenceConfig {
     /** Labelled outcomes of the champion before drift is judged. */
     @WithDefault("200")
     long minLabelled();
+
+    /**
+     * How far (a fraction) the champion's mean confidence on its labelled outcomes may fall below
+     * its mean confidence on the gate's images before that too counts as drift: digits unlike the
+     * ones it learned make a model less sure, often before labels say it is wrong.
+     */
+    @WithDefault("0.05")
+    double confidenceTolerance();
   }
 }

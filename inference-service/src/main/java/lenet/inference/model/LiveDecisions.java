@@ -281,10 +281,17 @@ final class LiveDecisions implements AutoCloseable {
     }
     ModelControl.Gate gate = promotion.get().gate();
     InferenceConfig.Drift drift = config.drift();
-    if (gate != null
-        && !state.driftSignalled(version)
-        && LiveRules.drifted(
-            since, gate.accuracy(), cfg.confidence(), drift.tolerance(), drift.minLabelled())) {
+    if (gate == null || state.driftSignalled(version)) {
+      return;
+    }
+    boolean wrong =
+        LiveRules.drifted(
+            since, gate.accuracy(), cfg.confidence(), drift.tolerance(), drift.minLabelled());
+    boolean unsure =
+        gate.meanConfidence() != null
+            && LiveRules.lessSure(
+                since, gate.meanConfidence(), drift.confidenceTolerance(), drift.minLabelled());
+    if (wrong || unsure) {
       double high = LiveRules.wilsonHigh(since, cfg.confidence());
       publish(
           ModelControl.live(
@@ -305,15 +312,21 @@ final class LiveDecisions implements AutoCloseable {
               replicaId,
               ""),
           String.format(
-              "drift: champion v%d has live accuracy %.4f on %,d labelled (at most %.4f at %.0f%%), its gate measured %.4f on %s; tolerance %.4f",
+              "drift (%s): champion v%d has live accuracy %.4f on %,d labelled (at most %.4f at %.0f%%) and mean confidence %.4f; its gate measured %.4f and %s on %s; tolerances %.4f and %.4f",
+              wrong && unsure ? "accuracy and confidence" : wrong ? "accuracy" : "confidence",
               version,
               since.accuracy(),
               since.labelled(),
               high,
               cfg.confidence() * 100,
+              since.meanConfidence(),
               gate.accuracy(),
+              gate.meanConfidence() == null
+                  ? "no mean confidence"
+                  : String.format("%.4f", gate.meanConfidence()),
               gate.split(),
-              drift.tolerance()));
+              drift.tolerance(),
+              drift.confidenceTolerance()));
     }
   }
 

@@ -86,6 +86,15 @@ final class LiveRules {
         && wilsonHigh(live, confidence) < gateAccuracy - tolerance;
   }
 
+  /**
+   * Whether a champion's mean confidence on its labelled outcomes is below its mean confidence on
+   * the gate's images by more than {@code tolerance}, on at least {@code minLabelled} outcomes.
+   */
+  static boolean lessSure(
+      Tally live, double gateMeanConfidence, double tolerance, long minLabelled) {
+    return live.labelled() >= minLabelled && live.meanConfidence() < gateMeanConfidence - tolerance;
+  }
+
   /** The one-sided Wilson score upper bound of a tally's accuracy at {@code confidence}. */
   static double wilsonHigh(Tally t, double confidence) {
     return LiveAccuracy.wilson(t.correct(), t.labelled(), normalQuantile(confidence))[1];

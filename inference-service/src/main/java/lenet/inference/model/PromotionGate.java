@@ -26,7 +26,7 @@ final class PromotionGate {
   private final double tolerance;
   private final int warmUpPasses;
   private final int warmUpBatch;
-  private final Map<String, Double> measured = new ConcurrentHashMap<>();
+  private final Map<String, Measured> measured = new ConcurrentHashMap<>();
 
   /** Gates with {@code inference.gate.tolerance}, warming each model up as serving ones are. */
   PromotionGate(ServingSlot slot, GateSet gateSet, InferenceConfig config) {
@@ -56,9 +56,9 @@ final class PromotionGate {
     GateSet.Data data = loaded.get();
     long t0 = System.nanoTime();
     long version = candidate.header().modelVersion();
-    double accuracy;
+    Measured figures;
     try {
-      accuracy = measure(candidate, data);
+      figures = measure(candidate, data);
     } catch (WireFormatException e) {
       ModelControl.Gate gate =
           new ModelControl.Gate(
@@ -88,8 +88,9 @@ final class PromotionGate {
                           && data.split().name().equalsIgnoreCase(g.split())
                           && g.images() == data.count())
               .map(ModelControl.Gate::accuracy)
-              .orElseGet(() -> champion.map(c -> measure(c, data)).orElse(null));
+              .orElseGet(() -> champion.map(c -> measure(c, data).accuracy()).orElse(null));
     }
+    double accuracy = figures.accuracy();
     ModelControl.Gate gate =
         new ModelControl.Gate(
             data.split().name().toLowerCase(),
@@ -100,7 +101,8 @@ final class PromotionGate {
             championVersion,
             championAccuracy,
             tolerance,
-            millisSince(t0));
+            millisSince(t0),
+            figures.meanConfidence());
     boolean passed = championAccuracy == null || accuracy >= championAccuracy - tolerance;
     String reason =
         String.format(
@@ -119,8 +121,14 @@ final class PromotionGate {
     return Optional.of(new GateOutcome(passed, gate, reason, null));
   }
 
-  /** Accuracy of a checkpoint on the gate set, loaded on its own (one forward pass at a time). */
-  private double measure(Checkpoint checkpoint, GateSet.Data data) {
+  /** What the gate measured of one checkpoint on one gate set. */
+  record Measured(double accuracy, double meanConfidence) {}
+
+  /**
+   * Accuracy and mean confidence of a checkpoint on the gate set, loaded on its own (one forward
+   * pass at a time).
+   */
+  private Measured measure(Checkpoint checkpoint, GateSet.Data data) {
     String key =
         checkpoint.header().modelVersion()
             + "@"
@@ -131,28 +139,30 @@ final class PromotionGate {
             + data.split()
             + "/"
             + data.count();
-    Double known = measured.get(key);
+    Measured known = measured.get(key);
     if (known != null) {
       return known;
     }
     ServingModel model = slot.load(checkpoint, 1, warmUpPasses, warmUpBatch);
     try {
       int right = 0;
+      double confidence = 0;
       for (int start = 0; start < data.count(); start += BATCH) {
         float[][] rows =
             Arrays.copyOfRange(data.rows(), start, Math.min(start + BATCH, data.count()));
         float[][] out = model.predict(rows);
         model.checkProbabilities(out, rows.length);
         for (int i = 0; i < out.length; i++) {
-          right += argMax(out[i]) == data.labels()[start + i] ? 1 : 0;
+          int best = argMax(out[i]);
+          right += best == data.labels()[start + i] ? 1 : 0;
+          confidence += out[i][best];
         }
       }
-      double accuracy = right / (double) data.count();
-      measured.put(key, accuracy);
+      Measured m = new Measured(right / (double) data.count(), confidence / data.count());
+      measured.put(key, m);
       LOG.debugf(
-          "Gate measured v%d: %.4f",
-          (Object) checkpoint.header().modelVersion(), (Object) accuracy);
-      return accuracy;
+          "Gate measured v%d: %.4f", (Object) checkpoint.header().modelVersion(), m.accuracy());
+      return m;
     } catch (IllegalStateException e) {
       throw new WireFormatException(
           WireFormatException.Reason.INVALID_VALUE,

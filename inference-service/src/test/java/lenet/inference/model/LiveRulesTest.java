@@ -50,6 +50,15 @@ class LiveRulesTest {
     assertThat(LiveRules.drifted(tally(1, 10, 0), 0.98, 0.95, 0.05, 50)).isFalse();
   }
 
+  @Test
+  void aChampionLessSureThanAtItsGateHasDrifted() {
+    assertThat(LiveRules.lessSure(new Tally(1, 300, 290, 240), 0.97, 0.05, 50))
+        .as("mean confidence 0.80 against 0.97")
+        .isTrue();
+    assertThat(LiveRules.lessSure(new Tally(1, 300, 290, 285), 0.97, 0.05, 50)).isFalse();
+    assertThat(LiveRules.lessSure(new Tally(1, 10, 10, 1), 0.97, 0.05, 50)).isFalse();
+  }
+
   private static Tally tally(long version, long labelled, long correct) {
     return new Tally(version, labelled, correct, labelled * 0.9);
   }

@@ -137,6 +137,9 @@ public record ModelControl(
    * @param championAccuracy the champion's accuracy on the same images, null without one
    * @param tolerance how much lower than the champion's the candidate's accuracy may be
    * @param millis how long loading, warming and scoring took
+   * @param meanConfidence the candidate's mean confidence (its top probability) on those images,
+   *     null where not measured (records of earlier builds): what drift of the confidence is
+   *     measured from
    */
   public record Gate(
       String split,
@@ -147,7 +150,33 @@ public record ModelControl(
       Long championVersion,
       Double championAccuracy,
       double tolerance,
-      long millis) {}
+      long millis,
+      Double meanConfidence) {
+
+    /** A gate's figures without its mean confidence. */
+    public Gate(
+        String split,
+        String datasetId,
+        int images,
+        double accuracy,
+        boolean finite,
+        Long championVersion,
+        Double championAccuracy,
+        double tolerance,
+        long millis) {
+      this(
+          split,
+          datasetId,
+          images,
+          accuracy,
+          finite,
+          championVersion,
+          championAccuracy,
+          tolerance,
+          millis,
+          null);
+    }
+  }
 
   /**
    * The candidate's shadow run beside the champion on live traffic, when shadowing is on.

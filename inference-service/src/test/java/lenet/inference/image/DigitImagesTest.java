@@ -1,47 +1,35 @@
-package lenet.contract.image;
+package lenet.inference.image;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.awt.Color;
 import java.awt.Graphics2D;
-import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import javax.imageio.ImageIO;
+import lenet.contract.image.DigitImages;
 import lenet.contract.wire.WireFormatException;
-import org.junit.jupiter.api.BeforeAll;
+import lenet.inference.TestModels;
 import org.junit.jupiter.api.Test;
 
 /**
  * Real MNIST digits, photographed large and off centre, come back close to their original 28x28
- * form.
+ * form ({@link DigitImages} is the contract's, shared with the trainer; tested here, where the
+ * MNIST files are at hand).
  */
 class DigitImagesTest {
 
   private static final long LIMIT = 16L << 20;
 
-  /** The MNIST test images' file, a 16-byte IDX header then 28x28 bytes per image. */
-  private static byte[] mnistTest;
-
-  @BeforeAll
-  static void readMnistTestImages() throws IOException {
-    mnistTest =
-        Files.readAllBytes(
-            Path.of(System.getProperty("mnist.dir", "../data/mnist"), "t10k-images-idx3-ubyte"));
-  }
-
   @Test
   void largeDarkOnLightDigitsComeBackToTheirMnistForm() {
     double sum = 0;
     for (int i = 0; i < 50; i++) {
-      byte[] png = render(i, 240, 6, 10 + i, 60 - i, "png");
+      byte[] png = TestModels.render(i, 240, 6, 10 + i, 60 - i, "png");
       float[] restored = DigitImages.fromEncoded(png, LIMIT);
-      double similarity = cosine(restored, DigitImages.fromPixels(pixels(i)));
+      double similarity = cosine(restored, DigitImages.fromPixels(TestModels.pixels(i)));
       assertThat(similarity).as("digit %d", i).isGreaterThan(0.7);
       sum += similarity;
     }
@@ -50,7 +38,7 @@ class DigitImagesTest {
 
   @Test
   void resultIsTwentyPixelsAtMostAndCentredByMass() {
-    float[] x = DigitImages.fromEncoded(render(4, 400, 12, 0, 0, "png"), LIMIT);
+    float[] x = DigitImages.fromEncoded(TestModels.render(4, 400, 12, 0, 0, "png"), LIMIT);
     int top = 28;
     int bottom = -1;
     int left = 28;
@@ -79,9 +67,9 @@ class DigitImagesTest {
 
   @Test
   void whiteOnBlackIsNotInvertedAndTransparentCanvasReadsAsWhitePaper() throws IOException {
-    float[] original = DigitImages.fromPixels(pixels(7));
+    float[] original = DigitImages.fromPixels(TestModels.pixels(7));
     BufferedImage light =
-        ImageIO.read(new java.io.ByteArrayInputStream(render(7, 200, 5, 30, 30, "png")));
+        ImageIO.read(new java.io.ByteArrayInputStream(TestModels.render(7, 200, 5, 30, 30, "png")));
     BufferedImage dark = new BufferedImage(200, 200, BufferedImage.TYPE_INT_RGB);
     BufferedImage transparent = new BufferedImage(200, 200, BufferedImage.TYPE_INT_ARGB);
     for (int y = 0; y < 200; y++) {
@@ -116,44 +104,6 @@ class DigitImagesTest {
                     png(new BufferedImage(300, 300, BufferedImage.TYPE_BYTE_BINARY)), 10_000))
         .isInstanceOf(WireFormatException.class)
         .hasMessageContaining("300x300 = 90000 pixels, the limit is 10000");
-  }
-
-  /** Test image {@code i}'s pixels, 0..255. */
-  private static int[] pixels(int i) {
-    int[] p = new int[784];
-    for (int k = 0; k < p.length; k++) {
-      p[k] = mnistTest[16 + i * 784 + k] & 0xFF;
-    }
-    return p;
-  }
-
-  /**
-   * Test image {@code i} as people photograph digits: {@code size x size}, dark digit on white,
-   * enlarged {@code scale} times (bilinear) and placed off centre at ({@code x}, {@code y}).
-   */
-  private static byte[] render(int i, int size, int scale, int x, int y, String format) {
-    int[] pixels = pixels(i);
-    BufferedImage digit = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
-    for (int p = 0; p < pixels.length; p++) {
-      digit.getRaster().setSample(p % 28, p / 28, 0, 255 - pixels[p]);
-    }
-    BufferedImage canvas = new BufferedImage(size, size, BufferedImage.TYPE_INT_RGB);
-    Graphics2D g = canvas.createGraphics();
-    g.setColor(Color.WHITE);
-    g.fillRect(0, 0, size, size);
-    g.setRenderingHint(
-        RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
-    g.drawImage(digit, x, y, 28 * scale, 28 * scale, null);
-    g.dispose();
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try {
-      if (!ImageIO.write(canvas, format, out)) {
-        throw new IllegalStateException("no ImageIO writer for " + format);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return out.toByteArray();
   }
 
   private static byte[] png(BufferedImage image) throws IOException {

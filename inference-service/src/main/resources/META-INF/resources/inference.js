@@ -232,7 +232,8 @@ $('upload').addEventListener('change', async () => {
 // ---- model versions ----
 
 const STATUS_BADGE = {
-  CHAMPION: 'good', PROMOTED: 'info', REJECTED: 'bad', SHADOW: 'run', CANDIDATE: 'run', SUPERSEDED: '', EPOCH: '',
+  CHAMPION: 'good', PROMOTED: 'info', REJECTED: 'bad', SHADOW: 'run', CANARY: 'run', ROLLED_BACK: 'bad',
+  CANDIDATE: 'run', SUPERSEDED: '', EPOCH: '',
   FAILED: 'bad',
 };
 

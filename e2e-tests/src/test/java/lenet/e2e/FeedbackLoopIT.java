@@ -150,7 +150,10 @@ class FeedbackLoopIT {
 
     // Phase 2: 3,000 more inverted digits, all labelled; half are answered by the canary. The
     // replica, with its outcomes join, is killed with -9 while the labels are being joined.
-    send(FIRST, FIRST + SECOND);
+    for (int i = FIRST; i < FIRST + SECOND; i += 100) { // small batches: many draws of the canary
+      send(i, i + 100);
+      Thread.sleep(50);
+    }
     awaitPredictions("drift-", FIRST + SECOND);
     Map<Long, Long> answered = answeredBy(FIRST, FIRST + SECOND);
     System.out.printf("FEEDBACK phase 2 answers by version: %s%n", answered);

@@ -196,7 +196,12 @@ class FeedbackLoopIT {
     System.out.printf("FEEDBACK %s%n", promotion.get("reason").asText());
     assertThat(promotion.get("reason").asText()).contains("promoted on live traffic");
 
-    // Every label has exactly one outcome, through the kill -9 (read_committed).
+    // Every label has exactly one outcome, through the kill -9 (read_committed). The promotion
+    // needs only canary.min-labelled per side, so the join may still be catching up here.
+    await("every label of phases 1 and 2 joined")
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(() -> outcomesFrom(0) >= labelled1 + labelled2);
     Map<String, Long> outcomes =
         services.readAll(topics.name(Topic.DIGITS_OUTCOMES)).stream()
             .collect(Collectors.groupingBy(ConsumerRecord::key, Collectors.counting()));

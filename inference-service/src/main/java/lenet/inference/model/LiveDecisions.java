@@ -151,10 +151,16 @@ final class LiveDecisions implements AutoCloseable {
     Optional<Long> champion = state.champion();
     if (champion.isEmpty() || champion.get() != championStart.version()) {
       publish(
-          decision(Type.REJECT, c, null, null, null, canaryStart),
-          "dropped: the champion it was measured against (v"
-              + championStart.version()
-              + ") no longer is");
+          decision(
+              Type.REJECT,
+              c,
+              null,
+              null,
+              null,
+              canaryStart,
+              "dropped: the champion it was measured against (v"
+                  + championStart.version()
+                  + ") no longer is"));
       return;
     }
     Optional<Tally> canaryNow = live.tally(version);
@@ -172,8 +178,7 @@ final class LiveDecisions implements AutoCloseable {
     }
     LiveRules.Bounds b = LiveRules.difference(candidate, baseline, cfg.confidence());
     boolean promote = call == LiveRules.Call.PROMOTE;
-    publish(
-        decision(promote ? Type.PROMOTE : Type.REJECT, c, candidate, baseline, b, canaryNow.get()),
+    String reason =
         String.format(
             "%s on live traffic: canary v%d %.4f on %,d labelled, champion v%d %.4f on %,d over the same period; difference in [%.4f, %.4f] at %.0f%% (one-sided), tolerance %.4f",
             promote ? "promoted" : "dropped",
@@ -186,7 +191,16 @@ final class LiveDecisions implements AutoCloseable {
             b.low(),
             b.high(),
             cfg.confidence() * 100,
-            cfg.tolerance()));
+            cfg.tolerance());
+    publish(
+        decision(
+            promote ? Type.PROMOTE : Type.REJECT,
+            c,
+            candidate,
+            baseline,
+            b,
+            canaryNow.get(),
+            reason));
   }
 
   /**
@@ -199,7 +213,8 @@ final class LiveDecisions implements AutoCloseable {
       Tally candidate,
       Tally baseline,
       LiveRules.Bounds b,
-      Tally atDecision) {
+      Tally atDecision,
+      String reason) {
     InferenceConfig.Canary cfg = config.canary();
     return ModelControl.live(
         type,
@@ -217,7 +232,7 @@ final class LiveDecisions implements AutoCloseable {
             cfg.fraction(),
             List.of(atDecision)),
         replicaId,
-        "");
+        reason);
   }
 
   /** Rolls back a champion promoted on live figures that does worse; signals its drift. */
@@ -263,20 +278,19 @@ final class LiveDecisions implements AutoCloseable {
                   null,
                   null),
               replicaId,
-              ""),
-          String.format(
-              "rolled back to %s: v%d %.4f on %,d labelled since its promotion, v%d had %.4f on %,d; difference in [%.4f, %.4f] at %.0f%% (one-sided), tolerance %.4f",
-              back == null ? "no champion" : "v" + back,
-              version,
-              since.accuracy(),
-              since.labelled(),
-              promotedOn.baseline().version(),
-              promotedOn.baseline().accuracy(),
-              promotedOn.baseline().labelled(),
-              b.low(),
-              b.high(),
-              cfg.confidence() * 100,
-              cfg.tolerance()));
+              String.format(
+                  "rolled back to %s: v%d %.4f on %,d labelled since its promotion, v%d had %.4f on %,d; difference in [%.4f, %.4f] at %.0f%% (one-sided), tolerance %.4f",
+                  back == null ? "no champion" : "v" + back,
+                  version,
+                  since.accuracy(),
+                  since.labelled(),
+                  promotedOn.baseline().version(),
+                  promotedOn.baseline().accuracy(),
+                  promotedOn.baseline().labelled(),
+                  b.low(),
+                  b.high(),
+                  cfg.confidence() * 100,
+                  cfg.tolerance())));
       return;
     }
     ModelControl.Gate gate = promotion.get().gate();
@@ -310,23 +324,22 @@ final class LiveDecisions implements AutoCloseable {
                   null,
                   null),
               replicaId,
-              ""),
-          String.format(
-              "drift (%s): champion v%d has live accuracy %.4f on %,d labelled (at most %.4f at %.0f%%) and mean confidence %.4f; its gate measured %.4f and %s on %s; tolerances %.4f and %.4f",
-              wrong && unsure ? "accuracy and confidence" : wrong ? "accuracy" : "confidence",
-              version,
-              since.accuracy(),
-              since.labelled(),
-              high,
-              cfg.confidence() * 100,
-              since.meanConfidence(),
-              gate.accuracy(),
-              gate.meanConfidence() == null
-                  ? "no mean confidence"
-                  : String.format("%.4f", gate.meanConfidence()),
-              gate.split(),
-              drift.tolerance(),
-              drift.confidenceTolerance()));
+              String.format(
+                  "drift (%s): champion v%d has live accuracy %.4f on %,d labelled (at most %.4f at %.0f%%) and mean confidence %.4f; its gate measured %.4f and %s on %s; tolerances %.4f and %.4f",
+                  wrong && unsure ? "accuracy and confidence" : wrong ? "accuracy" : "confidence",
+                  version,
+                  since.accuracy(),
+                  since.labelled(),
+                  high,
+                  cfg.confidence() * 100,
+                  since.meanConfidence(),
+                  gate.accuracy(),
+                  gate.meanConfidence() == null
+                      ? "no mean confidence"
+                      : String.format("%.4f", gate.meanConfidence()),
+                  gate.split(),
+                  drift.tolerance(),
+                  drift.confidenceTolerance())));
     }
   }
 
@@ -340,28 +353,18 @@ final class LiveDecisions implements AutoCloseable {
     }
   }
 
-  private void publish(ModelControl record, String reason) {
-    ModelControl signed =
-        new ModelControl(
-            record.type(),
-            record.model(),
-            record.version(),
-            record.gate(),
-            record.shadow(),
-            record.by(),
-            record.at(),
-            reason,
-            record.live());
-    if (!written.add(signed.key())) {
+  /** Writes a decision once (the key names it), signed by the publisher. */
+  private void publish(ModelControl record) {
+    if (!written.add(record.key())) {
       return;
     }
     try {
-      publisher.publish(signed);
+      publisher.publish(record);
     } catch (RuntimeException e) {
-      written.remove(signed.key());
+      written.remove(record.key());
       throw e;
     }
-    LOG.infof("%s v%d: %s", record.type(), record.version(), reason);
+    LOG.infof("%s v%d: %s", record.type(), record.version(), record.reason());
   }
 
   private Tally tally(long version) {

@@ -63,7 +63,7 @@ public record LiveAccuracy(
 
   /** Correct over labelled; NaN while nothing is labelled. */
   public double accuracy() {
-    return labelled == 0 ? Double.NaN : (double) correct / labelled;
+    return tally().accuracy();
   }
 
   /**
@@ -90,7 +90,7 @@ public record LiveAccuracy(
 
   /** Mean confidence; NaN while nothing is labelled. */
   public double meanConfidence() {
-    return labelled == 0 ? Double.NaN : confidenceSum / labelled;
+    return tally().meanConfidence();
   }
 
   public byte[] encode() {

@@ -21,6 +21,7 @@ import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import java.util.jar.JarFile;
 import java.util.stream.Stream;
+import lenet.launcher.cli.Cli;
 
 /**
  * What {@code ./pipeline up [-d] | down | status} does (the script only checks for Java, builds
@@ -61,21 +62,25 @@ public final class Pipeline {
       supervise(args);
       return;
     }
-    Pipeline pipeline;
+    PipelineSettings settings;
     try {
-      pipeline = new Pipeline(PipelineSettings.from(Path.of("").toAbsolutePath(), System.getenv()));
+      settings = PipelineSettings.from(Path.of("").toAbsolutePath(), System.getenv());
     } catch (IllegalArgumentException e) {
       System.err.println("ERROR: " + e.getMessage());
       System.exit(2);
       return;
     }
+    if (Cli.handles(command)) {
+      System.exit(Cli.run(args, settings, System.out, System.err));
+    }
+    Pipeline pipeline = new Pipeline(settings);
     try {
       switch (command) {
         case "up" -> pipeline.up(args.length > 1 && args[1].equals("-d"));
         case "down" -> pipeline.down();
         case "status" -> pipeline.status();
         default -> {
-          System.out.println("usage: ./pipeline up [-d] | down | status");
+          System.out.println("usage: ./pipeline up [-d] | down | status\n" + Cli.usage());
           System.exit(2);
         }
       }

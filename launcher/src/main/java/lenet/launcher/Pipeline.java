@@ -30,7 +30,8 @@ import lenet.launcher.cli.Cli;
  * session, so it outlives {@code up} and a Ctrl-C in the terminal), trains a first model and waits
  * until it serves; stops by pid file what {@code up} started; says what runs. {@link PipelineLocks}
  * keeps one {@code up} or {@code down} at a time, and a {@code down} during an {@code up} ends that
- * {@code up} within seconds. Settings: {@link PipelineSettings}.
+ * {@code up} within seconds. Settings: {@link PipelineSettings}. The everyday commands ({@code
+ * predict}, {@code train}, {@code models}...) are {@link Cli}'s.
  */
 public final class Pipeline {
 
@@ -734,8 +735,12 @@ public final class Pipeline {
     String bootstrap = settings.bootstrap();
     StringBuilder text = new StringBuilder();
     text.append(
-            "\n  Retrain from outside (the new model serves, without a restart, once the gate finds it"
+            "\n  Retrain (the new model serves, without a restart, once the gate finds it"
                 + " no worse than the champion):\n")
+        .append(
+            "    ./pipeline train --epochs 3       # a progress bar, then the gate's verdict;"
+                + " ./pipeline models, predict FILE.png, ...\n")
+        .append("  or from any Kafka client:\n")
         .append("    echo '{\"epochs\": 3}' | kcat -P -b ")
         .append(bootstrap)
         .append(" -t training.commands\n")

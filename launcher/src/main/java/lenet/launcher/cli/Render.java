@@ -81,7 +81,7 @@ final class Render {
       line.append(" (dev accuracy ").append(decimal(gate.get("accuracy"), 4)).append(')');
     }
     Object verdict = version.get("verdict");
-    if (verdict != null) {
+    if (verdict != null && !verdict.toString().isBlank()) {
       line.append(": ").append(verdict);
     }
     return line.toString();

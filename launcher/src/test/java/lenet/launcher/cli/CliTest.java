@@ -82,6 +82,21 @@ class CliTest {
                   + "\",\"gate\":{\"accuracy\":0.96},\"verdict\":\"promoted\"}]}");
       case "POST /api/predict" ->
           reply(x, 200, "{\"id\":\"a\",\"digit\":7,\"confidence\":0.99,\"modelVersion\":12}");
+      case "GET /api/runs/events" -> {
+        byte[] events =
+            ("data:{\"type\":\"STARTED\",\"runId\":\"other\",\"device\":\"cpu()\"}\n\n"
+                    + "data:{\"type\":\"EPOCH\",\"runId\":\"run-1\",\"epoch\":1,\"epochs\":1,"
+                    + "\"loss\":0.5,\"accuracy\":0.8,\"devAccuracy\":0.9,\"imagesPerSecond\":100,"
+                    + "\"modelVersion\":3}\n\n"
+                    + "data:{\"type\":\"COMPLETED\",\"runId\":\"run-1\",\"modelVersion\":3,"
+                    + "\"testAccuracy\":0.9,\"seconds\":2.0}\n\n")
+                .getBytes(StandardCharsets.UTF_8);
+        x.getResponseHeaders().add("Content-Type", "text/event-stream");
+        x.sendResponseHeaders(200, 0); // chunked, as a stream is
+        x.getResponseBody().write(events);
+        x.getResponseBody().flush();
+        x.close();
+      }
       case "DELETE /api/runs/done" ->
           reply(x, 409, "{\"error\":\"run done is already COMPLETED\"}");
       default -> reply(x, 404, "");
@@ -201,6 +216,23 @@ class CliTest {
         .contains("is the pipeline up?");
     assertThat(cli("pin", "seven").status()).isEqualTo(2);
     assertThat(cli("frobnicate").status()).isEqualTo(2);
+  }
+
+  @Test
+  void eventsFollowsTheStreamAndEndsWithTheRun() throws IOException {
+    Result all = cli("events");
+    assertThat(all.status()).isZero();
+    assertThat(all.out().lines().toList())
+        .hasSize(3)
+        .satisfies(l -> assertThat(l.get(0)).endsWith("other STARTED on cpu()"))
+        .satisfies(
+            l ->
+                assertThat(l.get(2))
+                    .endsWith("run-1 COMPLETED model v3, test accuracy 0.9000, 2.0 s"));
+    Result one = cli("events", "--run", "run-1", "--json");
+    assertThat(one.status()).isZero();
+    assertThat(one.out().lines().map(l -> Json.object(Json.parse(l)).get("type")).toList())
+        .containsExactly("EPOCH", "COMPLETED");
   }
 
   @Test

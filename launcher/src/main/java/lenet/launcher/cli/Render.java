@@ -112,7 +112,7 @@ final class Render {
     if (versions.isEmpty()) {
       return out.append("no model versions yet (./pipeline train)\n").toString();
     }
-    String row = "%-8s %-11s %-14s %-6s %-8s %-8s %-8s %s%n";
+    String row = "%-8s %-11s %-14s %-6s %-8s %-9s %-8s %s%n";
     out.append(
         String.format(
             row, "VERSION", "STATUS", "RUN", "EPOCH", "DEV ACC", "TEST ACC", "GATE", "VERDICT"));

@@ -90,12 +90,13 @@ class RenderTest {
     List<String> lines = table.lines().toList();
     assertThat(lines.get(0))
         .isEqualTo("serving v12  champion v12  pinned -  (following, policy gated)");
-    assertThat(lines.get(1)).startsWith("VERSION  STATUS      RUN            EPOCH");
+    assertThat(lines.get(1))
+        .startsWith("VERSION  STATUS      RUN            EPOCH  DEV ACC  TEST ACC  GATE");
     assertThat(lines.get(2))
         .startsWith(
-            "12 *     CHAMPION    run-b          2/2    0.9700   0.9710   0.9655   promoted");
+            "12 *     CHAMPION    run-b          2/2    0.9700   0.9710    0.9655   promoted");
     assertThat(lines.get(3))
-        .startsWith("11       EPOCH       run-b          1/2    0.9500   -        -");
+        .startsWith("11       EPOCH       run-b          1/2    0.9500   -         -");
     assertThat(lines.get(4)).isEqualTo("* serves here");
     assertThat(Render.models(Map.of())).contains("no model versions yet");
   }

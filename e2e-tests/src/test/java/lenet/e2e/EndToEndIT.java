@@ -3,13 +3,18 @@ package lenet.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.awt.image.BufferedImage;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.imageio.ImageIO;
 import lenet.contract.dataset.MnistSet;
 import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
@@ -17,6 +22,7 @@ import lenet.contract.wire.ImageEvent;
 import lenet.contract.wire.Prediction;
 import lenet.contract.wire.TrainingEvent;
 import lenet.kafka.SharedKafka;
+import lenet.launcher.cli.Json;
 import lenet.mnist.MnistFiles;
 import lenet.support.kafka.KafkaClients;
 import lenet.support.kafka.KafkaConnection;
@@ -26,7 +32,10 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * The packaged services as a user runs them ({@code java -jar .../quarkus-run.jar}), each its own
@@ -34,6 +43,7 @@ import org.junit.jupiter.api.Test;
  * -> score, then a retrain from the command topic served without a restart, and bad events in the
  * dead-letter topic.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class EndToEndIT {
 
   static final Topics TOPICS = Services.TOPICS;
@@ -267,5 +277,107 @@ class EndToEndIT {
         .pollInterval(Duration.ofSeconds(1))
         .until(() -> (done[0] = services.completed(runId)) != null);
     return done[0];
+  }
+
+  /**
+   * {@code ./pipeline}'s everyday commands (the launcher's {@code lenet.launcher.cli.Cli}, run as
+   * the script runs it) against these services: {@code train} shows a progress bar and ends with
+   * the gate's verdict, {@code predict} on a PNG names the digit and the version that serves, and
+   * {@code runs}, {@code models} and {@code --json} agree with it. Last: its one-epoch run must not
+   * be the champion the other tests' runs are gated against.
+   */
+  @Test
+  @Order(Integer.MAX_VALUE)
+  void theCliTrainsPredictsAndLists() throws Exception {
+    Path run = Files.createDirectories(Path.of("target", "e2e-cli-run")).toAbsolutePath();
+    Files.writeString(run.resolve("api-token"), Services.API_TOKEN);
+
+    CliOutput train = pipeline(run, "train", "--epochs", "1", "--run-id", "e2e-cli");
+    assertThat(train.status()).as(train.text()).isZero();
+    assertThat(train.text())
+        .contains("e2e-cli RUNNING")
+        .contains("e2e-cli COMPLETED [##############################] 1/1 epochs");
+    Matcher done = Pattern.compile("run e2e-cli completed: model v(\\d+)").matcher(train.text());
+    assertThat(done.find()).as(train.text()).isTrue();
+    long version = Long.parseLong(done.group(1));
+    List<String> lines = train.text().lines().toList();
+    assertThat(lines.get(lines.size() - 1))
+        .matches("gate: v" + version + " (CHAMPION|REJECTED) \\(dev accuracy 0\\.\\d{4}\\)(: .+)?");
+
+    Path png = Path.of("target", "e2e-cli-digit.png").toAbsolutePath();
+    MnistSet test = new MnistFiles(Path.of(Services.mnistDir()), true).test();
+    BufferedImage digit = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
+    for (int p = 0; p < 784; p++) {
+      digit.getRaster().setSample(p % 28, p / 28, 0, test.pixel(0, p));
+    }
+    ImageIO.write(digit, "png", png.toFile());
+    long serving = Services.servingVersion(inferencePort);
+    long label = test.labels()[0];
+    CliOutput predicted = pipeline(run, "predict", png.toString());
+    assertThat(predicted.text())
+        .as("MNIST test image #0 is a " + label)
+        .startsWith("digit " + label + "  (confidence 0.")
+        .endsWith(", model v" + serving + ")\n");
+    Map<String, Object> byId =
+        Json.object(Json.parse(pipeline(run, "predict", "--id", "0", "--json").text()));
+    assertThat(byId).containsEntry("modelVersion", serving).containsEntry("trueLabel", label);
+
+    CliOutput runs = pipeline(run, "runs");
+    assertThat(runs.text()).containsPattern("(?m)^e2e-cli +COMPLETED +1/1 .* v" + version + " ");
+    assertThat(Json.list(Json.parse(pipeline(run, "runs", "--json").text())))
+        .map(Json::object)
+        .anySatisfy(
+            r ->
+                assertThat(r)
+                    .containsEntry("runId", "e2e-cli")
+                    .containsEntry("modelVersion", version));
+    assertThat(pipeline(run, "models").text())
+        .containsPattern("(?m)^" + serving + " \\* +CHAMPION ")
+        .containsPattern("(?m)^" + version + " .* e2e-cli ");
+    assertThat(
+            Json.list(
+                Json.object(Json.parse(pipeline(run, "models", "--json").text())).get("versions")))
+        .map(Json::object)
+        .anySatisfy(
+            v -> assertThat(v).containsEntry("version", version).containsEntry("runId", "e2e-cli"));
+    CliOutput refused = pipeline(run, "cancel", "e2e-cli");
+    assertThat(refused.status()).isEqualTo(1);
+    assertThat(refused.text()).contains("run e2e-cli is already COMPLETED");
+  }
+
+  record CliOutput(int status, String text) {}
+
+  /** {@code ./pipeline ARGS} as the script runs it, on this test's ports and run folder. */
+  private static CliOutput pipeline(Path run, String... args) throws Exception {
+    Path jar = Services.REPO.resolve("launcher/target/launcher.jar").toAbsolutePath();
+    assertThat(jar).as("built by the reactor before this module").exists();
+    List<String> command =
+        new java.util.ArrayList<>(
+            List.of(
+                Services.TOPOLOGY.java().toString(),
+                "-Xmx64m",
+                "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1",
+                "-cp",
+                jar.toString(),
+                "lenet.launcher.Pipeline"));
+    command.addAll(List.of(args));
+    ProcessBuilder pb =
+        new ProcessBuilder(command)
+            .directory(Services.REPO.toAbsolutePath().toFile())
+            .redirectErrorStream(true);
+    pb.environment().keySet().removeIf(k -> k.equals("API_TOKEN") || k.endsWith("_PORT"));
+    pb.environment()
+        .putAll(
+            Map.of(
+                "PIPELINE_RUN", run.toString(),
+                "TRAINER_PORT", "" + trainerPort,
+                "INFERENCE_PORT", "" + inferencePort,
+                "INGEST_PORT", "" + ingestPort));
+    Process p = pb.start();
+    p.getOutputStream().close();
+    String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(3, java.util.concurrent.TimeUnit.MINUTES)).isTrue();
+    return new CliOutput(p.exitValue(), text);
   }
 }

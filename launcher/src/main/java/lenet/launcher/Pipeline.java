@@ -21,6 +21,7 @@ import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import java.util.jar.JarFile;
 import java.util.stream.Stream;
+import lenet.launcher.cli.Cli;
 
 /**
  * What {@code ./pipeline up [-d] | down | status} does (the script only checks for Java, builds
@@ -29,7 +30,8 @@ import java.util.stream.Stream;
  * session, so it outlives {@code up} and a Ctrl-C in the terminal), trains a first model and waits
  * until it serves; stops by pid file what {@code up} started; says what runs. {@link PipelineLocks}
  * keeps one {@code up} or {@code down} at a time, and a {@code down} during an {@code up} ends that
- * {@code up} within seconds. Settings: {@link PipelineSettings}.
+ * {@code up} within seconds. Settings: {@link PipelineSettings}. The everyday commands ({@code
+ * predict}, {@code train}, {@code models}...) are {@link Cli}'s.
  */
 public final class Pipeline {
 
@@ -61,21 +63,25 @@ public final class Pipeline {
       supervise(args);
       return;
     }
-    Pipeline pipeline;
+    PipelineSettings settings;
     try {
-      pipeline = new Pipeline(PipelineSettings.from(Path.of("").toAbsolutePath(), System.getenv()));
+      settings = PipelineSettings.from(Path.of("").toAbsolutePath(), System.getenv());
     } catch (IllegalArgumentException e) {
       System.err.println("ERROR: " + e.getMessage());
       System.exit(2);
       return;
     }
+    if (Cli.handles(command)) {
+      System.exit(Cli.run(args, settings, System.out, System.err));
+    }
+    Pipeline pipeline = new Pipeline(settings);
     try {
       switch (command) {
         case "up" -> pipeline.up(args.length > 1 && args[1].equals("-d"));
         case "down" -> pipeline.down();
         case "status" -> pipeline.status();
         default -> {
-          System.out.println("usage: ./pipeline up [-d] | down | status");
+          System.out.println("usage: ./pipeline up [-d] | down | status\n" + Cli.usage());
           System.exit(2);
         }
       }
@@ -729,8 +735,12 @@ public final class Pipeline {
     String bootstrap = settings.bootstrap();
     StringBuilder text = new StringBuilder();
     text.append(
-            "\n  Retrain from outside (the new model serves, without a restart, once the gate finds it"
+            "\n  Retrain (the new model serves, without a restart, once the gate finds it"
                 + " no worse than the champion):\n")
+        .append(
+            "    ./pipeline train --epochs 3       # a progress bar, then the gate's verdict;"
+                + " ./pipeline models, predict FILE.png, ...\n")
+        .append("  or from any Kafka client:\n")
         .append("    echo '{\"epochs\": 3}' | kcat -P -b ")
         .append(bootstrap)
         .append(" -t training.commands\n")

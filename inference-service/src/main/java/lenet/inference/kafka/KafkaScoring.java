@@ -1,6 +1,7 @@
 package lenet.inference.kafka;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -103,6 +104,10 @@ public class KafkaScoring implements ScoringWorker.Listener {
             .description("Scoring workers that had ended and were started again")
             .register(registry);
     registry.gauge("inference.kafka.workers.alive", this, s -> s.status().alive());
+    Gauge.builder("inference.kafka.workers", this, s -> s.status().workers())
+        .description(
+            "Scoring workers that should run: inference.kafka.workers once a model serves, else 0")
+        .register(registry);
     this.lag = new ConsumerLag(registry);
   }
 

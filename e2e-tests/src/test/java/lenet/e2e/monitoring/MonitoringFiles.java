@@ -191,10 +191,10 @@ public final class MonitoringFiles {
     meta.put("name", "lenet-dashboard");
     meta.put("namespace", "lenet");
     // Grafana's dashboard sidecar (kube-prometheus-stack) loads ConfigMaps with this label.
-    meta.put(
-        "labels",
-        new LinkedHashMap<>(
-            Map.of("app.kubernetes.io/part-of", "lenet", "grafana_dashboard", "1")));
+    Map<String, String> labels = new LinkedHashMap<>();
+    labels.put("app.kubernetes.io/part-of", "lenet");
+    labels.put("grafana_dashboard", "1");
+    meta.put("labels", labels);
     map.put("metadata", meta);
     map.put("data", Map.of("lenet-dashboard.json", Files.readString(dashboard())));
     return header("monitoring/lenet-dashboard.json") + yaml().dump(map);

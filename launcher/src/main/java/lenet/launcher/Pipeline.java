@@ -233,6 +233,17 @@ public final class Pipeline {
       return;
     }
     int port = settings.port("prometheus");
+    if (settings.prometheus().equals("auto")
+        && portBusy(port)
+        && run.pid("prometheus").running().isEmpty()) {
+      // Debian's package runs a Prometheus of its own on 9090.
+      say(
+          "port "
+              + port
+              + " is taken (a Prometheus of this machine's?): not starting one (PROMETHEUS_PORT,"
+              + " PROMETHEUS=off)");
+      return;
+    }
     Map<String, Integer> jobs = new LinkedHashMap<>();
     for (String s : PipelineSettings.SERVICES) {
       jobs.put(s + "-service", settings.port(s));

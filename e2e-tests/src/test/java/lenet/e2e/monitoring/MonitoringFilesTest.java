@@ -48,6 +48,27 @@ class MonitoringFilesTest {
   }
 
   @Test
+  void theMetricNamesOfAnExpressionAreFoundAndEveryQueryNamesOne() throws Exception {
+    assertThat(
+            MonitoringFiles.metricNames(
+                "histogram_quantile(0.95, sum by (le, source) (rate(inference_latency_seconds_bucket[5m])))"))
+        .containsExactly("inference_latency_seconds_bucket");
+    assertThat(
+            MonitoringFiles.metricNames(
+                "max(increase(a_total{verdict=\"reject\"}[1d])) >= 2 unless max(b_total) > 0"))
+        .containsExactly("a_total", "b_total");
+    assertThat(MonitoringFiles.metricNames("up{job=~\"x-service|y\"} == 0 and absent(c >= 1e3)"))
+        .containsExactly("c", "up");
+    files
+        .panelExpressions()
+        .forEach((panel, e) -> assertThat(MonitoringFiles.metricNames(e)).as(panel).isNotEmpty());
+    files
+        .alertExpressions()
+        .forEach((alert, e) -> assertThat(MonitoringFiles.metricNames(e)).as(alert).isNotEmpty());
+    assertThat(files.panelExpressions()).hasSizeGreaterThan(20);
+  }
+
+  @Test
   void promtoolChecksAndUnitTestsTheAlerts() throws Exception {
     Path promtool = Path.of("/usr/bin/promtool");
     if (!Files.isExecutable(promtool)) {

@@ -381,6 +381,9 @@ class EndToEndIT {
 
       String rules = Services.get(port, "/api/v1/rules").body();
       assertThat(rules).contains(alerts.keySet()).doesNotContain("\"health\":\"err\"");
+      assertThat(series(port, "inference_model_champion_version >= 1"))
+          .as("the champion is reported")
+          .hasSize(1);
       assertThat(series(port, "ALERTS{alertstate=\"firing\"}"))
           .as("no alert fires on a healthy pipeline")
           .isEmpty();

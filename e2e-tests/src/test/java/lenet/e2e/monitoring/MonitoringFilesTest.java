@@ -14,8 +14,9 @@ import org.junit.jupiter.api.Test;
  * The rules file and the dashboard, without the services (EndToEndIT runs them against the
  * services): {@code promtool check rules} and {@code promtool test rules} (each alert fires on its
  * bad case and stays quiet on the good one, monitoring/alerts-test.yml), every alert unit-tested,
- * and the Kubernetes copies equal to their sources. Skipped, saying so, where promtool is not
- * installed (Debian's {@code prometheus} package; {@code .ci/run} installs it).
+ * the Kubernetes copies equal to their sources, and compose's Prometheus config ({@code promtool
+ * check config}) and the files docker-compose.monitoring.yml mounts. Skipped, saying so, where
+ * promtool is not installed (Debian's {@code prometheus} package; {@code .ci/run} installs it).
  */
 class MonitoringFilesTest {
 
@@ -35,6 +36,27 @@ class MonitoringFilesTest {
     assertThat(Files.exists(file) ? Files.readString(file) : "")
         .as("%s is rendered (rewrite: %s)", file, MonitoringFiles.REWRITE)
         .isEqualTo(expected);
+  }
+
+  @Test
+  void composeMountsTheMonitoringFilesItsPrometheusAndGrafanaRead() throws Exception {
+    String compose = Files.readString(REPO.resolve("docker-compose.monitoring.yml"));
+    java.util.regex.Matcher mount =
+        java.util.regex.Pattern.compile("- \\./(monitoring/[^:]+):([^:]+):ro").matcher(compose);
+    java.util.Set<String> targets = new java.util.HashSet<>();
+    while (mount.find()) {
+      assertThat(REPO.resolve(mount.group(1))).as("mounted by compose").exists();
+      targets.add(mount.group(2));
+    }
+    assertThat(targets)
+        .contains(
+            "/etc/prometheus/prometheus.yml",
+            "/etc/prometheus/alerts.yml",
+            "/var/lib/grafana/dashboards/lenet-dashboard.json");
+    assertThat(Files.readString(REPO.resolve("monitoring/prometheus.yml")))
+        .contains("- /etc/prometheus/alerts.yml")
+        .contains(
+            "job_name: ingest-service", "job_name: trainer-service", "job_name: inference-service");
   }
 
   @Test

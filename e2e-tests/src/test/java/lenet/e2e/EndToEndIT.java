@@ -21,7 +21,11 @@ import lenet.contract.topics.Topics;
 import lenet.contract.wire.ImageEvent;
 import lenet.contract.wire.Prediction;
 import lenet.contract.wire.TrainingEvent;
+import lenet.e2e.monitoring.MonitoringFiles;
 import lenet.kafka.SharedKafka;
+import lenet.launcher.Launched;
+import lenet.launcher.Launcher;
+import lenet.launcher.LocalPrometheus;
 import lenet.launcher.cli.Json;
 import lenet.mnist.MnistFiles;
 import lenet.support.kafka.KafkaClients;
@@ -31,6 +35,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -260,6 +265,179 @@ class EndToEndIT {
     assertThat(predicted.statusCode()).isEqualTo(200);
     assertThat(Prediction.decode(predicted.body().getBytes(StandardCharsets.UTF_8)).modelVersion())
         .isEqualTo(second[0].modelVersion());
+  }
+
+  /**
+   * The dashboard and the alerts against the running services: a real Prometheus (Debian's {@code
+   * prometheus}; skipped, saying so, where none is installed) scrapes the three services every
+   * second with monitoring/alerts.yml loaded. Every dashboard query returns a series; every alert
+   * expression evaluates (a quiet alert returns none); every metric either names is exported by a
+   * service at /q/metrics and has series in Prometheus; the rules load healthy and none fires on
+   * this healthy pipeline; the consumer lag has a series per partition of digits.images. Last, so
+   * that the other tests' runs, predictions and dead letters are there (it trains a model itself
+   * only when none serves).
+   */
+  @Test
+  @Order(Integer.MAX_VALUE - 1) // before the CLI's 1-epoch run, which the gate may reject
+  void prometheusRunsEveryPanelQueryAndAlertExpressionOnTheServicesMetrics() throws Exception {
+    java.util.Optional<Path> binary = LocalPrometheus.onPath();
+    Assumptions.assumeTrue(
+        binary.isPresent(),
+        "SKIPPED: no prometheus on the PATH (apt-get install prometheus): the dashboard and the"
+            + " alerts were NOT run against the services");
+    if (Services.servingVersion(inferencePort) < 0) {
+      services.send(
+          Topic.TRAINING_COMMANDS, "e2e-prom", "{\"runId\": \"e2e-prom\", \"epochs\": 1}");
+      long v = awaitCompleted("e2e-prom").modelVersion();
+      await()
+          .atMost(Duration.ofMinutes(1))
+          .until(() -> Services.servingVersion(inferencePort) == v);
+    }
+    // A dead letter, and a labelled HTTP prediction (live accuracy).
+    services.send(Topic.DIGITS_IMAGES, "e2e-prom-bad", "not json");
+    MnistSet test = new MnistFiles(Path.of(Services.mnistDir()), true).test();
+    HttpResponse<String> predicted =
+        Services.post(
+            inferencePort,
+            "/api/predict",
+            "application/json",
+            new String(
+                ImageEvent.ofPixels("e2e-prom-1", pixelsOf(test, 0)).encode(),
+                StandardCharsets.UTF_8));
+    assertThat(predicted.statusCode()).isEqualTo(200);
+    String id = Prediction.decode(predicted.body().getBytes(StandardCharsets.UTF_8)).id();
+    HttpResponse<String> labelled =
+        Services.post(
+            inferencePort,
+            "/api/feedback",
+            "application/json",
+            "{\"id\": \"" + id + "\", \"digit\": " + test.labels()[0] + "}");
+    assertThat(labelled.statusCode()).as(labelled.body()).isEqualTo(202);
+    // A request refused for want of the API token (it changes nothing).
+    assertThat(
+            Services.post(inferencePort, "/api/models/follow", "application/json", "{}")
+                .statusCode())
+        .isEqualTo(401);
+    java.util.Set<String> exported = new java.util.TreeSet<>();
+    await("the metrics that appear with use")
+        .atMost(Duration.ofSeconds(90))
+        .pollInterval(Duration.ofSeconds(2))
+        .until(
+            () -> {
+              exported.clear();
+              for (int port : List.of(ingestPort, trainerPort, inferencePort)) {
+                exported.addAll(metricNames(Services.get(port, "/q/metrics").body()));
+              }
+              return exported.containsAll(
+                  List.of(
+                      "inference_live_accuracy",
+                      "inference_dead_letters_total",
+                      "inference_kafka_lag",
+                      "inference_gate_verdicts_total",
+                      "api_refused_requests_total"));
+            });
+
+    int port = Services.freePort();
+    Path dir = Path.of("target", "prometheus-e2e").toAbsolutePath();
+    deleteTree(dir);
+    Map<String, Integer> jobs = new java.util.LinkedHashMap<>();
+    jobs.put("ingest-service", ingestPort);
+    jobs.put("trainer-service", trainerPort);
+    jobs.put("inference-service", inferencePort);
+    MonitoringFiles files = new MonitoringFiles(Services.REPO.toAbsolutePath().normalize());
+    LocalPrometheus local = new LocalPrometheus(binary.get(), port, dir);
+    Launched prometheus =
+        Launcher.start(
+            local.component(
+                "prometheus", jobs, files.alerts(), "1s", Services.LOGS.resolve("prometheus.log")));
+    try {
+      prometheus.awaitReady(Duration.ofSeconds(60));
+      await("three targets scraped, twice")
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofSeconds(1))
+          .until(() -> series(port, "count_over_time(up[1m]) >= 2 and up == 1").size() == 3);
+      Thread.sleep(3000); // a few more samples for the rates
+
+      Map<String, String> panels = files.panelExpressions();
+      Map<String, String> alerts = files.alertExpressions();
+      assertThat(panels).hasSizeGreaterThan(10);
+      List<String> problems = new java.util.ArrayList<>();
+      panels.forEach(
+          (panel, expr) -> {
+            if (series(port, expr).isEmpty()) {
+              problems.add("panel " + panel + ": no series for " + expr);
+            }
+          });
+      alerts.forEach((alert, expr) -> series(port, expr)); // evaluates, or throws
+      java.util.Set<String> named = new java.util.TreeSet<>();
+      panels.values().forEach(e -> named.addAll(MonitoringFiles.metricNames(e)));
+      alerts.values().forEach(e -> named.addAll(MonitoringFiles.metricNames(e)));
+      named.remove("up"); // Prometheus's own
+      for (String metric : named) {
+        if (!exported.contains(metric)) {
+          problems.add(metric + " is exported by no service");
+        } else if (series(port, metric).isEmpty()) {
+          problems.add(metric + " has no series in Prometheus");
+        }
+      }
+      assertThat(problems).as("dashboard and alert queries on the services' metrics").isEmpty();
+      System.out.printf(
+          "Prometheus: %d panel queries and %d alert expressions on %d metrics%n",
+          panels.size(), alerts.size(), named.size());
+
+      String rules = Services.get(port, "/api/v1/rules").body();
+      assertThat(rules).contains(alerts.keySet()).doesNotContain("\"health\":\"err\"");
+      assertThat(series(port, "inference_model_champion_version >= 1"))
+          .as("the champion is reported")
+          .hasSize(1);
+      assertThat(series(port, "ALERTS{alertstate=\"firing\"}"))
+          .as("no alert fires on a healthy pipeline")
+          .isEmpty();
+      assertThat(
+              series(
+                  port, "inference_kafka_lag{topic=\"" + TOPICS.name(Topic.DIGITS_IMAGES) + "\"}"))
+          .as("a lag series per partition of digits.images")
+          .hasSize(Topic.DIGITS_IMAGES.partitions());
+    } finally {
+      prometheus.stop(Duration.ofSeconds(10));
+    }
+  }
+
+  /** The series of an instant query; fails when Prometheus refuses the expression. */
+  @SuppressWarnings("unchecked")
+  private static List<Object> series(int port, String expr) {
+    try {
+      HttpResponse<String> r =
+          Services.get(
+              port,
+              "/api/v1/query?query=" + java.net.URLEncoder.encode(expr, StandardCharsets.UTF_8));
+      Map<String, Object> body = new org.yaml.snakeyaml.Yaml().load(r.body());
+      assertThat(body.get("status")).as(expr + ": " + r.body()).isEqualTo("success");
+      return (List<Object>) ((Map<String, Object>) body.get("data")).get("result");
+    } catch (Exception e) {
+      throw new IllegalStateException(expr, e);
+    }
+  }
+
+  /** The metric names of a /q/metrics page. */
+  private static java.util.Set<String> metricNames(String page) {
+    java.util.Set<String> names = new java.util.TreeSet<>();
+    for (String line : page.split("\n")) {
+      if (!line.isBlank() && !line.startsWith("#")) {
+        names.add(line.split("[{ ]", 2)[0]);
+      }
+    }
+    return names;
+  }
+
+  private static void deleteTree(Path dir) throws java.io.IOException {
+    if (java.nio.file.Files.exists(dir)) {
+      try (var paths = java.nio.file.Files.walk(dir)) {
+        for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          java.nio.file.Files.delete(p);
+        }
+      }
+    }
   }
 
   private static int[] pixelsOf(MnistSet set, int i) {

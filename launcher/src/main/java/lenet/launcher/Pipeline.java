@@ -186,6 +186,7 @@ public final class Pipeline {
             + settings.trainerPort()
             + ", inference :"
             + settings.inferencePort());
+    prometheus();
     // Decide only once the inference service has read the checkpoint and control topics to their
     // end: before that, "no model" means "not read yet".
     int inference = settings.inferencePort();
@@ -219,6 +220,50 @@ public final class Pipeline {
     say(
         "running; Ctrl-C stops everything (or ./pipeline down from another shell); restarts are logged here");
     follow();
+  }
+
+  /**
+   * Prometheus beside the services (PROMETHEUS=auto|on|off), scraping their ports, with the
+   * pipeline's alerts loaded (monitoring/alerts.yml); data in $PIPELINE_RUN/prometheus.
+   */
+  private void prometheus() throws IOException, InterruptedException {
+    Optional<Path> binary = settings.prometheusBinary();
+    if (binary.isEmpty()) {
+      if (settings.prometheus().equals("on")) {
+        throw die("PROMETHEUS=on but no prometheus on the PATH (apt-get install prometheus)");
+      }
+      if (settings.prometheus().equals("auto")) {
+        say(
+            "no prometheus on the PATH: not starting one (apt-get install prometheus; PROMETHEUS=off)");
+      }
+      return;
+    }
+    int port = settings.port("prometheus");
+    if (settings.prometheus().equals("auto")
+        && portBusy(port)
+        && run.pid("prometheus").running().isEmpty()) {
+      // Debian's package runs a Prometheus of its own on 9090.
+      say(
+          "port "
+              + port
+              + " is taken (a Prometheus of this machine's?): not starting one (PROMETHEUS_PORT,"
+              + " PROMETHEUS=off)");
+      return;
+    }
+    Map<String, Integer> jobs = new LinkedHashMap<>();
+    for (String s : PipelineSettings.SERVICES) {
+      jobs.put(s + "-service", settings.port(s));
+    }
+    LocalPrometheus local =
+        new LocalPrometheus(binary.get(), port, settings.run().resolve("prometheus"));
+    start(
+        local.component(
+            "prometheus",
+            jobs,
+            settings.root().resolve("monitoring/alerts.yml"),
+            "15s",
+            log("prometheus")));
+    say("Prometheus on " + local.url() + " (alerts: monitoring/alerts.yml, docs/monitoring.md)");
   }
 
   private void trainFirstModel() throws InterruptedException {
@@ -790,6 +835,7 @@ public final class Pipeline {
     }
     try {
       Stopper stopper = new Stopper(run, STOP_GRACE, System.out);
+      stopper.stop(List.of("prometheus"));
       for (String service : List.of("inference", "trainer", "ingest")) {
         stopper.stop(List.of(service));
       }
@@ -807,7 +853,11 @@ public final class Pipeline {
     } else if (locks.holder().isPresent()) {
       System.out.printf("starting   %s is starting the pipeline%n", locks.holderNamed());
     }
-    for (String c : settings.components()) {
+    List<String> shown = new ArrayList<>(settings.components());
+    if (settings.prometheusBinary().isPresent()) {
+      shown.add("prometheus");
+    }
+    for (String c : shown) {
       switch (run.state(c)) {
         case RUNNING ->
             System.out.printf(

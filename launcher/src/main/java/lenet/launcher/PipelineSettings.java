@@ -72,11 +72,28 @@ public record PipelineSettings(
 
   public static final List<String> SERVICES = List.of("ingest", "trainer", "inference");
 
-  /** Every component {@code up} starts, brokers first. */
+  /** Every component {@code up} starts, brokers first (and Prometheus, see {@link #prometheus}). */
   public List<String> components() {
     List<String> all = new ArrayList<>(brokers());
     all.addAll(SERVICES);
     return all;
+  }
+
+  /**
+   * {@code PROMETHEUS}: {@code auto} (the default: start Prometheus beside the services when {@code
+   * prometheus} is on the PATH), {@code on} (fail without it) or {@code off}.
+   */
+  public String prometheus() {
+    String mode = setting(env, "PROMETHEUS", "auto");
+    if (!List.of("auto", "on", "off").contains(mode)) {
+      throw new IllegalArgumentException("PROMETHEUS must be auto, on or off, not " + mode);
+    }
+    return mode;
+  }
+
+  /** The Prometheus to start: none when {@code PROMETHEUS=off} or none is installed. */
+  public Optional<Path> prometheusBinary() {
+    return prometheus().equals("off") ? Optional.empty() : LocalPrometheus.onPath();
   }
 
   public int port(String component) {
@@ -85,6 +102,7 @@ public record PipelineSettings(
       case "trainer" -> trainerPort;
       case "inference" -> inferencePort;
       case "kafka" -> kafka.port();
+      case "prometheus" -> number(env, "PROMETHEUS_PORT", 9090);
       default -> kafka.port(Integer.parseInt(component.substring("kafka-".length())));
     };
   }

@@ -54,6 +54,20 @@ class PipelineSettingsTest {
   }
 
   @Test
+  void prometheusIsStartedWhenInstalledUnlessOffOnItsOwnPort() throws Exception {
+    PipelineSettings s = PipelineSettings.from(root, Map.of());
+    assertThat(s.prometheus()).isEqualTo("auto");
+    assertThat(s.port("prometheus")).isEqualTo(9090);
+    assertThat(s.prometheusBinary()).isEqualTo(LocalPrometheus.onPath());
+    PipelineSettings off =
+        PipelineSettings.from(root, Map.of("PROMETHEUS", "off", "PROMETHEUS_PORT", "19090"));
+    assertThat(off.prometheusBinary()).isEmpty();
+    assertThat(off.port("prometheus")).isEqualTo(19090);
+    assertThatThrownBy(() -> PipelineSettings.from(root, Map.of("PROMETHEUS", "yes")).prometheus())
+        .hasMessage("PROMETHEUS must be auto, on or off, not yes");
+  }
+
+  @Test
   void wrongSettingsAreRefusedWithTheirName() {
     assertThatThrownBy(() -> PipelineSettings.from(root, Map.of("KAFKA_BROKERS", "12")))
         .hasMessage("KAFKA_BROKERS must be 1..9, not 12");

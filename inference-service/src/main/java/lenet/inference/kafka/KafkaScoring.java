@@ -1,6 +1,7 @@
 package lenet.inference.kafka;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -51,6 +52,7 @@ public class KafkaScoring implements ScoringWorker.Listener {
   private final Counter aborted;
   private final Counter events;
   private final Counter revived;
+  private final ConsumerLag lag;
   private ScheduledExecutorService revive;
   private final List<ScoringWorker> workers = new ArrayList<>();
   private final List<Thread> threads = new ArrayList<>();
@@ -102,6 +104,11 @@ public class KafkaScoring implements ScoringWorker.Listener {
             .description("Scoring workers that had ended and were started again")
             .register(registry);
     registry.gauge("inference.kafka.workers.alive", this, s -> s.status().alive());
+    Gauge.builder("inference.kafka.workers", this, s -> s.status().workers())
+        .description(
+            "Scoring workers that should run: inference.kafka.workers once a model serves, else 0")
+        .register(registry);
+    this.lag = new ConsumerLag(registry);
   }
 
   void onStart(@Observes StartupEvent event) {
@@ -150,7 +157,7 @@ public class KafkaScoring implements ScoringWorker.Listener {
   }
 
   private void startWorker(int i) {
-    ScoringWorker w = new ScoringWorker(i, settings, scorer, this);
+    ScoringWorker w = new ScoringWorker(i, settings, scorer, this, lag);
     Thread t = new Thread(w, "kafka-scoring-" + i);
     t.setDaemon(true);
     workers.set(i, w);

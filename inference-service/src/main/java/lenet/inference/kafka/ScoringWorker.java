@@ -96,6 +96,7 @@ final class ScoringWorker implements Runnable {
   private final Settings settings;
   private final BatchScorer scorer;
   private final Listener listener;
+  private final ConsumerLag lag;
   private static final Duration NO_WAIT = Duration.ZERO;
   private volatile boolean stopped;
   private Scoring ahead;
@@ -107,8 +108,10 @@ final class ScoringWorker implements Runnable {
   /** Where the last batch that could not be written began, per partition; empty after a write. */
   private Map<TopicPartition, Long> failedFrom = Map.of();
 
-  ScoringWorker(int index, Settings settings, BatchScorer scorer, Listener listener) {
+  ScoringWorker(
+      int index, Settings settings, BatchScorer scorer, Listener listener, ConsumerLag lag) {
     this.index = index;
+    this.lag = lag;
     this.settings = settings;
     this.scorer = scorer;
     this.listener = listener;
@@ -140,6 +143,7 @@ final class ScoringWorker implements Runnable {
           // The next batch is scored (decoded, one forward pass) on the model thread while this
           // one is written, so the model's work and Kafka's round trips overlap.
           ConsumerRecords<byte[], byte[]> polled = consumer.poll(ahead == null ? POLL : NO_WAIT);
+          lag.update(consumer);
           Scoring next = null;
           if (!polled.isEmpty()) {
             List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>(polled.count());
@@ -188,6 +192,7 @@ final class ScoringWorker implements Runnable {
     } finally {
       model.shutdownNow();
       closeProducer();
+      lag.forget(consumer.assignment());
       consumer.close(Duration.ofSeconds(5));
     }
   }
@@ -322,6 +327,7 @@ final class ScoringWorker implements Runnable {
   private final class WriteBeforeRevoke implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      lag.forget(partitions);
       if (ahead != null && producer != null) {
         try {
           writeAhead();
@@ -342,6 +348,7 @@ final class ScoringWorker implements Runnable {
 
     @Override
     public void onPartitionsLost(Collection<TopicPartition> partitions) {
+      lag.forget(partitions);
       ahead = null;
     }
   }

@@ -16,6 +16,7 @@ import lenet.contract.topics.Topic;
 import lenet.contract.topics.Topics;
 import lenet.contract.wire.Checkpoint;
 import lenet.contract.wire.CheckpointTrust;
+import lenet.contract.wire.ModelControl;
 import lenet.inference.config.InferenceConfig;
 import lenet.support.kafka.KafkaConnection;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -98,6 +99,17 @@ public final class ModelManager implements AutoCloseable {
         .register(registry);
     Gauge.builder("inference.model.champion.version", this, m -> orNaN(m.champion()))
         .description("The newest promoted version; NaN before the first promotion")
+        .register(registry);
+    Gauge.builder(
+            "inference.model.champion.gate.accuracy",
+            state,
+            s ->
+                s.championPromotion()
+                    .map(ModelControl::gate)
+                    .map(ModelControl.Gate::accuracy)
+                    .orElse(Double.NaN))
+        .description(
+            "The champion's accuracy on the gate's images when it was promoted; NaN before")
         .register(registry);
     Gauge.builder("inference.model.live", slot, ServingSlot::liveModels)
         .description(

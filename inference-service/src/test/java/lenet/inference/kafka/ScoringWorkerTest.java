@@ -101,8 +101,14 @@ class ScoringWorkerTest {
     Running first = start(settings(10, Duration.ofSeconds(5), Duration.ofSeconds(2)));
     await("25 events answered").atMost(Duration.ofSeconds(60)).until(() -> first.written() == 25);
     assertThat(first.batches).allMatch(n -> n <= 10).hasSizeGreaterThanOrEqualTo(3);
+    await("no lag once every event is read")
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> first.lagGauge() == 0.0);
     first.stop();
     assertThat(first.thread.isAlive()).as("stop() ends the loop").isFalse();
+    assertThat(first.registry.find("inference.kafka.lag").gauges())
+        .as("a stopped worker's partitions have no lag series")
+        .isEmpty();
     assertThat(committed()).as("the group's offset is past every event").isEqualTo(25);
 
     try (KafkaProducer<byte[], byte[]> producer = TestModels.producer()) {
@@ -250,6 +256,8 @@ class ScoringWorkerTest {
   private final class Running implements ScoringWorker.Listener {
     final List<Integer> batches = new CopyOnWriteArrayList<>();
     final List<Long> abortedAtMs = new CopyOnWriteArrayList<>();
+    final ConsumerLag lag;
+    final SimpleMeterRegistry registry;
     final ScoringWorker worker;
     final Thread thread;
 
@@ -265,7 +273,9 @@ class ScoringWorkerTest {
                   RecordLimits.limit(Topic.DIGITS_IMAGES_DLQ)),
               config,
               registry);
-      worker = new ScoringWorker(running.size(), settings, batchScorer, this);
+      lag = new ConsumerLag(registry);
+      this.registry = registry;
+      worker = new ScoringWorker(running.size(), settings, batchScorer, this, lag);
       thread = new Thread(worker, "scoring-worker-test-" + running.size());
     }
 
@@ -277,6 +287,17 @@ class ScoringWorkerTest {
     @Override
     public void aborted(int worker, int records, Exception cause) {
       abortedAtMs.add(System.nanoTime() / 1_000_000);
+    }
+
+    /** inference.kafka.lag of the input topic's partition 0; NaN when it has no series. */
+    double lagGauge() {
+      io.micrometer.core.instrument.Gauge g =
+          registry
+              .find("inference.kafka.lag")
+              .tag("topic", topics.name(Topic.DIGITS_IMAGES))
+              .tag("partition", "0")
+              .gauge();
+      return g == null ? Double.NaN : g.value();
     }
 
     int written() {

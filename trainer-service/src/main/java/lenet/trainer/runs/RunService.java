@@ -2,7 +2,9 @@ package lenet.trainer.runs;
 
 import ai.djl.Device;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
@@ -40,6 +42,8 @@ public class RunService {
   private final FeedbackReader feedback;
   private volatile Current current;
   private volatile int trainedEpoch;
+  private volatile int runEpochs;
+  private final Timer epochTime;
 
   RunService(
       TrainerConfig config,
@@ -57,6 +61,16 @@ public class RunService {
     this.failed = Counter.builder("trainer.runs").tag("outcome", "failed").register(registry);
     this.cancelled = Counter.builder("trainer.runs").tag("outcome", "cancelled").register(registry);
     registry.more().counter("trainer.epochs", java.util.List.of(), epochsDone);
+    this.epochTime =
+        Timer.builder("trainer.epoch.duration")
+            .description("Wall time of each trained epoch (training and its dev and test passes)")
+            .register(registry);
+    Gauge.builder("trainer.run.epoch", this, s -> s.current == null ? 0 : s.trainedEpoch)
+        .description("The run in progress: its newest trained epoch; 0 when no run trains")
+        .register(registry);
+    Gauge.builder("trainer.run.epochs", this, s -> s.current == null ? 0 : s.runEpochs)
+        .description("The run in progress: the epochs it trains; 0 when no run trains")
+        .register(registry);
     registry.gauge(
         "trainer.epochs.waiting.for.kafka",
         this,
@@ -79,6 +93,8 @@ public class RunService {
   boolean run(RunSpec spec, TrainingEvent.Epoch resumeAfter, Supplier<RunQueue.Stop> stop) {
     String runId = spec.runId();
     try (RunOutbox outbox = new RunOutbox(runId, publisher, config.outboxEpochs())) {
+      trainedEpoch = 0;
+      runEpochs = spec.epochs();
       current = new Current(runId, outbox);
       return run(spec, resumeAfter, stop, outbox);
     } finally {
@@ -145,6 +161,7 @@ public class RunService {
                   trainsOn,
                   from.afterEpoch() > 0 ? from.afterEpoch() : null));
       long t0 = System.nanoTime();
+      long[] epochStart = {t0};
       Training.Result result =
           Training.run(
               spec,
@@ -160,6 +177,9 @@ public class RunService {
                 }
                 epochsDone.incrementAndGet();
                 trainedEpoch = epoch;
+                long now = System.nanoTime();
+                epochTime.record(now - epochStart[0], java.util.concurrent.TimeUnit.NANOSECONDS);
+                epochStart[0] = now;
                 double elapsed = (System.nanoTime() - t0) / 1e9;
                 int done = epoch - from.afterEpoch();
                 LOG.infof(

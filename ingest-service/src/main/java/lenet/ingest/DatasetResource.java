@@ -11,12 +11,23 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import lenet.service.api.ApiError;
 import lenet.service.security.Mutating;
 import lenet.service.security.Roles;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.ExampleObject;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /** The dataset over HTTP: its facts and ingest status, and a trigger. */
 @Path("/api/datasets/mnist")
 @Produces(MediaType.APPLICATION_JSON)
+@Tag(
+    name = "Dataset",
+    description = "The MNIST copy on Kafka: its facts, its samples, a new ingest")
 public class DatasetResource {
 
   private final IngestJob job;
@@ -30,6 +41,27 @@ public class DatasetResource {
    * manifest.
    */
   @GET
+  @Operation(
+      summary = "The dataset's facts and the ingest status",
+      description =
+          "Per split (train, dev, test): shape, dtype, peak-to-peak before and after scaling, label"
+              + " counts; the ingest's state (IDLE, RUNNING, DONE, SKIPPED, FAILED), progress and"
+              + " the manifest of the copy on Kafka. `facts` is absent until the files were read.")
+  @APIResponse(
+      responseCode = "200",
+      description = "Facts and status",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              examples =
+                  @ExampleObject(
+                      name = "done",
+                      value =
+                          "{\"status\": {\"state\": \"DONE\", \"message\": \"70000 images on"
+                              + " Kafka\", \"manifest\": {\"splits\": {\"train\": {\"images\":"
+                              + " 48000}}}}, \"facts\": {\"splits\": {\"train\": {\"images\": 48000,"
+                              + " \"shape\": [48000, 1, 28, 28], \"dtype\": \"float32\","
+                              + " \"rawPeakToPeak\": 255, \"peakToPeak\": 1.0}}}}")))
   public Map<String, Object> describe() {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("status", job.status());
@@ -45,7 +77,43 @@ public class DatasetResource {
   @Mutating
   @RolesAllowed(Roles.OPERATOR)
   @Path("/ingest")
-  public Response ingest(@QueryParam("force") @DefaultValue("false") boolean force) {
+  @Operation(
+      summary = "Ingest now (API token)",
+      description =
+          "Reads the four IDX files and writes one complete, checksummed copy to Kafka; skipped"
+              + " when the same copy is there already, unless `force=true`. Needs the API token"
+              + " and `Content-Type: application/json` (an empty body is fine).")
+  @APIResponse(
+      responseCode = "202",
+      description = "Started: the ingest status",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              examples =
+                  @ExampleObject(
+                      name = "started",
+                      value = "{\"state\": \"RUNNING\", \"message\": \"reading the files\"}")))
+  @APIResponse(
+      responseCode = "409",
+      description = "An ingest is already running",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              examples =
+                  @ExampleObject(
+                      name = "running",
+                      value =
+                          "{\"error\": \"an ingest is already running\", \"status\":"
+                              + " {\"state\": \"RUNNING\"}}")))
+  @APIResponse(
+      responseCode = "415",
+      description = "The request is not JSON",
+      content = @Content(schema = @Schema(implementation = ApiError.class)))
+  public Response ingest(
+      @Parameter(description = "Ingest even when the same copy is on Kafka already")
+          @QueryParam("force")
+          @DefaultValue("false")
+          boolean force) {
     if (!job.start(force)) {
       return Response.status(Response.Status.CONFLICT)
           .entity(Map.of("error", "an ingest is already running", "status", job.status()))

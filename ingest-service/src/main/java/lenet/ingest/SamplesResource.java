@@ -15,6 +15,14 @@ import java.util.Map;
 import lenet.contract.dataset.MnistSet;
 import lenet.mnist.MnistFiles;
 import lenet.mnist.MnistFormatException;
+import lenet.service.api.ApiError;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.ExampleObject;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /**
  * Sample digits per class for the page: the first images of each class in the training file, raw
@@ -22,13 +30,20 @@ import lenet.mnist.MnistFormatException;
  */
 @Path("/api/datasets/mnist/samples")
 @Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "Dataset")
 public class SamplesResource {
 
   static final int MAX_PER_CLASS = 32;
 
   /** One class: its digit, where its samples are in the file, and their pixels. */
-  public record ClassSamples(int digit, List<Integer> indices, List<String> pixels) {}
+  @Schema(description = "The first samples of one digit in the training file")
+  public record ClassSamples(
+      int digit,
+      @Schema(description = "Their indices in the file") List<Integer> indices,
+      @Schema(description = "Their pixels: 784 bytes each (28x28, white on black), base64")
+          List<String> pixels) {}
 
+  @Schema(description = "Sample digits per class")
   public record Samples(String file, int perClass, List<ClassSamples> classes) {}
 
   private final IngestConfig config;
@@ -39,7 +54,37 @@ public class SamplesResource {
   }
 
   @GET
-  public Response samples(@QueryParam("perClass") @DefaultValue("8") String perClassParam) {
+  @Operation(
+      summary = "Sample digits per class",
+      description =
+          "The first `perClass` images of each digit in the training file, raw pixels as stored.")
+  @APIResponse(
+      responseCode = "200",
+      description = "The samples",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(implementation = Samples.class),
+              examples =
+                  @ExampleObject(
+                      name = "one per class",
+                      value =
+                          "{\"file\": \"train-images-idx3-ubyte\", \"perClass\": 1, \"classes\":"
+                              + " [{\"digit\": 0, \"indices\": [1], \"pixels\":"
+                              + " [\"AAAA...784 bytes, base64...\"]}]}")))
+  @APIResponse(
+      responseCode = "400",
+      description = "perClass is not a number in 1..32",
+      content = @Content(schema = @Schema(implementation = ApiError.class)))
+  @APIResponse(
+      responseCode = "503",
+      description = "The MNIST files cannot be read yet",
+      content = @Content(schema = @Schema(implementation = ApiError.class)))
+  public Response samples(
+      @Parameter(description = "Samples per digit, 1..32", example = "8")
+          @QueryParam("perClass")
+          @DefaultValue("8")
+          String perClassParam) {
     int perClass;
     try {
       perClass = Integer.parseInt(perClassParam.strip());

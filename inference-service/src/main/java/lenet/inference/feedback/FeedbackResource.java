@@ -18,6 +18,16 @@ import java.util.concurrent.CompletionStage;
 import lenet.contract.wire.Label;
 import lenet.contract.wire.WireFormatException;
 import lenet.inference.config.InferenceConfig;
+import lenet.service.api.ApiError;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.ExampleObject;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /**
  * {@code POST /api/feedback} with {@code {"id", "digit"}}: the true digit of an image this fleet
@@ -32,6 +42,7 @@ import lenet.inference.config.InferenceConfig;
  */
 @Path("/api/feedback")
 @Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "Feedback", description = "The true digit of a scored image")
 public class FeedbackResource {
 
   /** What became of a request, as counted. */
@@ -62,8 +73,56 @@ public class FeedbackResource {
 
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
+  @Operation(
+      summary = "Label a scored image with its true digit",
+      description =
+          "`{\"id\", \"digit\"}`: `id` is the prediction's id, `digit` 0-9. Written to"
+              + " `digits.labels` (key = id) and answered once Kafka holds it; the outcomes join"
+              + " counts it in its model version's live accuracy, and a run with `feedback`"
+              + " trains on it. At most 1 KB; bounded per client (`inference.feedback.*`).")
+  @RequestBody(
+      required = true,
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema =
+                  @Schema(
+                      type = SchemaType.OBJECT,
+                      description = "`id` (the prediction's) and `digit` (0-9), nothing else"),
+              examples =
+                  @ExampleObject(
+                      name = "a seven",
+                      value = "{\"id\": \"example-1\", \"digit\": 7}")))
+  @APIResponse(
+      responseCode = "202",
+      description = "Kafka holds the label",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              examples =
+                  @ExampleObject(
+                      name = "accepted",
+                      value = "{\"id\": \"example-1\", \"digit\": 7, \"source\": \"http\"}")))
+  @APIResponse(
+      responseCode = "400",
+      description = "A bad label, and why (unknown field, digit out of range, missing id)",
+      content = @Content(schema = @Schema(implementation = ApiError.class)))
+  @APIResponse(responseCode = "413", description = "Above 1 KB")
+  @APIResponse(responseCode = "415", description = "Not JSON")
+  @APIResponse(
+      responseCode = "429",
+      description = "Past the client's allowance; retry after `Retry-After` seconds",
+      content = @Content(schema = @Schema(implementation = ApiError.class)))
+  @APIResponse(
+      responseCode = "503",
+      description = "Kafka did not take it; retry after `Retry-After` seconds",
+      content = @Content(schema = @Schema(implementation = ApiError.class)))
   public CompletionStage<Response> feedback(
-      byte[] body, @QueryParam("source") String source, @Context HttpServerRequest request) {
+      byte[] body,
+      @Parameter(description = "`http` (the default) or `page` (the inference page's buttons)")
+          @QueryParam("source")
+          String source,
+      @Context HttpServerRequest request) {
     Label label;
     try {
       label = Label.ofFeedback(body, FeedbackSource.of(source).wire(), System.currentTimeMillis());

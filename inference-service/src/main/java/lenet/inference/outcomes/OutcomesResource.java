@@ -10,6 +10,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import lenet.contract.wire.LiveAccuracy;
+import lenet.service.api.ApiError;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.ExampleObject;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /**
  * {@code GET /api/outcomes}: live accuracy per model version, from the labelled outcomes ({@link
@@ -20,6 +27,7 @@ import lenet.contract.wire.LiveAccuracy;
  */
 @Path("/api/outcomes")
 @Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "Feedback")
 public class OutcomesResource {
 
   private final LiveFigures figures;
@@ -29,6 +37,30 @@ public class OutcomesResource {
   }
 
   @GET
+  @Operation(
+      summary = "Live accuracy per model version, from labelled outcomes",
+      description =
+          "Newest version first: labelled, correct, accuracy with its 95% Wilson interval, mean"
+              + " confidence, low-confidence count (< 0.5) and the confusion matrix"
+              + " [actual][predicted], from the labelled outcomes of every replica.")
+  @APIResponse(
+      responseCode = "200",
+      description = "The figures",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              examples =
+                  @ExampleObject(
+                      name = "one version",
+                      value =
+                          "{\"versions\": [{\"modelVersion\": 12, \"labelled\": 40, \"correct\": 39,"
+                              + " \"accuracy\": 0.975, \"interval\": [0.871, 0.996],"
+                              + " \"meanConfidence\": 0.98, \"lowConfidence\": 1, \"confusion\":"
+                              + " [[4, 0, 0, 0, 0, 0, 0, 0, 0, 0], \"...ten rows of ten...\"]}]}")))
+  @APIResponse(
+      responseCode = "503",
+      description = "The outcomes join is not running yet (NOT_RUNNING)",
+      content = @Content(schema = @Schema(implementation = ApiError.class)))
   public Response get() {
     var byVersion = figures.byVersion();
     if (byVersion.isEmpty()) {

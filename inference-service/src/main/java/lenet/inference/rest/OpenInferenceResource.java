@@ -23,6 +23,16 @@ import lenet.inference.model.ModelManager;
 import lenet.inference.model.UnknownVersionException;
 import lenet.inference.scoring.Scorer;
 import lenet.model.LeNet5;
+import lenet.service.api.ApiError;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.ExampleObject;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /**
  * The Open Inference Protocol v2 (KServe) REST API for the one model this service serves, {@code
@@ -33,6 +43,9 @@ import lenet.model.LeNet5;
  */
 @Path("/v2")
 @Produces(MediaType.APPLICATION_JSON)
+@Tag(
+    name = "Open Inference Protocol v2",
+    description = "KServe's REST protocol for the one model served here, `lenet5`")
 public class OpenInferenceResource {
 
   static final String OUTPUT = InferRequestCodec.OUTPUT;
@@ -75,12 +88,32 @@ public class OpenInferenceResource {
   }
 
   @GET
+  @Operation(summary = "Server metadata")
+  @APIResponse(
+      responseCode = "200",
+      description = "Name, version, extensions",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              examples =
+                  @ExampleObject(
+                      name = "server",
+                      value =
+                          "{\"name\": \"lenet-inference-service\", \"version\": \"1.0.0\", \"extensions\": []}")))
   public Map<String, Object> server() {
     return Map.of("name", "lenet-inference-service", "version", "1.0.0", "extensions", List.of());
   }
 
   @GET
   @Path("/health/live")
+  @Operation(summary = "Server liveness")
+  @APIResponse(
+      responseCode = "200",
+      description = "Live",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              examples = @ExampleObject(name = "live", value = "{\"live\": true}")))
   public Map<String, Boolean> live() {
     return Map.of("live", true);
   }
@@ -88,6 +121,21 @@ public class OpenInferenceResource {
   /** 200 when a model serves; 400 otherwise, as the protocol answers false with a 4xx status. */
   @GET
   @Path("/health/ready")
+  @Operation(summary = "Server readiness: a model serves")
+  @APIResponse(
+      responseCode = "200",
+      description = "Ready",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              examples = @ExampleObject(name = "ready", value = "{\"ready\": true}")))
+  @APIResponse(
+      responseCode = "400",
+      description = "Not ready (the protocol answers false with a 4xx status)",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              examples = @ExampleObject(name = "not ready", value = "{\"ready\": false}")))
   public Response ready() {
     boolean ready = models.serving().isPresent();
     return Response.status(ready ? 200 : 400).entity(Map.of("ready", ready)).build();
@@ -95,7 +143,26 @@ public class OpenInferenceResource {
 
   @GET
   @Path("/models/{name}")
-  public ModelMetadata metadata(@PathParam("name") String name) {
+  @Operation(
+      summary = "Model metadata",
+      description =
+          "Input `FP32 [-1,1,28,28]`, output `probabilities FP32 [-1,10]`, platform"
+              + " `pytorch_djl`, `versions`: the serving version. `UINT8 [N,28,28]` inputs are"
+              + " taken too.")
+  @APIResponse(
+      responseCode = "200",
+      description = "The metadata",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              examples = @ExampleObject(name = "lenet5", value = ApiExamples.OIP_METADATA)))
+  @APIResponse(
+      responseCode = "404",
+      description = "Another model, or a version that does not serve",
+      content = @Content(schema = @Schema(implementation = ApiError.class)))
+  public ModelMetadata metadata(
+      @Parameter(description = "The model: lenet5", example = "lenet5") @PathParam("name")
+          String name) {
     checkName(name);
     List<String> versions =
         models.serving().map(h -> List.of(String.valueOf(h.modelVersion()))).orElse(List.of());
@@ -109,15 +176,51 @@ public class OpenInferenceResource {
 
   @GET
   @Path("/models/{name}/versions/{version}")
+  @Operation(summary = "Model metadata of the serving version")
+  @APIResponse(
+      responseCode = "200",
+      description = "The metadata",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              examples = @ExampleObject(name = "lenet5", value = ApiExamples.OIP_METADATA)))
+  @APIResponse(
+      responseCode = "404",
+      description = "Another model, or a version that does not serve",
+      content = @Content(schema = @Schema(implementation = ApiError.class)))
   public ModelMetadata versionMetadata(
-      @PathParam("name") String name, @PathParam("version") String version) {
+      @Parameter(description = "The model: lenet5", example = "lenet5") @PathParam("name")
+          String name,
+      @Parameter(
+              description = "A checkpoint version: only the serving one is known",
+              example = "12")
+          @PathParam("version")
+          String version) {
     checkServing(name, version);
     return metadata(name);
   }
 
   @GET
   @Path("/models/{name}/ready")
-  public Response modelReady(@PathParam("name") String name) {
+  @Operation(summary = "Model readiness: a version serves")
+  @APIResponse(
+      responseCode = "200",
+      description = "Ready",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              examples =
+                  @ExampleObject(
+                      name = "ready",
+                      value = "{\"name\": \"lenet5\", \"ready\": true}")))
+  @APIResponse(responseCode = "400", description = "Not ready: `\"ready\": false`")
+  @APIResponse(
+      responseCode = "404",
+      description = "Another model, or a version that does not serve",
+      content = @Content(schema = @Schema(implementation = ApiError.class)))
+  public Response modelReady(
+      @Parameter(description = "The model: lenet5", example = "lenet5") @PathParam("name")
+          String name) {
     checkName(name);
     boolean ready = models.serving().isPresent();
     return Response.status(ready ? 200 : 400).entity(Map.of("name", name, "ready", ready)).build();
@@ -125,8 +228,30 @@ public class OpenInferenceResource {
 
   @GET
   @Path("/models/{name}/versions/{version}/ready")
+  @Operation(summary = "Version readiness: this version serves")
+  @APIResponse(
+      responseCode = "200",
+      description = "It serves",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              examples =
+                  @ExampleObject(
+                      name = "ready",
+                      value = "{\"name\": \"lenet5\", \"ready\": true}")))
+  @APIResponse(responseCode = "400", description = "It does not serve: `\"ready\": false`")
+  @APIResponse(
+      responseCode = "404",
+      description = "Another model, or a version that does not serve",
+      content = @Content(schema = @Schema(implementation = ApiError.class)))
   public Response versionReady(
-      @PathParam("name") String name, @PathParam("version") String version) {
+      @Parameter(description = "The model: lenet5", example = "lenet5") @PathParam("name")
+          String name,
+      @Parameter(
+              description = "A checkpoint version: only the serving one is known",
+              example = "12")
+          @PathParam("version")
+          String version) {
     checkName(name);
     boolean ready =
         models.serving().map(h -> String.valueOf(h.modelVersion()).equals(version)).orElse(false);
@@ -136,7 +261,52 @@ public class OpenInferenceResource {
   @POST
   @Path("/models/{name}/infer")
   @Consumes(MediaType.APPLICATION_JSON)
-  public CompletionStage<InferResponse> infer(@PathParam("name") String name, byte[] body) {
+  @Operation(
+      summary = "Infer with the serving version",
+      description =
+          "One input tensor, `FP32 [N,1,28,28]` with values in [0,1] or `UINT8 [N,28,28]`"
+              + " with values 0..255 (white digit on black), `data` flat or nested, N at most"
+              + " 256; the output is `probabilities`, `FP32 [N,10]`.")
+  @RequestBody(
+      required = true,
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema =
+                  @Schema(
+                      type = SchemaType.OBJECT,
+                      description =
+                          "`{\"id\"?, \"inputs\": [{\"name\", \"datatype\": \"FP32\" or"
+                              + " \"UINT8\", \"shape\", \"data\"}], \"outputs\"?:"
+                              + " [{\"name\": \"probabilities\"}]}`"),
+              examples =
+                  @ExampleObject(
+                      name = "a seven, UINT8",
+                      summary = "MNIST test image #0 as UINT8 [1,28,28]",
+                      value = ApiExamples.OIP_UINT8)))
+  @APIResponse(
+      responseCode = "200",
+      description = "The probabilities",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              examples = @ExampleObject(name = "probabilities", value = ApiExamples.OIP_RESPONSE)))
+  @APIResponse(
+      responseCode = "400",
+      description = "A bad request, and why",
+      content = @Content(schema = @Schema(implementation = ApiError.class)))
+  @APIResponse(
+      responseCode = "404",
+      description = "Another model, or a version that does not serve",
+      content = @Content(schema = @Schema(implementation = ApiError.class)))
+  @APIResponse(
+      responseCode = "503",
+      description = "No model serves yet, or too many requests wait",
+      content = @Content(schema = @Schema(implementation = ApiError.class)))
+  public CompletionStage<InferResponse> infer(
+      @Parameter(description = "The model: lenet5", example = "lenet5") @PathParam("name")
+          String name,
+      byte[] body) {
     checkName(name);
     return run(body, OptionalLong.empty());
   }
@@ -144,8 +314,57 @@ public class OpenInferenceResource {
   @POST
   @Path("/models/{name}/versions/{version}/infer")
   @Consumes(MediaType.APPLICATION_JSON)
+  @Operation(
+      summary = "Infer with one version (it must be the serving one)",
+      description =
+          "One input tensor, `FP32 [N,1,28,28]` with values in [0,1] or `UINT8 [N,28,28]`"
+              + " with values 0..255 (white digit on black), `data` flat or nested, N at most"
+              + " 256; the output is `probabilities`, `FP32 [N,10]`.")
+  @RequestBody(
+      required = true,
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema =
+                  @Schema(
+                      type = SchemaType.OBJECT,
+                      description =
+                          "`{\"id\"?, \"inputs\": [{\"name\", \"datatype\": \"FP32\" or"
+                              + " \"UINT8\", \"shape\", \"data\"}], \"outputs\"?:"
+                              + " [{\"name\": \"probabilities\"}]}`"),
+              examples =
+                  @ExampleObject(
+                      name = "a seven, UINT8",
+                      summary = "MNIST test image #0 as UINT8 [1,28,28]",
+                      value = ApiExamples.OIP_UINT8)))
+  @APIResponse(
+      responseCode = "200",
+      description = "The probabilities",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              examples = @ExampleObject(name = "probabilities", value = ApiExamples.OIP_RESPONSE)))
+  @APIResponse(
+      responseCode = "400",
+      description = "A bad request, and why",
+      content = @Content(schema = @Schema(implementation = ApiError.class)))
+  @APIResponse(
+      responseCode = "404",
+      description = "Another model, or a version that does not serve",
+      content = @Content(schema = @Schema(implementation = ApiError.class)))
+  @APIResponse(
+      responseCode = "503",
+      description = "No model serves yet, or too many requests wait",
+      content = @Content(schema = @Schema(implementation = ApiError.class)))
   public CompletionStage<InferResponse> inferVersion(
-      @PathParam("name") String name, @PathParam("version") String version, byte[] body) {
+      @Parameter(description = "The model: lenet5", example = "lenet5") @PathParam("name")
+          String name,
+      @Parameter(
+              description = "A checkpoint version: only the serving one is known",
+              example = "12")
+          @PathParam("version")
+          String version,
+      byte[] body) {
     checkName(name);
     return run(body, OptionalLong.of(parseVersion(version)));
   }

@@ -18,6 +18,15 @@ import lenet.inference.config.InferenceConfig;
 import lenet.inference.feedback.HttpPredictionLog;
 import lenet.inference.image.ImageDecoder;
 import lenet.inference.scoring.HttpBatcher;
+import lenet.service.api.ApiError;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.ExampleObject;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /**
  * {@code POST /api/predict}: one image in, one prediction out. The body is a PNG or JPEG, JSON in
@@ -32,6 +41,39 @@ import lenet.inference.scoring.HttpBatcher;
  */
 @Path("/api/predict")
 @Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "Predict", description = "One digit in, its prediction out")
+@APIResponse(
+    responseCode = "200",
+    description = "The prediction: the digit, its probability, all ten, the model version",
+    content =
+        @Content(
+            mediaType = MediaType.APPLICATION_JSON,
+            schema = @Schema(implementation = Prediction.class),
+            examples = @ExampleObject(name = "a seven", value = ApiExamples.PREDICTION)))
+@APIResponse(
+    responseCode = "400",
+    description =
+        "Bad input, and why: MALFORMED_JSON, WRONG_PIXEL_COUNT, VALUE_OUT_OF_RANGE,"
+            + " UNDECODABLE_IMAGE, EMPTY, ...",
+    content =
+        @Content(
+            mediaType = MediaType.APPLICATION_JSON,
+            schema = @Schema(implementation = ApiError.class),
+            examples =
+                @ExampleObject(
+                    name = "783 pixels",
+                    value =
+                        "{\"error\": \"'pixels' must hold 784 values, it holds 783\","
+                            + " \"reason\": \"WRONG_PIXEL_COUNT\"}")))
+@APIResponse(
+    responseCode = "413",
+    description = "Above 2 MiB, or an image above 2,000,000 pixels",
+    content = @Content(schema = @Schema(implementation = ApiError.class)))
+@APIResponse(responseCode = "415", description = "Another content type")
+@APIResponse(
+    responseCode = "503",
+    description = "No model serves yet, or too many requests wait; retry after `Retry-After`",
+    content = @Content(schema = @Schema(implementation = ApiError.class)))
 public class PredictResource {
 
   private final HttpBatcher batcher;
@@ -58,6 +100,26 @@ public class PredictResource {
 
   @POST
   @Consumes({"image/png", "image/jpeg", "image/*"})
+  @Operation(
+      summary = "Predict one digit",
+      description =
+          "The body is one image, in any of four forms: a PNG or JPEG of any size (brought to"
+              + " MNIST form; dark on light is fine); JSON in the image event's shape,"
+              + " `{\"pixels\": [784 values 0..255]}` (row-major 28x28, white on black) or"
+              + " `{\"png\": \"base64\"}`, with an optional `id`; the 784 pixels as raw bytes"
+              + " (`application/x-mnist-u8`); or `application/octet-stream`: exactly 784 bytes"
+              + " without an image signature are the raw pixels, anything else is read as an image.")
+  @RequestBody(
+      required = true,
+      content =
+          @Content(
+              mediaType = "image/png",
+              schema = @Schema(type = SchemaType.STRING, format = "binary"),
+              examples =
+                  @ExampleObject(
+                      name = "seven.png",
+                      summary = "MNIST test image #0, a 7, as a PNG",
+                      externalValue = ApiExamples.PNG_FILE)))
   public CompletionStage<Prediction> image(byte[] body) {
     byte[] image = checkedImage(body);
     return score(
@@ -67,6 +129,26 @@ public class PredictResource {
   /** Raw pixels, exactly 784 bytes; a wrong size is a 400 naming it. */
   @POST
   @Consumes(ImageEvent.RAW_CONTENT_TYPE)
+  @Operation(
+      summary = "Predict one digit",
+      description =
+          "The body is one image, in any of four forms: a PNG or JPEG of any size (brought to"
+              + " MNIST form; dark on light is fine); JSON in the image event's shape,"
+              + " `{\"pixels\": [784 values 0..255]}` (row-major 28x28, white on black) or"
+              + " `{\"png\": \"base64\"}`, with an optional `id`; the 784 pixels as raw bytes"
+              + " (`application/x-mnist-u8`); or `application/octet-stream`: exactly 784 bytes"
+              + " without an image signature are the raw pixels, anything else is read as an image.")
+  @RequestBody(
+      required = true,
+      content =
+          @Content(
+              mediaType = ImageEvent.RAW_CONTENT_TYPE,
+              schema = @Schema(type = SchemaType.STRING, format = "binary"),
+              examples =
+                  @ExampleObject(
+                      name = "seven.u8",
+                      summary = "MNIST test image #0, a 7: its 784 pixels as bytes",
+                      externalValue = ApiExamples.RAW_FILE)))
   public CompletionStage<Prediction> raw(byte[] body) {
     return score(() -> ImageEvent.ofRaw(UUID.randomUUID().toString(), body), length(body));
   }
@@ -77,6 +159,31 @@ public class PredictResource {
    */
   @POST
   @Consumes(MediaType.APPLICATION_OCTET_STREAM)
+  @Operation(
+      summary = "Predict one digit",
+      description =
+          "The body is one image, in any of four forms: a PNG or JPEG of any size (brought to"
+              + " MNIST form; dark on light is fine); JSON in the image event's shape,"
+              + " `{\"pixels\": [784 values 0..255]}` (row-major 28x28, white on black) or"
+              + " `{\"png\": \"base64\"}`, with an optional `id`; the 784 pixels as raw bytes"
+              + " (`application/x-mnist-u8`); or `application/octet-stream`: exactly 784 bytes"
+              + " without an image signature are the raw pixels, anything else is read as an image.")
+  @RequestBody(
+      required = true,
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_OCTET_STREAM,
+              schema = @Schema(type = SchemaType.STRING, format = "binary"),
+              examples = {
+                @ExampleObject(
+                    name = "seven.u8",
+                    summary = "784 bytes without an image signature: the raw pixels",
+                    externalValue = ApiExamples.RAW_FILE),
+                @ExampleObject(
+                    name = "seven.png",
+                    summary = "Anything else: an image",
+                    externalValue = ApiExamples.PNG_FILE)
+              }))
   public CompletionStage<Prediction> bytes(byte[] body) {
     return body != null && body.length == ImageEvent.PIXELS && !hasImageSignature(body)
         ? raw(body)
@@ -85,6 +192,31 @@ public class PredictResource {
 
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
+  @Operation(
+      summary = "Predict one digit",
+      description =
+          "The body is one image, in any of four forms: a PNG or JPEG of any size (brought to"
+              + " MNIST form; dark on light is fine); JSON in the image event's shape,"
+              + " `{\"pixels\": [784 values 0..255]}` (row-major 28x28, white on black) or"
+              + " `{\"png\": \"base64\"}`, with an optional `id`; the 784 pixels as raw bytes"
+              + " (`application/x-mnist-u8`); or `application/octet-stream`: exactly 784 bytes"
+              + " without an image signature are the raw pixels, anything else is read as an image.")
+  @RequestBody(
+      required = true,
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(implementation = ImageEventBody.class),
+              examples = {
+                @ExampleObject(
+                    name = "pixels",
+                    summary = "MNIST test image #0, a 7: 784 pixels",
+                    value = ApiExamples.PIXELS_EVENT),
+                @ExampleObject(
+                    name = "png",
+                    summary = "The same digit as a base64 PNG",
+                    value = ApiExamples.PNG_EVENT)
+              }))
   public CompletionStage<Prediction> json(byte[] body) {
     return score(() -> ImageEvent.decode(body, null, config.maxImageBytes()), length(body));
   }

@@ -8,6 +8,11 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import java.util.Map;
 import java.util.TreeMap;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.ExampleObject;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /**
  * {@code GET /api/stats}: images scored per source and dead letters per reason since this replica
@@ -16,6 +21,7 @@ import java.util.TreeMap;
  */
 @Path("/api/stats")
 @Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "Models")
 public class StatsResource {
 
   /** Totals and their breakdown by the counter's tag. */
@@ -30,6 +36,24 @@ public class StatsResource {
   }
 
   @GET
+  @Operation(
+      summary = "Images scored and dead letters since this replica started",
+      description =
+          "Predictions per source (kafka, http, oip) and dead letters per reason; the counters"
+              + " of /q/metrics.")
+  @APIResponse(
+      responseCode = "200",
+      description = "The counts",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              examples =
+                  @ExampleObject(
+                      name = "counts",
+                      value =
+                          "{\"predictions\": {\"total\": 1200, \"by\": {\"http\": 200, \"kafka\":"
+                              + " 1000}}, \"deadLetters\": {\"total\": 2, \"by\":"
+                              + " {\"MALFORMED_JSON\": 2}}}")))
   public Stats stats() {
     return new Stats(
         counts("inference.predictions", "source"), counts("inference.dead.letters", "reason"));

@@ -15,8 +15,15 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import lenet.contract.wire.TrainingEvent;
+import lenet.service.api.ApiError;
 import lenet.trainer.TrainerConfig;
 import lenet.trainer.runs.RunRegistry;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.ExampleObject;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.jboss.resteasy.reactive.RestStreamElementType;
 
 /**
@@ -29,6 +36,7 @@ import org.jboss.resteasy.reactive.RestStreamElementType;
 @Path("/api/runs/events")
 @Singleton
 @Startup // its gauge is there before the first stream
+@Tag(name = "Runs")
 public class RunEventsResource {
 
   private final RunRegistry registry;
@@ -48,6 +56,33 @@ public class RunEventsResource {
   @GET
   @Produces(MediaType.SERVER_SENT_EVENTS)
   @RestStreamElementType(MediaType.APPLICATION_JSON)
+  @Operation(
+      summary = "Every training event as it happens (server-sent events)",
+      description =
+          "One JSON training event per SSE `data:` line (QUEUED, STARTED, EPOCH, COMPLETED,"
+              + " FAILED, CANCELLED; the shapes of `training.events`), from the moment of"
+              + " connecting. At most `trainer.events.max-subscribers` streams; a client that falls"
+              + " `trainer.events.buffer` events behind is cut off.")
+  @APIResponse(
+      responseCode = "200",
+      description = "The stream",
+      content =
+          @Content(
+              mediaType = MediaType.SERVER_SENT_EVENTS,
+              examples =
+                  @ExampleObject(
+                      name = "an epoch",
+                      value =
+                          "data:{\"type\":\"EPOCH\",\"runId\":\"my-run\",\"epoch\":1,"
+                              + "\"loss\":0.21,\"accuracy\":0.94,\"devLoss\":0.07,"
+                              + "\"devAccuracy\":0.98,\"modelVersion\":12,...}")))
+  @APIResponse(
+      responseCode = "503",
+      description = "Too many streams are open; retry after `Retry-After` seconds",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(implementation = ApiError.class)))
   public Multi<TrainingEvent> events() {
     if (subscribers.incrementAndGet() > maxSubscribers) {
       subscribers.decrementAndGet();

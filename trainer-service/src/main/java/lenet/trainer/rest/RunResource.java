@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.UUID;
 import lenet.contract.wire.TrainingCommand;
 import lenet.contract.wire.WireFormatException;
+import lenet.service.api.ApiError;
 import lenet.service.security.Mutating;
 import lenet.service.security.Roles;
 import lenet.trainer.TrainerConfig;
@@ -28,6 +29,14 @@ import lenet.trainer.runs.RunLimits;
 import lenet.trainer.runs.RunRegistry;
 import lenet.trainer.runs.RunService;
 import lenet.trainer.training.RunSpec;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.ExampleObject;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /**
  * Runs and their history over HTTP; a run is started by publishing a command, exactly as any other
@@ -35,6 +44,7 @@ import lenet.trainer.training.RunSpec;
  */
 @Path("/api/runs")
 @Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "Runs", description = "Training runs: start, cancel, follow, their history")
 public class RunResource {
 
   private final RunRegistry registry;
@@ -64,6 +74,19 @@ public class RunResource {
    * trainer's queue ({@code position}, 1 = next).
    */
   @GET
+  @Operation(
+      summary = "Every run, newest first",
+      description =
+          "Each run's state (QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED), settings, epochs"
+              + " done, last epoch, test figures and model version; a queued run has its"
+              + " `position` (1 = next).")
+  @APIResponse(
+      responseCode = "200",
+      description = "The runs",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              examples = @ExampleObject(name = "one run", value = "[" + RUN_EXAMPLE + "]")))
   public List<Map<String, Object>> list() {
     return registry.all().stream().map(this::summary).toList();
   }
@@ -77,7 +100,34 @@ public class RunResource {
   @Mutating
   @RolesAllowed(Roles.OPERATOR)
   @Path("/{runId}")
-  public Response cancel(@PathParam("runId") String runId) {
+  @Operation(
+      summary = "Cancel a run (API token)",
+      description =
+          "Publishes `{\"cancel\": \"<runId>\"}` to `training.commands`: a queued run never"
+              + " starts, a running one stops within one epoch (a CANCELLED event).")
+  @APIResponse(
+      responseCode = "202",
+      description = "The cancel is on Kafka",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              examples =
+                  @ExampleObject(
+                      name = "cancelled",
+                      value = "{\"cancel\": \"my-run\", \"status\": \"/api/runs/my-run\"}")))
+  @APIResponse(responseCode = "404", description = "No such run")
+  @APIResponse(
+      responseCode = "409",
+      description = "The run is over already",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              examples =
+                  @ExampleObject(
+                      name = "over",
+                      value = "{\"error\": \"run my-run is already COMPLETED\"}")))
+  public Response cancel(
+      @Parameter(description = "The run", example = "my-run") @PathParam("runId") String runId) {
     RunRegistry.Run run = find(runId);
     if (!"QUEUED".equals(run.state()) && !"RUNNING".equals(run.state())) {
       return Response.status(Response.Status.CONFLICT)
@@ -91,7 +141,23 @@ public class RunResource {
   /** One run: its settings, outcome, the per-epoch history table and its describe() statistics. */
   @GET
   @Path("/{runId}")
-  public Map<String, Object> get(@PathParam("runId") String runId) {
+  @Operation(
+      summary = "One run with its per-epoch history",
+      description =
+          "The run as the list shows it, plus `history` (one row per epoch: loss, accuracy,"
+              + " devLoss, devAccuracy, seconds, imagesPerSecond, modelVersion), `describe` (the"
+              + " history's statistics: count, mean, std, min, quartiles, max) and the chart URLs;"
+              + " while it trains, `trainedEpoch` and `epochsWaitingForKafka`.")
+  @APIResponse(
+      responseCode = "200",
+      description = "The run",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              examples = @ExampleObject(name = "completed", value = RUN_EXAMPLE)))
+  @APIResponse(responseCode = "404", description = "No such run")
+  public Map<String, Object> get(
+      @Parameter(description = "The run", example = "my-run") @PathParam("runId") String runId) {
     RunRegistry.Run run = find(runId);
     Map<String, Object> out = summary(run);
     out.put("history", run.history());
@@ -109,14 +175,40 @@ public class RunResource {
   @GET
   @Path("/{runId}/loss.png")
   @Produces("image/png")
-  public byte[] lossChart(@PathParam("runId") String runId) {
+  @Operation(summary = "Loss per epoch, training vs dev, as a PNG chart")
+  @APIResponse(
+      responseCode = "200",
+      description = "The chart",
+      content =
+          @Content(
+              mediaType = "image/png",
+              schema =
+                  @Schema(
+                      type = org.eclipse.microprofile.openapi.annotations.enums.SchemaType.STRING,
+                      format = "binary")))
+  @APIResponse(responseCode = "404", description = "No such run")
+  public byte[] lossChart(
+      @Parameter(description = "The run", example = "my-run") @PathParam("runId") String runId) {
     return HistoryCharts.loss(runId, find(runId).history());
   }
 
   @GET
   @Path("/{runId}/accuracy.png")
   @Produces("image/png")
-  public byte[] accuracyChart(@PathParam("runId") String runId) {
+  @Operation(summary = "Accuracy per epoch, training vs dev, as a PNG chart")
+  @APIResponse(
+      responseCode = "200",
+      description = "The chart",
+      content =
+          @Content(
+              mediaType = "image/png",
+              schema =
+                  @Schema(
+                      type = org.eclipse.microprofile.openapi.annotations.enums.SchemaType.STRING,
+                      format = "binary")))
+  @APIResponse(responseCode = "404", description = "No such run")
+  public byte[] accuracyChart(
+      @Parameter(description = "The run", example = "my-run") @PathParam("runId") String runId) {
     return HistoryCharts.accuracy(runId, find(runId).history());
   }
 
@@ -128,6 +220,55 @@ public class RunResource {
   @Mutating
   @RolesAllowed(Roles.OPERATOR)
   @Consumes(MediaType.APPLICATION_JSON)
+  @Operation(
+      summary = "Start a run (API token)",
+      description =
+          "Publishes the body, a training command, to `training.commands`, as any Kafka client"
+              + " can. Every field is optional (`{}` takes the trainer's defaults): `runId`"
+              + " (letters, digits, `.`, `_`, `-`), `epochs` (1..1000), `batchSize` (1..60000),"
+              + " `learningRate` [1e-9, 10], `optimizer` (adam, sgd, adagrad, rmsprop), `seed`,"
+              + " `feedback` ({\"share\": 0 < s < 1}: also train on the labels users sent).")
+  @RequestBody(
+      description = "A training command",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(implementation = TrainingCommand.class),
+              examples = {
+                @ExampleObject(name = "defaults", summary = "The trainer's defaults", value = "{}"),
+                @ExampleObject(
+                    name = "three epochs",
+                    value = "{\"runId\": \"my-run\", \"epochs\": 3}"),
+                @ExampleObject(
+                    name = "every field",
+                    value =
+                        "{\"runId\": \"tuned\", \"epochs\": 20, \"batchSize\": 128,"
+                            + " \"learningRate\": 0.001, \"optimizer\": \"adam\", \"seed\": 42,"
+                            + " \"feedback\": {\"share\": 0.2}}")
+              }))
+  @APIResponse(
+      responseCode = "202",
+      description = "The command is on Kafka; follow the run at `status`",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              examples =
+                  @ExampleObject(
+                      name = "accepted",
+                      value = "{\"runId\": \"my-run\", \"status\": \"/api/runs/my-run\"}")))
+  @APIResponse(
+      responseCode = "400",
+      description = "A bad command, and why",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(implementation = ApiError.class),
+              examples =
+                  @ExampleObject(
+                      name = "epochs",
+                      value =
+                          "{\"error\": \"'epochs' must be in 1..1000\", \"reason\":"
+                              + " \"INVALID_VALUE\"}")))
   public Response start(byte[] body) {
     TrainingCommand command;
     try {
@@ -145,6 +286,16 @@ public class RunResource {
     publisher.command(runId, command.withRunId(runId));
     return Response.accepted(Map.of("runId", runId, "status", "/api/runs/" + runId)).build();
   }
+
+  /** A run as the API shows it, for the document's examples. */
+  static final String RUN_EXAMPLE =
+      "{\"runId\": \"my-run\", \"state\": \"COMPLETED\", \"epochs\": 3, \"epochsDone\": 3,"
+          + " \"device\": \"cpu()\", \"settings\": \"epochs=3 batchSize=128 optimizer=adam"
+          + " learningRate=0.001 schedule=cosine seed=42 augmentation=none\", \"startedAt\": 1764672000000, \"finishedAt\":"
+          + " 1764672060000, \"modelVersion\": 12, \"testLoss\": 0.035, \"testAccuracy\": 0.9889,"
+          + " \"last\": {\"epoch\": 3, \"loss\": 0.05, \"accuracy\": 0.984, \"devLoss\": 0.04,"
+          + " \"devAccuracy\": 0.987, \"seconds\": 20.1, \"imagesPerSecond\": 2388,"
+          + " \"modelVersion\": 12}, \"message\": null}";
 
   private RunRegistry.Run find(String runId) {
     return registry.get(runId).orElseThrow(() -> new NotFoundException("no run " + runId));

@@ -19,6 +19,7 @@ import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.ExampleObject;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
@@ -109,6 +110,12 @@ public class DatasetResource {
       responseCode = "415",
       description = "The request is not JSON",
       content = @Content(schema = @Schema(implementation = ApiError.class)))
+  @RequestBody(
+      description = "None needed; the request must be JSON (`Content-Type: application/json`)",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              examples = @ExampleObject(name = "empty", value = "{}")))
   public Response ingest(
       @Parameter(description = "Ingest even when the same copy is on Kafka already")
           @QueryParam("force")

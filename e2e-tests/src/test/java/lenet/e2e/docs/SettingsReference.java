@@ -41,6 +41,10 @@ final class SettingsReference {
           "The HTTP port: page, API, `/q/health`, `/q/metrics`.",
           "quarkus.http.limits.max-body-size",
           "Larger request bodies are refused with 413 before they are read.",
+          "quarkus.log.console.json.enabled",
+          "`true`: each log line is one JSON object (with the MDC: the request's `traceId` and"
+              + " `spanId`), for a log shipper; `false`: plain lines (see docs/operations.md, the"
+              + " API document and logs).",
           "api.read-policy",
           "`authenticated`: every `/api` and `/v2` request needs the API token too (health probes"
               + " and the pages stay open); `permit`: reads, predictions and OIP are open.");

@@ -21,6 +21,7 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.ExampleObject;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
@@ -104,6 +105,12 @@ public class ModelsResource {
       responseCode = "409",
       description = "It cannot serve (it failed to load, or its parameters were evicted)")
   @APIResponse(responseCode = "415", description = "The request is not JSON")
+  @RequestBody(
+      description = "None needed; the request must be JSON (`Content-Type: application/json`)",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              examples = @ExampleObject(name = "empty", value = "{}")))
   public ModelView activate(
       @Parameter(description = "The version to serve", example = "7") @PathParam("version")
           long version) {
@@ -125,6 +132,12 @@ public class ModelsResource {
       description = "The new state (as GET /api/models, without `live`)",
       content = @Content(mediaType = MediaType.APPLICATION_JSON))
   @APIResponse(responseCode = "415", description = "The request is not JSON")
+  @RequestBody(
+      description = "None needed; the request must be JSON (`Content-Type: application/json`)",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              examples = @ExampleObject(name = "empty", value = "{}")))
   public ModelView follow() {
     models.follow(config.activateTimeout());
     return models.view();

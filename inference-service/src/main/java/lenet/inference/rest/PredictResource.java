@@ -111,15 +111,19 @@ public class PredictResource {
               + " without an image signature are the raw pixels, anything else is read as an image.")
   @RequestBody(
       required = true,
-      content =
-          @Content(
-              mediaType = "image/png",
-              schema = @Schema(type = SchemaType.STRING, format = "binary"),
-              examples =
-                  @ExampleObject(
-                      name = "seven.png",
-                      summary = "MNIST test image #0, a 7, as a PNG",
-                      externalValue = ApiExamples.PNG_FILE)))
+      content = {
+        @Content(
+            mediaType = "image/png",
+            schema = @Schema(type = SchemaType.STRING, format = "binary"),
+            examples =
+                @ExampleObject(
+                    name = "seven.png",
+                    summary = "MNIST test image #0, a 7, as a PNG",
+                    externalValue = ApiExamples.PNG_FILE)),
+        @Content(
+            mediaType = "image/jpeg",
+            schema = @Schema(type = SchemaType.STRING, format = "binary"))
+      })
   public CompletionStage<Prediction> image(byte[] body) {
     byte[] image = checkedImage(body);
     return score(

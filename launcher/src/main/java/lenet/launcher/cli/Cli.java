@@ -3,20 +3,15 @@ package lenet.launcher.cli;
 import java.io.Console;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.RandomAccessFile;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.stream.Stream;
 import lenet.launcher.PipelineSettings;
 
 /**
@@ -27,10 +22,7 @@ import lenet.launcher.PipelineSettings;
  */
 public final class Cli {
 
-  private static final Set<String> RUN_ENDS = Set.of("COMPLETED", "FAILED", "CANCELLED");
-
-  /** A version's statuses before its gate has spoken. */
-  private static final Set<String> UNGATED = Set.of("CANDIDATE", "EPOCH");
+  static final Set<String> RUN_ENDS = Set.of("COMPLETED", "FAILED", "CANCELLED");
 
   private final PipelineSettings settings;
   private final Api api;
@@ -78,7 +70,7 @@ public final class Cli {
   int run(CliArgs a) throws IOException, InterruptedException {
     return switch (a.command()) {
       case "predict" -> predict(a);
-      case "train" -> train(a);
+      case "train" -> new TrainCommand(api, out, terminal).run(a);
       case "runs" -> show(a, api.get("trainer", "/api/runs"), b -> Render.runs(Json.list(b)));
       case "cancel" -> cancel(a);
       case "models" ->
@@ -86,7 +78,7 @@ public final class Cli {
       case "pin" -> pin(a);
       case "follow" -> follow(a);
       case "events" -> events(a);
-      case "logs" -> logs(a);
+      case "logs" -> new LogsCommand(settings.logs(), out).run(a);
       default -> throw new IllegalArgumentException("unknown command " + a.command());
     };
   }
@@ -153,137 +145,6 @@ public final class Cli {
     return "application/octet-stream";
   }
 
-  // -------------------------------------------------------------------------------------- train
-
-  private int train(CliArgs a) throws InterruptedException {
-    Map<String, Object> command = a.trainingCommand();
-    Api.Answer started = api.operatorPost("trainer", "/api/runs", Json.write(command));
-    if (!started.ok()) {
-      throw new CliException("the trainer refused the run: " + started.error(), 1);
-    }
-    String runId = String.valueOf(Json.object(started.json()).get("runId"));
-    if (a.flag("--no-wait")) {
-      out.println(
-          a.json()
-              ? started.body()
-              : "run " + runId + " sent; ./pipeline events --run " + runId + " follows it");
-      return 0;
-    }
-    if (!a.json()) {
-      out.println(
-          "run "
-              + runId
-              + " sent to the trainer "
-              + Json.write(command)
-              + "; Ctrl-C stops watching, ./pipeline cancel "
-              + runId
-              + " stops the run");
-    }
-    Map<String, Object> run = watch(runId, command, a.json());
-    if (!a.json()) {
-      out.println(Render.outcome(run));
-    }
-    Map<String, Object> result = new LinkedHashMap<>();
-    for (String k :
-        List.of("runId", "state", "modelVersion", "testAccuracy", "testLoss", "message")) {
-      result.put(k, run.get(k));
-    }
-    if (!"COMPLETED".equals(run.get("state"))) {
-      if (a.json()) {
-        result.put("gate", null);
-        out.println(Json.write(result));
-      }
-      return 1;
-    }
-    long timeout = a.number("--gate-timeout").orElse(120L);
-    if (!a.json()) {
-      out.println("waiting for the gate's verdict on v" + run.get("modelVersion") + "...");
-    }
-    Optional<Map<String, Object>> gated = awaitGate(runId, timeout);
-    result.put("gate", gated.orElse(null));
-    if (a.json()) {
-      out.println(Json.write(result));
-    } else {
-      out.println(
-          gated
-              .map(Render::gate)
-              .orElse(
-                  "gate: no verdict within "
-                      + timeout
-                      + " s (is the inference service up? ./pipeline models shows it later)"));
-    }
-    return 0;
-  }
-
-  /** Follows the run until it ends: a progress line on each change (redrawn on a terminal). */
-  private Map<String, Object> watch(String runId, Map<String, Object> command, boolean json)
-      throws InterruptedException {
-    long t0 = System.nanoTime();
-    String shown = "";
-    while (true) {
-      Api.Answer answer = api.get("trainer", "/api/runs/" + encode(runId));
-      Map<String, Object> run;
-      if (answer.status() == 404) { // the command is on Kafka, the trainer has not read it yet
-        run = new LinkedHashMap<>(Map.of("runId", runId, "state", "SENT", "epochsDone", 0));
-        run.put("epochs", command.get("epochs"));
-      } else if (answer.ok()) {
-        run = new LinkedHashMap<>(Json.object(answer.json()));
-        run.keySet().removeAll(List.of("history", "describe", "charts"));
-      } else {
-        throw new CliException("run " + runId + ": " + answer.error(), 1);
-      }
-      String state = String.valueOf(run.get("state"));
-      String key = state + "/" + run.get("epochsDone");
-      long seconds = (System.nanoTime() - t0) / 1_000_000_000L;
-      if (json) {
-        if (!key.equals(shown)) {
-          out.println(Json.write(run));
-        }
-      } else if (terminal) {
-        out.print("\r" + Render.progress(run, seconds) + "\u001b[K");
-        if (RUN_ENDS.contains(state)) {
-          out.println();
-        }
-      } else if (!key.equals(shown)) {
-        out.println(Render.progress(run, seconds));
-      }
-      out.flush();
-      shown = key;
-      if (RUN_ENDS.contains(state)) {
-        return run;
-      }
-      Thread.sleep(500);
-    }
-  }
-
-  /**
-   * The run's version that the gate has spoken on ({@code GET /api/models}): its candidate (the
-   * final epoch, or its best with {@code gate.candidate=best-epoch}) once no longer waiting.
-   */
-  private Optional<Map<String, Object>> awaitGate(String runId, long timeoutSeconds)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
-    do {
-      Api.Answer answer = api.get("inference", "/api/models");
-      if (answer.ok()) {
-        Optional<Map<String, Object>> gated = gatedVersion(Json.object(answer.json()), runId);
-        if (gated.isPresent()) {
-          return gated;
-        }
-      }
-      Thread.sleep(500);
-    } while (System.nanoTime() < deadline);
-    return Optional.empty();
-  }
-
-  static Optional<Map<String, Object>> gatedVersion(Map<String, Object> models, String runId) {
-    return Json.list(models.get("versions")).stream()
-        .map(Json::object)
-        .filter(v -> runId.equals(v.get("runId")))
-        .filter(v -> v.get("status") != null && !UNGATED.contains(String.valueOf(v.get("status"))))
-        .findFirst();
-  }
-
   // ------------------------------------------------------------------------ runs, models, pins
 
   private int cancel(CliArgs a) {
@@ -342,7 +203,7 @@ public final class Cli {
     return 0;
   }
 
-  // ------------------------------------------------------------------------------ events, logs
+  // ------------------------------------------------------------------------------------ events
 
   private int events(CliArgs a) {
     Optional<String> only = a.option("--run");
@@ -369,66 +230,7 @@ public final class Cli {
     return ended[0] || only.isEmpty() ? 0 : 1;
   }
 
-  private int logs(CliArgs a) throws IOException, InterruptedException {
-    String name = a.word(0);
-    Path file = settings.logs().resolve(name + ".log");
-    if (!name.matches("[a-z0-9-]+") || !Files.isRegularFile(file)) {
-      throw new CliException("no log " + file + "; there are: " + logNames(), 1);
-    }
-    long tail = a.number("--tail").orElse(-1L);
-    long position = 0;
-    if (tail >= 0) {
-      Deque<String> last = new ArrayDeque<>();
-      try (Stream<String> lines = Files.lines(file, StandardCharsets.UTF_8)) {
-        lines.forEach(
-            l -> {
-              last.add(l);
-              if (last.size() > tail) {
-                last.removeFirst();
-              }
-            });
-      }
-      last.forEach(out::println);
-      position = Files.size(file);
-    }
-    try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
-      byte[] buffer = new byte[64 * 1024];
-      while (true) {
-        if (f.length() < position) { // the log started again (a restart truncates it)
-          position = 0;
-        }
-        f.seek(position);
-        int n;
-        while ((n = f.read(buffer)) > 0) {
-          out.write(buffer, 0, n);
-          position += n;
-        }
-        out.flush();
-        if (!a.flag("-f")) {
-          return 0;
-        }
-        Thread.sleep(500);
-      }
-    }
-  }
-
-  private String logNames() throws IOException {
-    if (!Files.isDirectory(settings.logs())) {
-      return "none (" + settings.logs() + " is missing: ./pipeline up)";
-    }
-    try (Stream<Path> files = Files.list(settings.logs())) {
-      return String.join(
-          ", ",
-          files
-              .map(p -> p.getFileName().toString())
-              .filter(n -> n.endsWith(".log"))
-              .map(n -> n.substring(0, n.length() - 4))
-              .sorted()
-              .toList());
-    }
-  }
-
-  private static String encode(String s) {
+  static String encode(String s) {
     return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
   }
 

@@ -42,6 +42,12 @@ class EndToEndIT {
   static int inferencePort;
   static int trainerPort;
   static int ingestPort;
+  static OtlpReceiver otlp;
+
+  /** The trace a client starts and sends its image event e2e-img-0 in (W3C ids, hex). */
+  static final String CLIENT_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+  static final String CLIENT_SPAN = "00f067aa0ba902b7";
 
   @BeforeAll
   static void startServices() throws Exception {
@@ -53,7 +59,11 @@ class EndToEndIT {
         Map.of(
             "TOPICS_MODEL_CHECKPOINTS", "e2e.model.checkpoints",
             "TOPICS_MODEL_CONTROL", "e2e.model.control");
-    services = new Services(KafkaConnection.to(bootstrap), service -> ownModelTopics);
+    // Tracing on, every span sent to this test's OTLP receiver (docs/tracing.md).
+    otlp = new OtlpReceiver();
+    Map<String, String> env = new HashMap<>(ownModelTopics);
+    env.putAll(otlp.env());
+    services = new Services(KafkaConnection.to(bootstrap), service -> env);
     ingestPort = Services.freePort();
     trainerPort = Services.freePort();
     inferencePort = Services.freePort();
@@ -63,6 +73,7 @@ class EndToEndIT {
   @AfterAll
   static void stopServices() throws InterruptedException {
     services.close();
+    otlp.close();
   }
 
   /**
@@ -166,9 +177,18 @@ class EndToEndIT {
         }
         String id = "e2e-img-" + i;
         truth.put(id, (int) test.labels()[i]);
-        producer.send(
+        ProducerRecord<String, byte[]> event =
             new ProducerRecord<>(
-                TOPICS.name(Topic.DIGITS_IMAGES), id, ImageEvent.ofPixels(id, pixels).encode()));
+                TOPICS.name(Topic.DIGITS_IMAGES), id, ImageEvent.ofPixels(id, pixels).encode());
+        if (i == 0) { // sent in a trace of the client's
+          event
+              .headers()
+              .add(
+                  "traceparent",
+                  ("00-" + CLIENT_TRACE + "-" + CLIENT_SPAN + "-01")
+                      .getBytes(StandardCharsets.UTF_8));
+        }
+        producer.send(event);
       }
       producer.send(
           new ProducerRecord<>(
@@ -183,6 +203,7 @@ class EndToEndIT {
       producer.flush();
     }
     Map<String, Prediction> predictions = new HashMap<>();
+    Map<String, String> traceparents = new HashMap<>();
     await()
         .atMost(Duration.ofMinutes(1))
         .until(
@@ -193,6 +214,9 @@ class EndToEndIT {
                 if (r.key() != null && r.key().startsWith("e2e-img-")) {
                   Prediction p = Prediction.decode(r.value());
                   predictions.put(r.partition() + "@" + r.offset(), p);
+                  Header tp = r.headers().lastHeader("traceparent");
+                  traceparents.put(
+                      r.key(), tp == null ? null : new String(tp.value(), StandardCharsets.UTF_8));
                 }
               }
               return predictions.values().stream().map(Prediction::id).distinct().count() == 100;
@@ -202,6 +226,7 @@ class EndToEndIT {
         predictions.values().stream().filter(p -> truth.get(p.id()) == p.digit()).count();
     assertThat(correct).isGreaterThanOrEqualTo(85);
     assertThat(predictions.values()).allSatisfy(p -> assertThat(p.modelVersion()).isEqualTo(v1));
+    assertClientTraceHoldsItsScoring(traceparents.get("e2e-img-0"), v1);
 
     List<ConsumerRecord<String, byte[]>> dead =
         services.readAll(TOPICS.name(Topic.DIGITS_IMAGES_DLQ));
@@ -250,6 +275,38 @@ class EndToEndIT {
     assertThat(predicted.statusCode()).isEqualTo(200);
     assertThat(Prediction.decode(predicted.body().getBytes(StandardCharsets.UTF_8)).modelVersion())
         .isEqualTo(second[0].modelVersion());
+  }
+
+  /**
+   * The event sent with a {@code traceparent} finds its prediction in the same trace: the
+   * prediction carries a {@code traceparent} of that trace, and the receiver got the batch's
+   * scoring span in it, a child of the client's span, with the event's id and the model version.
+   * Every other prediction carries a trace context too (its batch span's).
+   */
+  private static void assertClientTraceHoldsItsScoring(String traceparent, long version) {
+    assertThat(traceparent).as("the prediction's traceparent").contains("-" + CLIENT_TRACE + "-");
+    String scoring = "score " + TOPICS.name(Topic.DIGITS_IMAGES);
+    OtlpReceiver.Received[] span = new OtlpReceiver.Received[1];
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () -> {
+              span[0] =
+                  otlp.trace(CLIENT_TRACE).stream()
+                      .filter(s -> s.name().equals(scoring))
+                      .findFirst()
+                      .orElse(null);
+              assertThat(span[0]).as("the scoring span in " + otlp.all()).isNotNull();
+            });
+    assertThat(span[0].service()).isEqualTo("inference-service");
+    assertThat(span[0].parentSpanId()).isEqualTo(CLIENT_SPAN);
+    assertThat(span[0].attribute("lenet.event.ids").orElseThrow().getArrayValue().getValuesList())
+        .extracting(io.opentelemetry.proto.common.v1.AnyValue::getStringValue)
+        .contains("e2e-img-0");
+    assertThat(span[0].attribute("lenet.model.version").orElseThrow().getIntValue())
+        .isEqualTo(version);
+    assertThat(span[0].linkedTraces()).contains(CLIENT_TRACE);
+    assertThat(traceparent).contains("-" + span[0].spanId() + "-");
   }
 
   private static int[] pixelsOf(MnistSet set, int i) {

@@ -2,6 +2,7 @@ package lenet.inference.kafka;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.api.OpenTelemetry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -66,6 +67,8 @@ public class KafkaScoring implements ScoringWorker.Listener {
       MeterRegistry registry,
       Config mpConfig,
       KafkaConnection kafka,
+      OpenTelemetry otel,
+      @ConfigProperty(name = "quarkus.otel.sdk.disabled", defaultValue = "true") boolean tracingOff,
       @ConfigProperty(name = "quarkus.http.port", defaultValue = "8080") int httpPort) {
     this.models = models;
     Topics topics = Topics.from(mpConfig);
@@ -81,7 +84,15 @@ public class KafkaScoring implements ScoringWorker.Listener {
             k.transactionTimeout(),
             k.sendTimeout(),
             k.maxBackoff());
-    this.scorer = new BatchScorer(scorer, new ScoringOutputs(topics, registry), config, registry);
+    this.scorer =
+        new BatchScorer(
+            scorer,
+            new ScoringOutputs(topics, registry),
+            config,
+            registry,
+            tracingOff
+                ? BatchTracing.OFF
+                : new BatchTracing(otel.getTracer("lenet.inference.kafka")));
     this.workerCount = Math.max(1, k.workers());
     this.written =
         Counter.builder("inference.kafka.batches")

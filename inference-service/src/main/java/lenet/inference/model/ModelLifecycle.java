@@ -39,7 +39,15 @@ public class ModelLifecycle {
 
   @Produces
   @Singleton
-  ModelManager manager(InferenceConfig config, MeterRegistry registry, LiveCounts live) {
+  ModelManager manager(
+      InferenceConfig config,
+      MeterRegistry registry,
+      LiveCounts live,
+      io.opentelemetry.api.OpenTelemetry otel,
+      @org.eclipse.microprofile.config.inject.ConfigProperty(
+              name = "quarkus.otel.sdk.disabled",
+              defaultValue = "true")
+          boolean tracingOff) {
     // Must precede the engine's first use; an explicit -Dai.djl.pytorch.num_threads wins.
     if (System.getProperty("ai.djl.pytorch.num_threads") == null) {
       System.setProperty("ai.djl.pytorch.num_threads", String.valueOf(config.torchThreads()));
@@ -101,7 +109,16 @@ public class ModelLifecycle {
         controlTrust.keyIds().get(0),
         config.signing().controlKeyFile().toAbsolutePath(),
         controlTrust.keyIds());
-    return new ModelManager(config, device, topics, trust, controlTrust, registry, kafka, live);
+    return new ModelManager(
+        config,
+        device,
+        topics,
+        trust,
+        controlTrust,
+        registry,
+        kafka,
+        live,
+        tracingOff ? ModelTraces.OFF : new ModelTraces(otel.getTracer("lenet.inference.model")));
   }
 
   void close(@Disposes ModelManager manager) {

@@ -1,5 +1,6 @@
 package lenet.trainer.kafka;
 
+import io.opentelemetry.context.Context;
 import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -9,6 +10,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import lenet.support.kafka.Backoff;
+import lenet.support.kafka.KafkaTracing;
 import lenet.support.kafka.Retry;
 import lenet.trainer.runs.CommandIntake;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
@@ -39,6 +41,8 @@ public class CommandConsumer {
     @SuppressWarnings("unchecked")
     IncomingKafkaRecordMetadata<String, byte[]> meta =
         message.getMetadata(IncomingKafkaRecordMetadata.class).orElseThrow();
+    // The sender's trace (its traceparent header), which the command's run continues.
+    Context trace = KafkaTracing.extract(meta.getHeaders());
     return CompletableFuture.runAsync(
         () ->
             // Judging a command reads and writes Kafka (its run's history, its QUEUED or FAILED
@@ -52,7 +56,7 @@ public class CommandConsumer {
                     LOG::warn, "Command at offset " + meta.getOffset(), "the command waits"),
                 () -> {
                   intake.accept(
-                      meta.getKey(), message.getPayload(), meta.getOffset(), message::ack);
+                      meta.getKey(), message.getPayload(), meta.getOffset(), message::ack, trace);
                   return null;
                 }),
         thread);

@@ -3,6 +3,8 @@ package lenet.trainer.runs;
 import ai.djl.Device;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Tracer;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
@@ -38,6 +40,7 @@ public class RunService {
   private final AtomicLong epochsDone = new AtomicLong();
   private final CheckpointReader checkpoints;
   private final FeedbackReader feedback;
+  private final Tracer tracer;
   private volatile Current current;
   private volatile int trainedEpoch;
 
@@ -47,7 +50,9 @@ public class RunService {
       TrainingPublisher publisher,
       CheckpointReader checkpoints,
       FeedbackReader feedback,
-      MeterRegistry registry) {
+      MeterRegistry registry,
+      OpenTelemetry otel) {
+    this.tracer = otel.getTracer("lenet.trainer");
     this.checkpoints = checkpoints;
     this.feedback = feedback;
     this.config = config;
@@ -78,7 +83,7 @@ public class RunService {
    */
   boolean run(RunSpec spec, TrainingEvent.Epoch resumeAfter, Supplier<RunQueue.Stop> stop) {
     String runId = spec.runId();
-    try (RunOutbox outbox = new RunOutbox(runId, publisher, config.outboxEpochs())) {
+    try (RunOutbox outbox = new RunOutbox(runId, publisher, config.outboxEpochs(), tracer)) {
       current = new Current(runId, outbox);
       return run(spec, resumeAfter, stop, outbox);
     } finally {

@@ -71,6 +71,7 @@ final class BatchTracing {
     private final Span span;
     private final SpanContext[] events;
     private final List<String> linked = new ArrayList<>();
+    private List<Header> ownHeaders;
 
     private Batch(Span span, SpanContext[] events) {
       this.span = span;
@@ -95,8 +96,13 @@ final class BatchTracing {
       }
       SpanContext own = span.getSpanContext();
       SpanContext event = events[i];
-      boolean elsewhere = event.isValid() && !event.getTraceId().equals(own.getTraceId());
-      return KafkaTracing.headers(elsewhere ? event : own);
+      if (event.isValid() && !event.getTraceId().equals(own.getTraceId())) {
+        return KafkaTracing.headers(event);
+      }
+      if (ownHeaders == null) { // one traceparent for the batch, shared by its answers
+        ownHeaders = KafkaTracing.headers(own);
+      }
+      return ownHeaders;
     }
 
     /** The batch's events went through the model of {@code modelVersion}. */

@@ -60,6 +60,11 @@ public class KafkaScoring implements ScoringWorker.Listener {
   private volatile Instant failingSince;
   private volatile String lastFailure;
 
+  /**
+   * @param tracingOff `true` (the default): tracing is off, the OpenTelemetry API a no-op. `false`
+   *     turns it on: spans go over OTLP to `quarkus.otel.exporter.otlp.endpoint`, and the trace
+   *     context travels in `traceparent` headers of the Kafka records (docs/tracing.md)
+   */
   KafkaScoring(
       ModelManager models,
       Scorer scorer,

@@ -37,6 +37,11 @@ public class ModelLifecycle {
     this.kafka = kafka;
   }
 
+  /**
+   * @param tracingOff `true` (the default): tracing is off, the OpenTelemetry API a no-op. `false`
+   *     turns it on: spans go over OTLP to `quarkus.otel.exporter.otlp.endpoint`, and the trace
+   *     context travels in `traceparent` headers of the Kafka records (docs/tracing.md)
+   */
   @Produces
   @Singleton
   ModelManager manager(

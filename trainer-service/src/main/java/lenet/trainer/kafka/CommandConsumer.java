@@ -13,6 +13,7 @@ import lenet.support.kafka.Backoff;
 import lenet.support.kafka.KafkaTracing;
 import lenet.support.kafka.Retry;
 import lenet.trainer.runs.CommandIntake;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
@@ -32,8 +33,19 @@ public class CommandConsumer {
   private final ExecutorService thread =
       Executors.newSingleThreadExecutor(r -> new Thread(r, "command-intake"));
 
-  CommandConsumer(CommandIntake intake) {
+  private final boolean tracingOff;
+
+  /**
+   * @param tracingOff `true` (the default): tracing is off, the OpenTelemetry API a no-op. `false`
+   *     turns it on: spans go over OTLP to `quarkus.otel.exporter.otlp.endpoint`, and the trace
+   *     context travels in `traceparent` headers of the Kafka records (docs/tracing.md)
+   */
+  CommandConsumer(
+      CommandIntake intake,
+      @ConfigProperty(name = "quarkus.otel.sdk.disabled", defaultValue = "true")
+          boolean tracingOff) {
     this.intake = intake;
+    this.tracingOff = tracingOff;
   }
 
   @Incoming("training-commands")
@@ -42,7 +54,7 @@ public class CommandConsumer {
     IncomingKafkaRecordMetadata<String, byte[]> meta =
         message.getMetadata(IncomingKafkaRecordMetadata.class).orElseThrow();
     // The sender's trace (its traceparent header), which the command's run continues.
-    Context trace = KafkaTracing.extract(meta.getHeaders());
+    Context trace = tracingOff ? Context.root() : KafkaTracing.extract(meta.getHeaders());
     return CompletableFuture.runAsync(
         () ->
             // Judging a command reads and writes Kafka (its run's history, its QUEUED or FAILED

@@ -236,6 +236,14 @@ def table(results_path, meta_path, accuracy):
                 summary(g("B9", "raw_ips"), "%.0f img/s") + " binary",
                 "JSON " + summary(g("B9", "eos_ips"), "%.0f img/s"),
                 summary(g("B9", "ratio_raw_eos"), "%.2fx"), "-")
+    # B10
+    if g("B10", "on_ips"):
+        row("B10", "exactly-once Kafka scoring with tracing on (every event traced, spans exported over OTLP) vs off",
+            ">= 0.95x",
+            summary(g("B10", "on_ips"), "%.0f img/s") + " on",
+            "off (the default) " + summary(g("B10", "off_ips"), "%.0f img/s"),
+            summary(g("B10", "ratio_on_off"), "%.2fx"),
+            verdict(med("B10", "ratio_on_off"), ">=", 0.95))
     # B6
     if g("B6", "swap_p99_ms"):
         failed = g("B6", "failed")

@@ -96,7 +96,8 @@ public class PipelineDriver {
               Integer.parseInt(a[4]),
               a[5],
               Integer.parseInt(a[6]),
-              a.length > 7 && a[7].equals("raw"));
+              a.length > 7 && a[7].equals("raw"),
+              a.length > 7 && a[7].equals("traced"));
       case "swaps" ->
           swaps(a[0], a[1], Integer.parseInt(a[2]), Integer.parseInt(a[3]), Long.parseLong(a[4]));
       case "reloads" -> reloads(a[0], a[1], a[2], Integer.parseInt(a[3]), a[4]);
@@ -404,7 +405,8 @@ public class PipelineDriver {
       int n,
       String tag,
       int timeoutS,
-      boolean raw)
+      boolean raw,
+      boolean traced)
       throws Exception {
     MnistSet test = new MnistFiles(mnist, true).test();
     String[] pix = new String[test.count()];
@@ -482,6 +484,23 @@ public class PipelineDriver {
           byte[] value =
               ("{\"id\":\"" + id + "\",\"pixels\":" + pix[i % pix.length] + "}")
                   .getBytes(StandardCharsets.UTF_8);
+          if (traced) { // JSON, each event in a trace of its own (a W3C traceparent header)
+            java.util.concurrent.ThreadLocalRandom rnd =
+                java.util.concurrent.ThreadLocalRandom.current();
+            String traceparent =
+                String.format(
+                    "00-%016x%016x-%016x-01", rnd.nextLong(), rnd.nextLong(), rnd.nextLong());
+            p.send(
+                new ProducerRecord<>(
+                    imagesTopic,
+                    null,
+                    id,
+                    value,
+                    List.of(
+                        new org.apache.kafka.common.header.internals.RecordHeader(
+                            "traceparent", traceparent.getBytes(StandardCharsets.UTF_8)))));
+            continue;
+          }
           p.send(new ProducerRecord<>(imagesTopic, id, value));
         }
         p.flush();

@@ -57,6 +57,20 @@ class EndToEndIT {
   static int inferencePort;
   static int trainerPort;
   static int ingestPort;
+  static OtlpReceiver otlp;
+
+  /** The trace a client starts and sends its image event e2e-img-0 in (W3C ids, hex). */
+  static final String CLIENT_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+  static final String CLIENT_SPAN = "00f067aa0ba902b7";
+
+  /** The trace a client sends its retrain command e2e-2 in. */
+  static final String RETRAIN_TRACE = "0af7651916cd43dd8448eb211c80319c";
+
+  static final String RETRAIN_SPAN = "b7ad6b7169203331";
+
+  /** The trace a client sends an HTTP prediction in. */
+  static final String HTTP_TRACE = "5b8efff798038103d269b633813fc60c";
 
   @BeforeAll
   static void startServices() throws Exception {
@@ -68,7 +82,11 @@ class EndToEndIT {
         Map.of(
             "TOPICS_MODEL_CHECKPOINTS", "e2e.model.checkpoints",
             "TOPICS_MODEL_CONTROL", "e2e.model.control");
-    services = new Services(KafkaConnection.to(bootstrap), service -> ownModelTopics);
+    // Tracing on, every span sent to this test's OTLP receiver (docs/tracing.md).
+    otlp = new OtlpReceiver();
+    Map<String, String> env = new HashMap<>(ownModelTopics);
+    env.putAll(otlp.env());
+    services = new Services(KafkaConnection.to(bootstrap), service -> env);
     ingestPort = Services.freePort();
     trainerPort = Services.freePort();
     inferencePort = Services.freePort();
@@ -78,6 +96,7 @@ class EndToEndIT {
   @AfterAll
   static void stopServices() throws InterruptedException {
     services.close();
+    otlp.close();
   }
 
   /**
@@ -181,9 +200,18 @@ class EndToEndIT {
         }
         String id = "e2e-img-" + i;
         truth.put(id, (int) test.labels()[i]);
-        producer.send(
+        ProducerRecord<String, byte[]> event =
             new ProducerRecord<>(
-                TOPICS.name(Topic.DIGITS_IMAGES), id, ImageEvent.ofPixels(id, pixels).encode()));
+                TOPICS.name(Topic.DIGITS_IMAGES), id, ImageEvent.ofPixels(id, pixels).encode());
+        if (i == 0) { // sent in a trace of the client's
+          event
+              .headers()
+              .add(
+                  "traceparent",
+                  ("00-" + CLIENT_TRACE + "-" + CLIENT_SPAN + "-01")
+                      .getBytes(StandardCharsets.UTF_8));
+        }
+        producer.send(event);
       }
       producer.send(
           new ProducerRecord<>(
@@ -198,6 +226,7 @@ class EndToEndIT {
       producer.flush();
     }
     Map<String, Prediction> predictions = new HashMap<>();
+    Map<String, String> traceparents = new HashMap<>();
     await()
         .atMost(Duration.ofMinutes(1))
         .until(
@@ -208,6 +237,9 @@ class EndToEndIT {
                 if (r.key() != null && r.key().startsWith("e2e-img-")) {
                   Prediction p = Prediction.decode(r.value());
                   predictions.put(r.partition() + "@" + r.offset(), p);
+                  Header tp = r.headers().lastHeader("traceparent");
+                  traceparents.put(
+                      r.key(), tp == null ? null : new String(tp.value(), StandardCharsets.UTF_8));
                 }
               }
               return predictions.values().stream().map(Prediction::id).distinct().count() == 100;
@@ -217,6 +249,7 @@ class EndToEndIT {
         predictions.values().stream().filter(p -> truth.get(p.id()) == p.digit()).count();
     assertThat(correct).isGreaterThanOrEqualTo(85);
     assertThat(predictions.values()).allSatisfy(p -> assertThat(p.modelVersion()).isEqualTo(v1));
+    assertClientTraceHoldsItsScoring(traceparents.get("e2e-img-0"), v1);
 
     List<ConsumerRecord<String, byte[]>> dead =
         services.readAll(TOPICS.name(Topic.DIGITS_IMAGES_DLQ));
@@ -234,7 +267,15 @@ class EndToEndIT {
     // 3. A retrain from the command topic (the same settings and seed: on CPU the same model, so
     // the gate finds it as good as the champion): only its final epoch, once gated, serves, in the
     // same process, without a restart. Its epoch 1 (worse) never serves.
-    services.send(Topic.TRAINING_COMMANDS, "e2e-2", "{\"runId\": \"e2e-2\", \"epochs\": 2}");
+    services.send(
+        Topic.TRAINING_COMMANDS,
+        "e2e-2",
+        "{\"runId\": \"e2e-2\", \"epochs\": 2}",
+        List.of(
+            new org.apache.kafka.common.header.internals.RecordHeader(
+                "traceparent",
+                ("00-" + RETRAIN_TRACE + "-" + RETRAIN_SPAN + "-01")
+                    .getBytes(StandardCharsets.UTF_8))));
     java.util.Set<Long> served = new java.util.TreeSet<>();
     TrainingEvent.Completed[] second = new TrainingEvent.Completed[1];
     await()
@@ -265,6 +306,126 @@ class EndToEndIT {
     assertThat(predicted.statusCode()).isEqualTo(200);
     assertThat(Prediction.decode(predicted.body().getBytes(StandardCharsets.UTF_8)).modelVersion())
         .isEqualTo(second[0].modelVersion());
+    assertRetrainTraceHoldsRunCheckpointsGateAndPromotion(second[0].modelVersion());
+    assertHttpPredictionIsTraced(pixelsOf(test, 1), second[0].modelVersion());
+  }
+
+  /** An HTTP prediction sent with a traceparent: its server span, with the model version. */
+  private static void assertHttpPredictionIsTraced(int[] pixels, long version) throws Exception {
+    HttpResponse<String> r =
+        Services.HTTP.send(
+            java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.1:" + inferencePort + "/api/predict"))
+                .header("Content-Type", "application/json")
+                .header("traceparent", "00-" + HTTP_TRACE + "-e457b5a2e4d86bd1-01")
+                .POST(
+                    java.net.http.HttpRequest.BodyPublishers.ofByteArray(
+                        ImageEvent.ofPixels("e2e-http-traced", pixels).encode()))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(200);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () -> {
+              OtlpReceiver.Received server =
+                  otlp.trace(HTTP_TRACE).stream()
+                      .filter(s -> s.attribute("lenet.model.version").isPresent())
+                      .findFirst()
+                      .orElse(null);
+              assertThat(server).as("the request's span in " + otlp.trace(HTTP_TRACE)).isNotNull();
+              assertThat(server.service()).isEqualTo("inference-service");
+              assertThat(server.span().getKind())
+                  .isEqualTo(io.opentelemetry.proto.trace.v1.Span.SpanKind.SPAN_KIND_SERVER);
+              assertThat(server.attribute("lenet.model.version").orElseThrow().getIntValue())
+                  .isEqualTo(version);
+              assertThat(server.attribute("lenet.event.id").orElseThrow().getStringValue())
+                  .isEqualTo("e2e-http-traced");
+            });
+  }
+
+  /**
+   * The retrain command's trace holds its run ({@code train}, the client's span's child), each
+   * epoch's checkpoint ({@code epoch} spans, their checkpoint records carrying a traceparent of the
+   * trace), the gate's scoring of the final one ({@code gate}) and its promotion ({@code verdict}
+   * PROMOTE), across the trainer and inference processes.
+   */
+  private static void assertRetrainTraceHoldsRunCheckpointsGateAndPromotion(long version) {
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () -> {
+              List<OtlpReceiver.Received> trace = otlp.trace(RETRAIN_TRACE);
+              OtlpReceiver.Received run = only(trace, "train");
+              assertThat(run.service()).isEqualTo("trainer-service");
+              assertThat(run.parentSpanId()).isEqualTo(RETRAIN_SPAN);
+              assertThat(run.attribute("lenet.run.id").orElseThrow().getStringValue())
+                  .isEqualTo("e2e-2");
+              List<OtlpReceiver.Received> epochs =
+                  trace.stream().filter(s -> s.name().equals("epoch")).toList();
+              assertThat(epochs).hasSize(2).allMatch(e -> e.parentSpanId().equals(run.spanId()));
+              assertThat(epochs)
+                  .extracting(e -> e.attribute("lenet.model.version").orElseThrow().getIntValue())
+                  .contains(version);
+              OtlpReceiver.Received gate = only(trace, "gate");
+              assertThat(gate.service()).isEqualTo("inference-service");
+              assertThat(gate.attribute("lenet.model.version").orElseThrow().getIntValue())
+                  .isEqualTo(version);
+              assertThat(gate.attribute("lenet.gate.passed").orElseThrow().getBoolValue()).isTrue();
+              OtlpReceiver.Received verdict = only(trace, "verdict");
+              assertThat(verdict.parentSpanId()).isEqualTo(gate.spanId());
+              assertThat(verdict.attribute("lenet.verdict").orElseThrow().getStringValue())
+                  .isEqualTo("PROMOTE");
+            });
+    List<String> checkpointTraces = new java.util.ArrayList<>();
+    for (ConsumerRecord<String, byte[]> r : services.readAll("e2e.model.checkpoints")) {
+      Header tp = r.headers().lastHeader("traceparent");
+      if (tp != null && r.key().startsWith("lenet5/v")) {
+        checkpointTraces.add(new String(tp.value(), StandardCharsets.UTF_8));
+      }
+    }
+    assertThat(checkpointTraces)
+        .as("checkpoints in the retrain's trace")
+        .filteredOn(t -> t.contains(RETRAIN_TRACE))
+        .hasSize(2);
+  }
+
+  private static OtlpReceiver.Received only(List<OtlpReceiver.Received> trace, String name) {
+    List<OtlpReceiver.Received> named = trace.stream().filter(s -> s.name().equals(name)).toList();
+    assertThat(named).as(name + " in " + trace).hasSize(1);
+    return named.get(0);
+  }
+
+  /**
+   * The event sent with a {@code traceparent} finds its prediction in the same trace: the
+   * prediction carries a {@code traceparent} of that trace, and the receiver got the batch's
+   * scoring span in it, a child of the client's span, with the event's id and the model version.
+   * Every other prediction carries a trace context too (its batch span's).
+   */
+  private static void assertClientTraceHoldsItsScoring(String traceparent, long version) {
+    assertThat(traceparent).as("the prediction's traceparent").contains("-" + CLIENT_TRACE + "-");
+    String scoring = "score " + TOPICS.name(Topic.DIGITS_IMAGES);
+    OtlpReceiver.Received[] span = new OtlpReceiver.Received[1];
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () -> {
+              span[0] =
+                  otlp.trace(CLIENT_TRACE).stream()
+                      .filter(s -> s.name().equals(scoring))
+                      .findFirst()
+                      .orElse(null);
+              assertThat(span[0]).as("the scoring span in " + otlp.all()).isNotNull();
+            });
+    assertThat(span[0].service()).isEqualTo("inference-service");
+    assertThat(span[0].parentSpanId()).isEqualTo(CLIENT_SPAN);
+    assertThat(span[0].attribute("lenet.event.ids").orElseThrow().getArrayValue().getValuesList())
+        .extracting(io.opentelemetry.proto.common.v1.AnyValue::getStringValue)
+        .contains("e2e-img-0");
+    assertThat(span[0].attribute("lenet.model.version").orElseThrow().getIntValue())
+        .isEqualTo(version);
+    assertThat(span[0].linkedTraces()).contains(CLIENT_TRACE);
+    assertThat(traceparent).contains("-" + span[0].spanId() + "-");
   }
 
   /**

@@ -251,10 +251,18 @@ final class Services implements AutoCloseable {
   }
 
   void send(Topic topic, String key, String value) throws Exception {
+    send(topic, key, value, List.of());
+  }
+
+  /** As {@link #send(Topic, String, String)}, with {@code headers} (a traceparent). */
+  void send(
+      Topic topic, String key, String value, List<org.apache.kafka.common.header.Header> headers)
+      throws Exception {
     try (KafkaProducer<String, byte[]> producer = KafkaClients.writer(kafka, Map.of())) {
       producer
           .send(
-              new ProducerRecord<>(TOPICS.name(topic), key, value.getBytes(StandardCharsets.UTF_8)))
+              new ProducerRecord<>(
+                  TOPICS.name(topic), null, key, value.getBytes(StandardCharsets.UTF_8), headers))
           .get();
     }
   }

@@ -45,6 +45,13 @@ final class SettingsReference {
           "`true`: each log line is one JSON object (with the MDC: the request's `traceId` and"
               + " `spanId`), for a log shipper; `false`: plain lines (see docs/operations.md, the"
               + " API document and logs).",
+          "quarkus.otel.sdk.disabled",
+          "`true` (the default): tracing is off, the OpenTelemetry API a no-op. `false` turns it"
+              + " on: spans go over OTLP to `quarkus.otel.exporter.otlp.endpoint`, and the trace"
+              + " context travels in `traceparent` headers of the Kafka records (docs/tracing.md).",
+          "quarkus.otel.exporter.otlp.endpoint",
+          "Where spans go when tracing is on: an OTLP/gRPC endpoint (a collector, Jaeger);"
+              + " `quarkus.otel.exporter.otlp.protocol=http/protobuf` for OTLP/HTTP (port 4318).",
           "api.read-policy",
           "`authenticated`: every `/api` and `/v2` request needs the API token too (health probes"
               + " and the pages stay open); `permit`: reads, predictions and OIP are open.");

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.api.trace.SpanContext;
 import io.quarkus.runtime.ShutdownEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -21,6 +22,7 @@ import lenet.contract.wire.Prediction;
 import lenet.inference.config.InferenceConfig;
 import lenet.support.kafka.KafkaClients;
 import lenet.support.kafka.KafkaConnection;
+import lenet.support.kafka.KafkaTracing;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -87,11 +89,16 @@ public class HttpPredictionLog {
    * returns at once.
    */
   public void log(Prediction prediction, float[] row) {
+    log(prediction, row, SpanContext.getInvalid());
+  }
+
+  /** As {@link #log(Prediction, float[])}, the record in {@code trace} (its request's span). */
+  public void log(Prediction prediction, float[] row, SpanContext trace) {
     if (!enabled) {
       return;
     }
     try {
-      sender.execute(() -> send(prediction, row));
+      sender.execute(() -> send(prediction, row, trace));
     } catch (RejectedExecutionException e) {
       dropped.increment();
     }
@@ -108,11 +115,16 @@ public class HttpPredictionLog {
     return Json.write(node);
   }
 
-  private void send(Prediction prediction, float[] row) {
+  private void send(Prediction prediction, float[] row, SpanContext trace) {
     try {
       producer()
           .send(
-              new ProducerRecord<>(topic, prediction.id(), encode(prediction, row)),
+              new ProducerRecord<>(
+                  topic,
+                  null,
+                  prediction.id(),
+                  encode(prediction, row),
+                  KafkaTracing.headers(trace)),
               (metadata, error) -> (error == null ? written : failed).increment());
     } catch (RuntimeException e) {
       // Buffer full past max.block.ms, or the producer closed at shutdown.

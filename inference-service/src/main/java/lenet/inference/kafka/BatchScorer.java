@@ -14,6 +14,7 @@ import lenet.contract.wire.Prediction;
 import lenet.contract.wire.WireFormatException;
 import lenet.inference.config.InferenceConfig;
 import lenet.inference.scoring.Scorer;
+import lenet.support.kafka.KafkaTracing;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
@@ -38,9 +39,20 @@ final class BatchScorer {
   private final InferenceConfig config;
   private final MeterRegistry registry;
   private final DistributionSummary batchSizes;
+  private final BatchTracing tracing;
 
   BatchScorer(
       Scorer scorer, ScoringOutputs outputs, InferenceConfig config, MeterRegistry registry) {
+    this(scorer, outputs, config, registry, BatchTracing.OFF);
+  }
+
+  BatchScorer(
+      Scorer scorer,
+      ScoringOutputs outputs,
+      InferenceConfig config,
+      MeterRegistry registry,
+      BatchTracing tracing) {
+    this.tracing = tracing;
     this.scorer = scorer;
     this.outputs = outputs;
     this.config = config;
@@ -60,34 +72,55 @@ final class BatchScorer {
    * letter).
    */
   List<Answer> score(List<ConsumerRecord<byte[], byte[]>> records) {
+    BatchTracing.Batch trace =
+        tracing.start(records.isEmpty() ? "" : records.get(0).topic(), records);
+    try {
+      return score(records, trace);
+    } catch (RuntimeException e) {
+      trace.failed(e);
+      throw e;
+    } finally {
+      trace.end();
+    }
+  }
+
+  private List<Answer> score(
+      List<ConsumerRecord<byte[], byte[]>> records, BatchTracing.Batch trace) {
     batchSizes.record(records.size());
-    List<ConsumerRecord<byte[], byte[]>> good = new ArrayList<>(records.size());
+    List<Integer> good = new ArrayList<>(records.size());
     List<String> ids = new ArrayList<>(records.size());
     List<float[]> rows = new ArrayList<>(records.size());
     List<Answer> out = new ArrayList<>(records.size());
     Map<String, Integer> deadLettered = new TreeMap<>();
-    for (ConsumerRecord<byte[], byte[]> record : records) {
+    for (int i = 0; i < records.size(); i++) {
+      ConsumerRecord<byte[], byte[]> record = records.get(i);
       try {
         ImageEvent event = decode(record);
         rows.add(toInput(event));
         ids.add(event.id());
-        good.add(record);
+        good.add(i);
+        trace.event(i, event.id());
       } catch (WireFormatException e) {
-        out.add(deadLetter(record, e, deadLettered));
+        trace.event(i, idFallback(record));
+        out.add(deadLetter(record, e, deadLettered, trace.headers(i)));
       }
     }
     if (!rows.isEmpty()) {
       List<Prediction> predictions =
           scorer.predict(ids, rows.toArray(float[][]::new), Scorer.Source.KAFKA);
-      for (int i = 0; i < predictions.size(); i++) {
-        ProducerRecord<byte[], byte[]> prediction = outputs.prediction(predictions.get(i));
-        ConsumerRecord<byte[], byte[]> record = good.get(i);
+      for (int j = 0; j < predictions.size(); j++) {
+        int i = good.get(j);
+        List<Header> traceHeaders = trace.headers(i);
+        ProducerRecord<byte[], byte[]> prediction =
+            outputs.prediction(predictions.get(j), traceHeaders);
+        ConsumerRecord<byte[], byte[]> record = records.get(i);
         out.add(
             outputs
                 .unfit(prediction)
-                .map(e -> deadLetter(record, e, deadLettered))
+                .map(e -> deadLetter(record, e, deadLettered, traceHeaders))
                 .orElseGet(() -> new Answer(record, prediction)));
       }
+      trace.scored(predictions.get(0).modelVersion());
     }
     if (!deadLettered.isEmpty()) {
       deadLettered.forEach(
@@ -114,12 +147,17 @@ final class BatchScorer {
   }
 
   private Answer deadLetter(
-      ConsumerRecord<byte[], byte[]> record, WireFormatException e, Map<String, Integer> counts) {
+      ConsumerRecord<byte[], byte[]> record,
+      WireFormatException e,
+      Map<String, Integer> counts,
+      List<Header> trace) {
     counts.merge(e.reason().name(), 1, Integer::sum);
     LOG.debugf(
         "Dead letter %s-%d@%d: %s",
         record.topic(), record.partition(), record.offset(), e.describe());
-    return new Answer(record, outputs.deadLetter(record, e));
+    // The original's own trace context, copied with its headers, stays when it has one.
+    boolean traced = record.headers().lastHeader(KafkaTracing.TRACEPARENT) != null;
+    return new Answer(record, outputs.deadLetter(record, e, traced ? List.of() : trace));
   }
 
   /**

@@ -3,6 +3,7 @@ package lenet.inference.kafka;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.api.OpenTelemetry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -61,6 +62,11 @@ public class KafkaScoring implements ScoringWorker.Listener {
   private volatile Instant failingSince;
   private volatile String lastFailure;
 
+  /**
+   * @param tracingOff `true` (the default): tracing is off, the OpenTelemetry API a no-op. `false`
+   *     turns it on: spans go over OTLP to `quarkus.otel.exporter.otlp.endpoint`, and the trace
+   *     context travels in `traceparent` headers of the Kafka records (docs/tracing.md)
+   */
   KafkaScoring(
       ModelManager models,
       Scorer scorer,
@@ -68,6 +74,8 @@ public class KafkaScoring implements ScoringWorker.Listener {
       MeterRegistry registry,
       Config mpConfig,
       KafkaConnection kafka,
+      OpenTelemetry otel,
+      @ConfigProperty(name = "quarkus.otel.sdk.disabled", defaultValue = "true") boolean tracingOff,
       @ConfigProperty(name = "quarkus.http.port", defaultValue = "8080") int httpPort) {
     this.models = models;
     Topics topics = Topics.from(mpConfig);
@@ -83,7 +91,15 @@ public class KafkaScoring implements ScoringWorker.Listener {
             k.transactionTimeout(),
             k.sendTimeout(),
             k.maxBackoff());
-    this.scorer = new BatchScorer(scorer, new ScoringOutputs(topics, registry), config, registry);
+    this.scorer =
+        new BatchScorer(
+            scorer,
+            new ScoringOutputs(topics, registry),
+            config,
+            registry,
+            tracingOff
+                ? BatchTracing.OFF
+                : new BatchTracing(otel.getTracer("lenet.inference.kafka")));
     this.workerCount = Math.max(1, k.workers());
     this.written =
         Counter.builder("inference.kafka.batches")

@@ -99,13 +99,24 @@ public final class ScoringOutputs {
   }
 
   public ProducerRecord<byte[], byte[]> prediction(Prediction prediction) {
+    return prediction(prediction, List.of());
+  }
+
+  /** {@code prediction} with {@code headers} (its trace context). */
+  public ProducerRecord<byte[], byte[]> prediction(Prediction prediction, List<Header> headers) {
     return new ProducerRecord<>(
-        predictionsTopic, prediction.id().getBytes(StandardCharsets.UTF_8), prediction.encode());
+        predictionsTopic,
+        null,
+        prediction.id().getBytes(StandardCharsets.UTF_8),
+        prediction.encode(),
+        headers.isEmpty() ? null : headers);
   }
 
   /** Why {@code prediction} cannot be written, if it would not fit its topic. */
   public Optional<WireFormatException> unfit(ProducerRecord<byte[], byte[]> prediction) {
-    int size = RecordLimits.framedSize(prediction.key(), prediction.value(), new Header[0]);
+    int size =
+        RecordLimits.framedSize(
+            prediction.key(), prediction.value(), prediction.headers().toArray());
     if (size <= predictionLimit) {
       return Optional.empty();
     }
@@ -129,8 +140,16 @@ public final class ScoringOutputs {
    */
   public ProducerRecord<byte[], byte[]> deadLetter(
       ConsumerRecord<byte[], byte[]> original, WireFormatException why) {
+    return deadLetter(original, why, List.of());
+  }
+
+  /**
+   * As {@link #deadLetter(ConsumerRecord, WireFormatException)}, with {@code own} headers added.
+   */
+  public ProducerRecord<byte[], byte[]> deadLetter(
+      ConsumerRecord<byte[], byte[]> original, WireFormatException why, List<Header> own) {
     Header[] theirs = original.headers().toArray();
-    Shrink shrink = new Shrink(original, theirs, reason(why.describe()));
+    Shrink shrink = new Shrink(original, theirs, reason(why.describe()), own);
     byte[] key = original.key();
     byte[] value = original.value();
     int dropped = shrink.fewestDropped(key, value);
@@ -182,7 +201,7 @@ public final class ScoringOutputs {
                 + refusal
                 + "); this minimal dead letter stands for it");
     Header[] theirs = original.headers().toArray();
-    Shrink shrink = new Shrink(original, theirs, reason);
+    Shrink shrink = new Shrink(original, theirs, reason, List.of());
     byte[] key =
         original.key() != null && original.key().length <= MINIMAL_KEY_BYTES
             ? original.key()
@@ -198,14 +217,17 @@ public final class ScoringOutputs {
     private final ConsumerRecord<byte[], byte[]> original;
     private final Header[] theirs;
     private final String reason;
+    private final List<Header> own;
 
     /** {@code rank[i]}: the place of {@code theirs[i]} by size, 0 the largest. */
     private final int[] rank;
 
-    Shrink(ConsumerRecord<byte[], byte[]> original, Header[] theirs, String reason) {
+    Shrink(
+        ConsumerRecord<byte[], byte[]> original, Header[] theirs, String reason, List<Header> own) {
       this.original = original;
       this.theirs = theirs;
       this.reason = reason;
+      this.own = own;
       Integer[] largestFirst = IntStream.range(0, theirs.length).boxed().toArray(Integer[]::new);
       Arrays.sort(largestFirst, Comparator.comparingLong(i -> -size(theirs[i])));
       this.rank = new int[theirs.length];
@@ -245,7 +267,7 @@ public final class ScoringOutputs {
 
     /** The original's headers less the {@code dropped} largest, in order, then the letter's own. */
     Header[] headers(byte[] key, byte[] value, int dropped) {
-      List<Header> out = new ArrayList<>(theirs.length - dropped + 7);
+      List<Header> out = new ArrayList<>(theirs.length - dropped + 7 + own.size());
       for (int i = 0; i < theirs.length; i++) {
         if (rank[i] >= dropped) {
           out.add(theirs[i]);
@@ -255,6 +277,7 @@ public final class ScoringOutputs {
       out.add(header(TOPIC_HEADER, original.topic()));
       out.add(header(PARTITION_HEADER, String.valueOf(original.partition())));
       out.add(header(OFFSET_HEADER, String.valueOf(original.offset())));
+      out.addAll(own);
       if (dropped > 0) {
         out.add(header(HEADERS_DROPPED_HEADER, String.valueOf(dropped)));
       }

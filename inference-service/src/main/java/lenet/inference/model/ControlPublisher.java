@@ -1,10 +1,12 @@
 package lenet.inference.model;
 
+import io.opentelemetry.api.trace.Span;
 import java.time.Duration;
 import java.util.Map;
 import lenet.contract.wire.ModelControl;
 import lenet.support.kafka.KafkaClients;
 import lenet.support.kafka.KafkaConnection;
+import lenet.support.kafka.KafkaTracing;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Headers;
@@ -56,7 +58,9 @@ final class ControlPublisher implements AutoCloseable {
     send(controlTopic, key, null, trust.signTombstone(key));
   }
 
+  /** Sends a record in the current trace (its {@code traceparent}: the verdict's span). */
   private synchronized void send(String topic, String key, byte[] value, Headers headers) {
+    KafkaTracing.inject(Span.current().getSpanContext(), headers);
     if (producer == null) {
       producer = KafkaClients.durableWriter(kafka, "inference-model-control", Map.of());
     }

@@ -37,9 +37,22 @@ public class ModelLifecycle {
     this.kafka = kafka;
   }
 
+  /**
+   * @param tracingOff `true` (the default): tracing is off, the OpenTelemetry API a no-op. `false`
+   *     turns it on: spans go over OTLP to `quarkus.otel.exporter.otlp.endpoint`, and the trace
+   *     context travels in `traceparent` headers of the Kafka records (docs/tracing.md)
+   */
   @Produces
   @Singleton
-  ModelManager manager(InferenceConfig config, MeterRegistry registry, LiveCounts live) {
+  ModelManager manager(
+      InferenceConfig config,
+      MeterRegistry registry,
+      LiveCounts live,
+      io.opentelemetry.api.OpenTelemetry otel,
+      @org.eclipse.microprofile.config.inject.ConfigProperty(
+              name = "quarkus.otel.sdk.disabled",
+              defaultValue = "true")
+          boolean tracingOff) {
     // Must precede the engine's first use; an explicit -Dai.djl.pytorch.num_threads wins.
     if (System.getProperty("ai.djl.pytorch.num_threads") == null) {
       System.setProperty("ai.djl.pytorch.num_threads", String.valueOf(config.torchThreads()));
@@ -101,7 +114,16 @@ public class ModelLifecycle {
         controlTrust.keyIds().get(0),
         config.signing().controlKeyFile().toAbsolutePath(),
         controlTrust.keyIds());
-    return new ModelManager(config, device, topics, trust, controlTrust, registry, kafka, live);
+    return new ModelManager(
+        config,
+        device,
+        topics,
+        trust,
+        controlTrust,
+        registry,
+        kafka,
+        live,
+        tracingOff ? ModelTraces.OFF : new ModelTraces(otel.getTracer("lenet.inference.model")));
   }
 
   void close(@Disposes ModelManager manager) {

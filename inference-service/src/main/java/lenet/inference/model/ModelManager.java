@@ -67,6 +67,20 @@ public final class ModelManager implements AutoCloseable {
       MeterRegistry registry,
       KafkaConnection kafka,
       LiveCounts liveCounts) {
+    this(config, device, topics, trust, controlTrust, registry, kafka, liveCounts, ModelTraces.OFF);
+  }
+
+  /** As the other, tracing gates and verdicts with {@code traces}. */
+  ModelManager(
+      InferenceConfig config,
+      Device device,
+      Topics topics,
+      CheckpointTrust trust,
+      ControlTrust controlTrust,
+      MeterRegistry registry,
+      KafkaConnection kafka,
+      LiveCounts liveCounts,
+      ModelTraces traces) {
     this.config = config;
     this.topics = topics;
     this.replicaId = config.replicaId().orElseGet(ModelManager::defaultReplicaId);
@@ -74,7 +88,7 @@ public final class ModelManager implements AutoCloseable {
     this.publisher = new ControlPublisher(kafka, controlTopic(), checkpointTopic(), controlTrust);
     this.state = new ModelState(config, replicaId);
     this.rejections = new CheckpointRejections(registry, state);
-    this.records = new ModelRecords(state, trust, controlTrust, rejections, registry);
+    this.records = new ModelRecords(state, trust, controlTrust, rejections, registry, traces);
     this.live = new LiveDecisions(config, state, slot, publisher, liveCounts, replicaId, registry);
     this.promotions =
         new Promotions(
@@ -88,7 +102,8 @@ public final class ModelManager implements AutoCloseable {
                 config),
             rejections,
             live,
-            registry);
+            registry,
+            traces);
     this.pins = new Pins(replicaId, state, publisher);
     this.reloads =
         Counter.builder("inference.model.reloads")

@@ -28,12 +28,16 @@ final class ModelRecords {
   private final CheckpointRejections rejections;
   private final MeterRegistry registry;
 
+  private final ModelTraces traces;
+
   ModelRecords(
       ModelState state,
       CheckpointTrust trust,
       ControlTrust controlTrust,
       CheckpointRejections rejections,
-      MeterRegistry registry) {
+      MeterRegistry registry,
+      ModelTraces traces) {
+    this.traces = traces;
     this.state = state;
     this.trust = trust;
     this.controlTrust = controlTrust;
@@ -66,6 +70,7 @@ final class ModelRecords {
         return;
       }
       state.delete(Checkpoint.versionOfKey(k));
+      traces.forget(Checkpoint.versionOfKey(k));
       return;
     }
     Checkpoint checkpoint;
@@ -99,6 +104,7 @@ final class ModelRecords {
       return;
     }
     state.apply(checkpoint, k);
+    traces.checkpoint(h.modelVersion(), record.headers());
     LOG.infof(
         "Checkpoint v%d is available (run %s, epoch %d/%d, dev accuracy %.4f, from %s)",
         h.modelVersion(), h.runId(), h.epoch(), h.epochs(), h.devAccuracy(), source);

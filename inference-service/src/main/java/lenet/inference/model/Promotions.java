@@ -2,6 +2,8 @@ package lenet.inference.model;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Scope;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -39,6 +41,7 @@ final class Promotions implements AutoCloseable {
   private final CheckpointRejections rejections;
   private final LiveDecisions live;
   private final MeterRegistry registry;
+  private final ModelTraces traces;
   private final ScheduledExecutorService thread =
       Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "model-gate"));
   private final AtomicBoolean pending = new AtomicBoolean();
@@ -52,7 +55,9 @@ final class Promotions implements AutoCloseable {
       PromotionGate gate,
       CheckpointRejections rejections,
       LiveDecisions live,
-      MeterRegistry registry) {
+      MeterRegistry registry,
+      ModelTraces traces) {
+    this.traces = traces;
     this.config = config;
     this.state = state;
     this.slot = slot;
@@ -111,16 +116,40 @@ final class Promotions implements AutoCloseable {
         version,
         candidate.header().runId(),
         championVersion == null ? "no champion" : "champion v" + championVersion);
+    // The gate's span, in the trace of the candidate's checkpoint (its training command's).
+    Span span = traces.start("gate", version);
+    span.setAttribute("lenet.run.id", String.valueOf(candidate.header().runId()));
+    if (championVersion != null) {
+      span.setAttribute("lenet.champion.version", championVersion);
+    }
+    try (Scope in = span.makeCurrent()) {
+      if (!gate(next, span)) {
+        return;
+      }
+    } finally {
+      span.end();
+    }
+    schedule(Duration.ZERO); // a newer candidate may have come meanwhile
+  }
+
+  /** Gates {@code next}: false when there is nothing to gate it on yet (retried later). */
+  private boolean gate(ModelState.Action.Gate next, Span span) {
+    Checkpoint candidate = next.candidate();
+    long version = candidate.header().modelVersion();
     Optional<GateOutcome> outcome =
-        gate.evaluate(candidate, championVersion, next.champion(), next.championGate());
+        gate.evaluate(candidate, next.championVersion(), next.champion(), next.championGate());
     if (outcome.isEmpty()) {
       LOG.infof(
           "No dataset on Kafka to gate v%d on yet (ingest-service publishes it); retrying in %d s",
           version, config.gate().retry().toSeconds());
+      span.setAttribute("lenet.gate.outcome", "no gate set yet");
       schedule(config.gate().retry());
-      return;
+      return false;
     }
     GateOutcome o = outcome.get();
+    span.setAttribute("lenet.gate.passed", o.passed());
+    span.setAttribute("lenet.gate.accuracy", o.gate().accuracy());
+    span.setAttribute("lenet.gate.reason", o.reason());
     if (o.failureReason() != null) {
       rejections.failed(version, o.failureReason(), o.reason());
     }
@@ -129,17 +158,27 @@ final class Promotions implements AutoCloseable {
     } else {
       decide(version, o, null);
     }
-    schedule(Duration.ZERO); // a newer candidate may have come meanwhile
+    return true;
   }
 
+  /** Writes the verdict on {@code version}, in a {@code verdict} span (the gate's child). */
   private void decide(long version, GateOutcome o, ModelControl.Shadow figures) {
+    Span span = traces.start("verdict", version);
+    try (Scope in = span.makeCurrent()) {
+      span.setAttribute("lenet.verdict", decideTraced(version, o, figures).name());
+    } finally {
+      span.end();
+    }
+  }
+
+  private ModelControl.Type decideTraced(long version, GateOutcome o, ModelControl.Shadow figures) {
     ModelControl verdict = state.verdict(version, o, figures);
     if (verdict.type() == ModelControl.Type.PROMOTE && state.canaryFirst()) {
       ModelControl canary = live.canaryRecord(version, verdict);
       publisher.publish(canary);
       state.judged(version);
       LOG.infof("Canary v%d: %s", version, canary.reason());
-      return;
+      return canary.type();
     }
     publisher.publish(verdict);
     state.judged(version);
@@ -153,6 +192,7 @@ final class Promotions implements AutoCloseable {
     if (promote) {
       applyRetention(version);
     }
+    return verdict.type();
   }
 
   // ---------------------------------------------------------------- shadow scoring

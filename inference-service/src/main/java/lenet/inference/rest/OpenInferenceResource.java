@@ -2,6 +2,7 @@ package lenet.inference.rest;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.opentelemetry.api.trace.Span;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
@@ -375,11 +376,20 @@ public class OpenInferenceResource {
    * 256-image request); the reading and the forward pass then run on a worker thread.
    */
   private CompletionStage<InferResponse> run(byte[] body, OptionalLong version) {
+    Span request = Span.current(); // the request's server span (invalid when tracing is off)
     return admission.admit(
         HttpAdmission.Kind.BATCH,
         () ->
             CompletableFuture.supplyAsync(
-                () -> infer(body, version), Infrastructure.getDefaultWorkerPool()));
+                () -> traced(request, infer(body, version)),
+                Infrastructure.getDefaultWorkerPool()));
+  }
+
+  /** The model version and batch size of {@code response}, as attributes of its request's span. */
+  private static InferResponse traced(Span request, InferResponse response) {
+    request.setAttribute("lenet.model.version", Long.parseLong(response.modelVersion()));
+    request.setAttribute("lenet.batch.size", response.outputs().get(0).shape().get(0).longValue());
+    return response;
   }
 
   private InferResponse infer(byte[] body, OptionalLong version) {

@@ -1,5 +1,6 @@
 package lenet.inference.rest;
 
+import io.opentelemetry.api.trace.Span;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -288,12 +289,15 @@ public class PredictResource {
 
   /** Scores one input; its answer is also logged to Kafka, off the answer's path. */
   private CompletableFuture<Prediction> predict(ImageDecoder.Input input) {
+    Span request = Span.current(); // the request's server span (invalid when tracing is off)
     return batcher
         .submit(input.id(), input.row())
         .whenComplete(
             (prediction, error) -> {
               if (prediction != null) {
-                log.log(prediction, input.row());
+                request.setAttribute("lenet.event.id", prediction.id());
+                request.setAttribute("lenet.model.version", prediction.modelVersion());
+                log.log(prediction, input.row(), request.getSpanContext());
               }
             });
   }

@@ -1,5 +1,6 @@
 package lenet.trainer.kafka;
 
+import io.opentelemetry.context.Context;
 import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -9,8 +10,10 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import lenet.support.kafka.Backoff;
+import lenet.support.kafka.KafkaTracing;
 import lenet.support.kafka.Retry;
 import lenet.trainer.runs.CommandIntake;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
@@ -30,8 +33,19 @@ public class CommandConsumer {
   private final ExecutorService thread =
       Executors.newSingleThreadExecutor(r -> new Thread(r, "command-intake"));
 
-  CommandConsumer(CommandIntake intake) {
+  private final boolean tracingOff;
+
+  /**
+   * @param tracingOff `true` (the default): tracing is off, the OpenTelemetry API a no-op. `false`
+   *     turns it on: spans go over OTLP to `quarkus.otel.exporter.otlp.endpoint`, and the trace
+   *     context travels in `traceparent` headers of the Kafka records (docs/tracing.md)
+   */
+  CommandConsumer(
+      CommandIntake intake,
+      @ConfigProperty(name = "quarkus.otel.sdk.disabled", defaultValue = "true")
+          boolean tracingOff) {
     this.intake = intake;
+    this.tracingOff = tracingOff;
   }
 
   @Incoming("training-commands")
@@ -39,6 +53,8 @@ public class CommandConsumer {
     @SuppressWarnings("unchecked")
     IncomingKafkaRecordMetadata<String, byte[]> meta =
         message.getMetadata(IncomingKafkaRecordMetadata.class).orElseThrow();
+    // The sender's trace (its traceparent header), which the command's run continues.
+    Context trace = tracingOff ? Context.root() : KafkaTracing.extract(meta.getHeaders());
     return CompletableFuture.runAsync(
         () ->
             // Judging a command reads and writes Kafka (its run's history, its QUEUED or FAILED
@@ -52,7 +68,7 @@ public class CommandConsumer {
                     LOG::warn, "Command at offset " + meta.getOffset(), "the command waits"),
                 () -> {
                   intake.accept(
-                      meta.getKey(), message.getPayload(), meta.getOffset(), message::ack);
+                      meta.getKey(), message.getPayload(), meta.getOffset(), message::ack, trace);
                   return null;
                 }),
         thread);

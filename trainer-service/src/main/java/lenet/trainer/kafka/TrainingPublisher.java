@@ -1,5 +1,6 @@
 package lenet.trainer.kafka;
 
+import io.opentelemetry.api.trace.Span;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.OutgoingMessageMetadata;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
@@ -12,6 +13,7 @@ import lenet.contract.wire.TrainingCommand;
 import lenet.contract.wire.TrainingEvent;
 import lenet.contract.wire.TrainingEvent.EpochMetrics;
 import lenet.model.LeNet5;
+import lenet.support.kafka.KafkaTracing;
 import lenet.trainer.training.Training.Evaluation;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.header.Headers;
@@ -121,7 +123,9 @@ public class TrainingPublisher {
     return keyed(key, value, new RecordHeaders());
   }
 
+  /** A record of {@code key}, {@code value} and {@code headers}, in the current trace. */
   private static Message<byte[]> keyed(String key, byte[] value, Headers headers) {
+    KafkaTracing.inject(Span.current().getSpanContext(), headers);
     return Message.of(value)
         .addMetadata(
             OutgoingKafkaRecordMetadata.<String>builder()

@@ -3,6 +3,12 @@ package lenet.trainer.runs;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -44,6 +50,7 @@ public class CommandIntake {
   private final NetworkSummary network;
   private final RunQueue queue = new RunQueue();
   private final Counter rejected;
+  private final Tracer tracer;
   private Thread runner;
 
   CommandIntake(
@@ -53,7 +60,9 @@ public class CommandIntake {
       RunHistory history,
       RunLimits limits,
       NetworkSummary network,
-      MeterRegistry registry) {
+      MeterRegistry registry,
+      OpenTelemetry otel) {
+    this.tracer = otel.getTracer("lenet.trainer");
     this.network = network;
     this.config = config;
     this.runs = runs;
@@ -115,6 +124,20 @@ public class CommandIntake {
    *     cancel or a duplicate
    */
   public void accept(String key, byte[] payload, long offset, Runnable ack) {
+    accept(key, payload, offset, ack, Context.root());
+  }
+
+  /**
+   * As {@link #accept(String, byte[], long, Runnable)}, for a record that came in {@code trace}:
+   * the events written for it carry that trace, and its run continues it.
+   */
+  public void accept(String key, byte[] payload, long offset, Runnable ack, Context trace) {
+    try (Scope in = trace.makeCurrent()) {
+      judge(key, payload, offset, ack, trace);
+    }
+  }
+
+  private void judge(String key, byte[] payload, long offset, Runnable ack, Context trace) {
     if (CancelCommand.isCancel(payload)) {
       cancel(payload, offset);
       ack.run();
@@ -141,7 +164,7 @@ public class CommandIntake {
     }
     boolean queued =
         queue.submit(
-            new RunQueue.Item(spec, past.lastEpoch(), ack),
+            new RunQueue.Item(spec, past.lastEpoch(), ack, trace),
             position -> {
               publisher.event(
                   TrainingEvent.queued(
@@ -250,13 +273,22 @@ public class CommandIntake {
       } catch (InterruptedException e) {
         return;
       }
-      try {
+      // The run's span, in its command's trace: its epochs' checkpoints and events are in it.
+      Span span =
+          tracer
+              .spanBuilder("train")
+              .setParent(item.trace())
+              .setAttribute("lenet.run.id", item.runId())
+              .setAttribute("lenet.run.epochs", (long) item.spec().epochs())
+              .startSpan();
+      try (Scope in = span.makeCurrent()) {
         if (runs.run(item.spec(), item.resumeAfter(), () -> queue.stopRequested(item.runId()))) {
           item.done().run();
         }
       } catch (CancellationException e) {
         return; // the trainer stops: the command stays unacknowledged and runs after a restart
       } catch (RuntimeException e) {
+        span.setStatus(StatusCode.ERROR, String.valueOf(e.getMessage()));
         // Not even its FAILED event could be written (the broker gone for longer than the
         // producers wait): the runner goes on; the command stays unacknowledged and runs again
         // after a restart or a rebalance.
@@ -266,6 +298,7 @@ public class CommandIntake {
             item.runId(),
             e.getMessage());
       } finally {
+        span.end();
         queue.finished(item);
       }
     }

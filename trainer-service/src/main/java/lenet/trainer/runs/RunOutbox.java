@@ -1,5 +1,10 @@
 package lenet.trainer.runs;
 
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -36,9 +41,19 @@ final class RunOutbox implements AutoCloseable {
   private final Semaphore room;
   private final AtomicInteger waiting = new AtomicInteger();
   private final ExecutorService writer;
+  private final Tracer tracer;
   private volatile long lastVersion;
 
   RunOutbox(String runId, TrainingPublisher publisher, int capacity) {
+    this(runId, publisher, capacity, OpenTelemetry.noop().getTracer("lenet.trainer"));
+  }
+
+  /**
+   * Publishes in the trace of whoever queues (the run's span): each epoch's publication is an
+   * {@code epoch} span of {@code tracer} there, its checkpoint and EPOCH event carry it.
+   */
+  RunOutbox(String runId, TrainingPublisher publisher, int capacity, Tracer tracer) {
+    this.tracer = tracer;
     this.runId = runId;
     this.publisher = publisher;
     this.capacity = capacity;
@@ -89,8 +104,15 @@ final class RunOutbox implements AutoCloseable {
     waiting.incrementAndGet();
     submit(
         () -> {
-          try {
+          Span span =
+              tracer
+                  .spanBuilder("epoch")
+                  .setAttribute("lenet.run.id", runId)
+                  .setAttribute("lenet.epoch", (long) epoch)
+                  .startSpan();
+          try (Scope in = span.makeCurrent()) {
             long v = retry("version claim", () -> publisher.claimVersion(runId, epoch));
+            span.setAttribute("lenet.model.version", v);
             retry(
                 "checkpoint v" + v,
                 () -> publisher.sendCheckpoint(v, runId, epoch, epochs, m, test, parameters));
@@ -99,6 +121,7 @@ final class RunOutbox implements AutoCloseable {
                 "EPOCH " + epoch + " event",
                 () -> publisher.event(TrainingEvent.epoch(runId, epoch, epochs, m, v)));
           } finally {
+            span.end();
             waiting.decrementAndGet();
             room.release();
           }
@@ -131,7 +154,7 @@ final class RunOutbox implements AutoCloseable {
   }
 
   private void submit(Runnable publication) {
-    writer.execute(publication);
+    writer.execute(Context.current().wrap(publication)); // in the queuer's trace
   }
 
   private void retry(String what, Runnable send) {

@@ -1,5 +1,6 @@
 package lenet.trainer.runs;
 
+import io.opentelemetry.context.Context;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,9 +20,14 @@ final class RunQueue {
 
   /**
    * A command waiting or running; {@code resumeAfter} is its run's last published epoch when it was
-   * cut short before (null: a first start); {@code done} acknowledges its record.
+   * cut short before (null: a first start); {@code done} acknowledges its record; {@code trace} is
+   * the trace its record came in (root when none), which its run continues.
    */
-  record Item(RunSpec spec, TrainingEvent.Epoch resumeAfter, Runnable done) {
+  record Item(RunSpec spec, TrainingEvent.Epoch resumeAfter, Runnable done, Context trace) {
+    Item(RunSpec spec, TrainingEvent.Epoch resumeAfter, Runnable done) {
+      this(spec, resumeAfter, done, Context.root());
+    }
+
     String runId() {
       return spec.runId();
     }

@@ -5,6 +5,8 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Tracer;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
@@ -40,6 +42,7 @@ public class RunService {
   private final AtomicLong epochsDone = new AtomicLong();
   private final CheckpointReader checkpoints;
   private final FeedbackReader feedback;
+  private final Tracer tracer;
   private volatile Current current;
   private volatile int trainedEpoch;
   private volatile int runEpochs;
@@ -51,7 +54,9 @@ public class RunService {
       TrainingPublisher publisher,
       CheckpointReader checkpoints,
       FeedbackReader feedback,
-      MeterRegistry registry) {
+      MeterRegistry registry,
+      OpenTelemetry otel) {
+    this.tracer = otel.getTracer("lenet.trainer");
     this.checkpoints = checkpoints;
     this.feedback = feedback;
     this.config = config;
@@ -92,7 +97,7 @@ public class RunService {
    */
   boolean run(RunSpec spec, TrainingEvent.Epoch resumeAfter, Supplier<RunQueue.Stop> stop) {
     String runId = spec.runId();
-    try (RunOutbox outbox = new RunOutbox(runId, publisher, config.outboxEpochs())) {
+    try (RunOutbox outbox = new RunOutbox(runId, publisher, config.outboxEpochs(), tracer)) {
       trainedEpoch = 0;
       runEpochs = spec.epochs();
       current = new Current(runId, outbox);

@@ -44,7 +44,14 @@ class CommandIntakeTest {
   void newIntake() {
     intake =
         new CommandIntake(
-            config, runs, publisher, history, limits, network, new SimpleMeterRegistry());
+            config,
+            runs,
+            publisher,
+            history,
+            limits,
+            network,
+            new SimpleMeterRegistry(),
+            io.opentelemetry.api.OpenTelemetry.noop());
   }
 
   @Test

@@ -55,7 +55,13 @@ class RunServiceTest {
   void newService() {
     service =
         new RunService(
-            config, datasets, publisher, checkpoints, feedback, new SimpleMeterRegistry());
+            config,
+            datasets,
+            publisher,
+            checkpoints,
+            feedback,
+            new SimpleMeterRegistry(),
+            io.opentelemetry.api.OpenTelemetry.noop());
   }
 
   @Test

@@ -146,6 +146,9 @@ public final class Training {
    */
   public static Result run(
       RunSpec spec, TrainingData data, Device device, Listener listener, Start from) {
+    // JniUtils needs libtorch loaded, which only the engine does: in a JVM where nothing else has
+    // touched it yet (a bench driver, a tool), the first JNI call would fail to link.
+    Engine.getEngine("PyTorch");
     boolean gradMode = JniUtils.isGradMode();
     JniUtils.setGradMode(false);
     try {

@@ -8,6 +8,15 @@ package lenet.inference.rest;
  */
 final class ApiExamples {
 
+  /** What {@code POST /api/predict} takes, the same for each media type it is declared under. */
+  static final String PREDICT_DESCRIPTION =
+      "The body is one image, in any of four forms: a PNG or JPEG of any size (brought to"
+          + " MNIST form; dark on light is fine); JSON in the image event's shape,"
+          + " `{\"pixels\": [784 values 0..255]}` (row-major 28x28, white on black) or"
+          + " `{\"png\": \"base64\"}`, with an optional `id`; the 784 pixels as raw bytes"
+          + " (`application/x-mnist-u8`); or `application/octet-stream`: exactly 784 bytes"
+          + " without an image signature are the raw pixels, anything else is read as an image.";
+
   /** The 784 pixels, row-major, 0..255, white digit on black. */
   static final String PIXELS =
       "["

@@ -101,15 +101,7 @@ public class PredictResource {
 
   @POST
   @Consumes({"image/png", "image/jpeg", "image/*"})
-  @Operation(
-      summary = "Predict one digit",
-      description =
-          "The body is one image, in any of four forms: a PNG or JPEG of any size (brought to"
-              + " MNIST form; dark on light is fine); JSON in the image event's shape,"
-              + " `{\"pixels\": [784 values 0..255]}` (row-major 28x28, white on black) or"
-              + " `{\"png\": \"base64\"}`, with an optional `id`; the 784 pixels as raw bytes"
-              + " (`application/x-mnist-u8`); or `application/octet-stream`: exactly 784 bytes"
-              + " without an image signature are the raw pixels, anything else is read as an image.")
+  @Operation(summary = "Predict one digit", description = ApiExamples.PREDICT_DESCRIPTION)
   @RequestBody(
       required = true,
       content = {
@@ -134,15 +126,7 @@ public class PredictResource {
   /** Raw pixels, exactly 784 bytes; a wrong size is a 400 naming it. */
   @POST
   @Consumes(ImageEvent.RAW_CONTENT_TYPE)
-  @Operation(
-      summary = "Predict one digit",
-      description =
-          "The body is one image, in any of four forms: a PNG or JPEG of any size (brought to"
-              + " MNIST form; dark on light is fine); JSON in the image event's shape,"
-              + " `{\"pixels\": [784 values 0..255]}` (row-major 28x28, white on black) or"
-              + " `{\"png\": \"base64\"}`, with an optional `id`; the 784 pixels as raw bytes"
-              + " (`application/x-mnist-u8`); or `application/octet-stream`: exactly 784 bytes"
-              + " without an image signature are the raw pixels, anything else is read as an image.")
+  @Operation(summary = "Predict one digit", description = ApiExamples.PREDICT_DESCRIPTION)
   @RequestBody(
       required = true,
       content =
@@ -164,15 +148,7 @@ public class PredictResource {
    */
   @POST
   @Consumes(MediaType.APPLICATION_OCTET_STREAM)
-  @Operation(
-      summary = "Predict one digit",
-      description =
-          "The body is one image, in any of four forms: a PNG or JPEG of any size (brought to"
-              + " MNIST form; dark on light is fine); JSON in the image event's shape,"
-              + " `{\"pixels\": [784 values 0..255]}` (row-major 28x28, white on black) or"
-              + " `{\"png\": \"base64\"}`, with an optional `id`; the 784 pixels as raw bytes"
-              + " (`application/x-mnist-u8`); or `application/octet-stream`: exactly 784 bytes"
-              + " without an image signature are the raw pixels, anything else is read as an image.")
+  @Operation(summary = "Predict one digit", description = ApiExamples.PREDICT_DESCRIPTION)
   @RequestBody(
       required = true,
       content =
@@ -197,15 +173,7 @@ public class PredictResource {
 
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
-  @Operation(
-      summary = "Predict one digit",
-      description =
-          "The body is one image, in any of four forms: a PNG or JPEG of any size (brought to"
-              + " MNIST form; dark on light is fine); JSON in the image event's shape,"
-              + " `{\"pixels\": [784 values 0..255]}` (row-major 28x28, white on black) or"
-              + " `{\"png\": \"base64\"}`, with an optional `id`; the 784 pixels as raw bytes"
-              + " (`application/x-mnist-u8`); or `application/octet-stream`: exactly 784 bytes"
-              + " without an image signature are the raw pixels, anything else is read as an image.")
+  @Operation(summary = "Predict one digit", description = ApiExamples.PREDICT_DESCRIPTION)
   @RequestBody(
       required = true,
       content =

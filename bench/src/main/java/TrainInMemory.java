@@ -36,6 +36,9 @@ import lenet.trainer.training.TrainingData;
 public class TrainInMemory {
 
   public static void main(String[] args) {
+    if (trainerDefaults().keepFreedNativeMemory()) { // as TrainerStartup does
+      lenet.model.NativeMemory.keepFreedMemory();
+    }
     Path dir = Path.of(args[0]);
     int epochs = Integer.parseInt(args[1]);
     long t0 = System.nanoTime();

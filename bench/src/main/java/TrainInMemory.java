@@ -42,17 +42,7 @@ public class TrainInMemory {
     Path dir = Path.of(args[0]);
     int epochs = Integer.parseInt(args[1]);
     long t0 = System.nanoTime();
-    MnistFiles files = new MnistFiles(dir, true);
-    MnistSet train = files.train();
-    MnistSet test = files.test();
-    int dev = (int) Math.round(train.count() * 0.2);
-    int trainCount = train.count() - dev;
-    TrainingData data =
-        new TrainingData(
-            "in-memory",
-            split(Split.TRAIN, train, 0, trainCount),
-            split(Split.DEV, train, trainCount, dev),
-            split(Split.TEST, test, 0, test.count()));
+    TrainingData data = load(dir);
     double loadSeconds = (System.nanoTime() - t0) / 1e9;
     RunSpec spec =
         RunSpec.of(
@@ -81,10 +71,37 @@ public class TrainInMemory {
     json.append(",\"epochSeconds\":").append(list(epochsSeen, EpochMetrics::seconds));
     json.append(",\"imagesPerSecond\":").append(list(epochsSeen, EpochMetrics::imagesPerSecond));
     json.append(",\"devAccuracy\":").append(list(epochsSeen, EpochMetrics::devAccuracy));
+    json.append(",\"devLoss\":").append(list(epochsSeen, EpochMetrics::devLoss));
+    if (epochsSeen.get(0).rawDevAccuracy() != null) { // a moving average of the weights is kept
+      json.append(",\"rawDevAccuracy\":")
+          .append(list(epochsSeen, m -> m.rawDevAccuracy().doubleValue()));
+    }
     json.append(",\"testAccuracy\":").append(fmt(result.test().accuracy()));
     json.append(",\"peakRssMb\":").append(fmt(peakRssMb())).append("}");
     System.out.println(json);
     System.exit(0); // DJL's engine threads must not keep the JVM alive
+  }
+
+  /** The IDX files as ingest preprocesses them: bytes / 255, the last 20% of train as dev. */
+  static TrainingData load(Path dir) {
+    MnistFiles files = new MnistFiles(dir, true);
+    MnistSet train = files.train();
+    MnistSet test = files.test();
+    int dev = (int) Math.round(train.count() * 0.2);
+    int trainCount = train.count() - dev;
+    return new TrainingData(
+        "in-memory",
+        split(Split.TRAIN, train, 0, trainCount),
+        split(Split.DEV, train, trainCount, dev),
+        split(Split.TEST, test, 0, test.count()));
+  }
+
+  /** The first {@code n} images of a split. */
+  static SplitData head(SplitData split, int n) {
+    return new SplitData(
+        split.split(),
+        java.util.Arrays.copyOf(split.pixels(), n * MnistSet.IMAGE_BYTES),
+        java.util.Arrays.copyOf(split.labels(), n));
   }
 
   private static SplitData split(Split split, MnistSet set, int from, int count) {

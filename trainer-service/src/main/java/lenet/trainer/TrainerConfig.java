@@ -26,7 +26,7 @@ public interface TrainerConfig {
   @WithDefault("0.001")
   double learningRate();
 
-  /** adam, sgd (momentum 0.9), adagrad or rmsprop. */
+  /** adam, adamw (decoupled weight decay), sgd (momentum 0.9), adagrad or rmsprop. */
   @WithDefault("adam")
   String optimizer();
 
@@ -64,6 +64,34 @@ public interface TrainerConfig {
    */
   @WithDefault("0")
   double augmentZoom();
+
+  /**
+   * Epochs over which the learning rate rises linearly from 0 to {@code learning-rate} at the start
+   * of a run; the schedule then runs over the remaining steps. 0: none.
+   */
+  @WithDefault("0")
+  double warmUpEpochs();
+
+  /**
+   * Label smoothing of the training loss: the target puts this much probability evenly over the ten
+   * digits, the rest on the label (0.1: 0.91 on the label). 0: the tutorial's plain cross-entropy.
+   * Dev, test and feedback losses are always the plain cross-entropy.
+   */
+  @WithDefault("0")
+  double labelSmoothing();
+
+  /**
+   * Decay per step of an exponential moving average of the weights (BatchNorm statistics included).
+   * When above 0 the average is what a run evaluates, reports as {@code devAccuracy} and test
+   * accuracy, and checkpoints; the raw weights' dev accuracy is reported beside it ({@code
+   * rawDevAccuracy}). A resumed run starts from the checkpointed average. 0: off.
+   */
+  @WithDefault("0")
+  double emaDecay();
+
+  /** Weight decay of the optimizer (L2, decoupled for adamw). 0: none. */
+  @WithDefault("0")
+  double weightDecay();
 
   /**
    * Native memory a run's batch may take while training, in bytes (e.g. {@code 2147483648}); a

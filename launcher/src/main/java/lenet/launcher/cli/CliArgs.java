@@ -42,7 +42,7 @@ public record CliArgs(String command, List<String> words, Map<String, String> op
     SPECS.put(
         "train",
         new Spec(
-            "train [--epochs N] [--batch-size N] [--learning-rate X] [--optimizer adam|sgd|adagrad|rmsprop]\n"
+            "train [--epochs N] [--batch-size N] [--learning-rate X] [--optimizer adam|adamw|sgd|adagrad|rmsprop]\n"
                 + "        [--seed N] [--run-id ID] [--feedback-share X] [--gate-timeout S] [--no-wait]\n"
                 + "                             start a run, show its progress, end with the gate's verdict",
             0,

@@ -34,7 +34,7 @@ public record TrainingCommand(
   public record Feedback(double share) {}
 
   /** The optimizers the trainer knows, lower case. */
-  public static final Set<String> OPTIMIZERS = Set.of("adam", "sgd", "adagrad", "rmsprop");
+  public static final Set<String> OPTIMIZERS = Set.of("adam", "adamw", "sgd", "adagrad", "rmsprop");
 
   public static final int MAX_EPOCHS = 1000;
   public static final int MAX_BATCH_SIZE = 60_000;

@@ -115,7 +115,9 @@ public sealed interface TrainingEvent {
   /**
    * An epoch ended and its checkpoint is stored as {@code modelVersion}. {@code feedbackAccuracy}
    * is measured on the {@code feedbackImages} held-out feedback images, when the run trains on
-   * feedback and holds some out (null otherwise).
+   * feedback and holds some out (null otherwise). {@code rawDevAccuracy} is the raw weights' dev
+   * accuracy when the run keeps a moving average of its weights ({@code trainer.ema-decay}), whose
+   * figures {@code devAccuracy} and the checkpoint then are (null otherwise).
    */
   record Epoch(
       String runId,
@@ -127,6 +129,7 @@ public sealed interface TrainingEvent {
       double devAccuracy,
       Double feedbackAccuracy,
       Integer feedbackImages,
+      Double rawDevAccuracy,
       double seconds,
       double imagesPerSecond,
       long modelVersion,
@@ -231,6 +234,7 @@ public sealed interface TrainingEvent {
         m.devAccuracy(),
         m.feedbackAccuracy(),
         m.feedbackImages(),
+        m.rawDevAccuracy(),
         m.seconds(),
         m.imagesPerSecond(),
         version,
@@ -284,7 +288,30 @@ public sealed interface TrainingEvent {
       double seconds,
       double imagesPerSecond,
       Double feedbackAccuracy,
-      Integer feedbackImages) {
+      Integer feedbackImages,
+      Double rawDevAccuracy) {
+
+    /** An epoch measured without a weight average. */
+    public EpochMetrics(
+        double loss,
+        double accuracy,
+        double devLoss,
+        double devAccuracy,
+        double seconds,
+        double imagesPerSecond,
+        Double feedbackAccuracy,
+        Integer feedbackImages) {
+      this(
+          loss,
+          accuracy,
+          devLoss,
+          devAccuracy,
+          seconds,
+          imagesPerSecond,
+          feedbackAccuracy,
+          feedbackImages,
+          null);
+    }
 
     /** An epoch measured without held-out feedback. */
     public EpochMetrics(

@@ -226,7 +226,7 @@ public class RunResource {
           "Publishes the body, a training command, to `training.commands`, as any Kafka client"
               + " can. Every field is optional (`{}` takes the trainer's defaults): `runId`"
               + " (letters, digits, `.`, `_`, `-`), `epochs` (1..1000), `batchSize` (1..60000),"
-              + " `learningRate` [1e-9, 10], `optimizer` (adam, sgd, adagrad, rmsprop), `seed`,"
+              + " `learningRate` [1e-9, 10], `optimizer` (adam, adamw, sgd, adagrad, rmsprop), `seed`,"
               + " `feedback` ({\"share\": 0 < s < 1}: also train on the labels users sent).")
   @RequestBody(
       description = "A training command",

@@ -17,7 +17,32 @@ public record RunSpec(
     long seed,
     String schedule,
     Augmentation augmentation,
-    Double feedbackShare) {
+    Double feedbackShare,
+    Recipe recipe) {
+
+  /** A run with the tutorial's loop ({@link Recipe#PLAIN}). */
+  public RunSpec(
+      String runId,
+      int epochs,
+      int batchSize,
+      double learningRate,
+      String optimizer,
+      long seed,
+      String schedule,
+      Augmentation augmentation,
+      Double feedbackShare) {
+    this(
+        runId,
+        epochs,
+        batchSize,
+        learningRate,
+        optimizer,
+        seed,
+        schedule,
+        augmentation,
+        feedbackShare,
+        Recipe.PLAIN);
+  }
 
   public static RunSpec of(String runId, TrainingCommand cmd, TrainerConfig defaults) {
     return new RunSpec(
@@ -30,6 +55,11 @@ public record RunSpec(
         defaults.schedule(),
         new Augmentation(
             defaults.augmentShift(), defaults.augmentRotation(), defaults.augmentZoom()),
-        cmd.feedback() != null ? cmd.feedback().share() : null);
+        cmd.feedback() != null ? cmd.feedback().share() : null,
+        new Recipe(
+            defaults.warmUpEpochs(),
+            defaults.labelSmoothing(),
+            defaults.emaDecay(),
+            defaults.weightDecay()));
   }
 }

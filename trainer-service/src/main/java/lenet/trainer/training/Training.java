@@ -25,6 +25,7 @@ import lenet.contract.dataset.DatasetReader.SplitData;
 import lenet.contract.wire.DatasetBatch;
 import lenet.contract.wire.TrainingEvent.EpochMetrics;
 import lenet.model.LeNet5;
+import lenet.model.LeNet5Inference;
 import lenet.model.ModelIO;
 
 /**
@@ -116,7 +117,8 @@ public final class Training {
             1,
             like.schedule(),
             like.augmentation(),
-            null);
+            null,
+            like.recipe());
     run(spec, data, device, (epoch, metrics, test, parameters) -> {});
     return (System.nanoTime() - t0) / 1e9;
   }
@@ -163,8 +165,13 @@ public final class Training {
     long start = System.nanoTime();
     Engine.getEngine("PyTorch").setRandomSeed((int) spec.seed());
     int steps = (data.train().count() + spec.batchSize() - 1) / spec.batchSize();
+    Recipe recipe = spec.recipe();
+    Loss loss =
+        recipe.labelSmoothing() > 0
+            ? new SmoothedCrossEntropy(recipe.labelSmoothing())
+            : Loss.softmaxCrossEntropyLoss();
     DefaultTrainingConfig config =
-        new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+        new DefaultTrainingConfig(loss)
             .optOptimizer(optimizer(spec, steps, from.afterEpoch() * steps))
             .optDevices(new Device[] {device});
     List<EpochMetrics> history = new ArrayList<>();
@@ -178,6 +185,12 @@ public final class Training {
       }
       try (Trainer trainer = model.newTrainer(config)) {
         trainer.initialize(LeNet5.INPUT_SHAPE);
+        WeightAverage average =
+            recipe.emaDecay() > 0
+                ? new WeightAverage(block, trainer.getManager(), recipe.emaDecay())
+                : null;
+        // What is evaluated, reported and checkpointed: the average when the run keeps one.
+        Block kept = average != null ? average.block() : block;
         Evaluation test = null;
         Evaluation feedback = null;
         for (int epoch = from.afterEpoch() + 1; epoch <= spec.epochs(); epoch++) {
@@ -186,12 +199,13 @@ public final class Training {
                 "run " + spec.runId() + " was interrupted at epoch " + epoch);
           }
           long t0 = System.nanoTime();
-          Evaluation train = trainEpoch(trainer, data.train(), spec, epoch);
+          Evaluation train = trainEpoch(trainer, data.train(), spec, epoch, average);
           double seconds = (System.nanoTime() - t0) / 1e9;
-          Evaluation dev = evaluate(trainer, data.dev());
-          feedback = evaluateFeedback(trainer, data);
+          Evaluation dev = evaluate(kept, device, data.dev());
+          Double rawDev = average != null ? evaluate(block, device, data.dev()).accuracy() : null;
+          feedback = evaluateFeedback(kept, device, data);
           if (epoch == spec.epochs()) {
-            test = evaluate(trainer, data.test());
+            test = evaluate(kept, device, data.test());
           }
           EpochMetrics m =
               new EpochMetrics(
@@ -202,14 +216,15 @@ public final class Training {
                   seconds,
                   data.train().count() / seconds,
                   feedback != null ? feedback.accuracy() : null,
-                  feedback != null ? data.feedback().count() : null);
+                  feedback != null ? data.feedback().count() : null,
+                  rawDev);
           history.add(m);
-          listener.onEpoch(epoch, m, test, ModelIO.parameters(model.getBlock()));
+          listener.onEpoch(epoch, m, test, ModelIO.parameters(kept));
         }
         if (test == null) {
           // Resumed after its last epoch (only the run's end was missing): measure it.
-          test = evaluate(trainer, data.test());
-          feedback = evaluateFeedback(trainer, data);
+          test = evaluate(kept, device, data.test());
+          feedback = evaluateFeedback(kept, device, data);
         }
         return new Result(List.copyOf(history), test, feedback, (System.nanoTime() - start) / 1e9);
       }
@@ -220,27 +235,54 @@ public final class Training {
    * @param stepsDone the steps of the epochs before this start: the schedule goes on from there
    */
   private static Optimizer optimizer(RunSpec spec, int stepsPerEpoch, int stepsDone) {
+    Tracker schedule = schedule(spec, stepsPerEpoch);
+    Tracker tracker =
+        stepsDone == 0 ? schedule : update -> schedule.getNewValue(update + stepsDone);
+    float wd = (float) spec.recipe().weightDecay();
+    return switch (spec.optimizer()) {
+      case "adam" -> Optimizer.adam().optLearningRateTracker(tracker).optWeightDecays(wd).build();
+      case "adamw" -> Optimizer.adamW().optLearningRateTracker(tracker).optWeightDecays(wd).build();
+      case "sgd" ->
+          Optimizer.sgd()
+              .setLearningRateTracker(tracker)
+              .optMomentum(0.9f)
+              .optWeightDecays(wd)
+              .build();
+      case "adagrad" ->
+          Optimizer.adagrad().optLearningRateTracker(tracker).optWeightDecays(wd).build();
+      case "rmsprop" ->
+          Optimizer.rmsprop().optLearningRateTracker(tracker).optWeightDecays(wd).build();
+      default -> throw new IllegalArgumentException("unknown optimizer " + spec.optimizer());
+    };
+  }
+
+  /**
+   * The learning rate at each step of the whole run: a linear rise from 0 over the recipe's warm-up
+   * steps, then the schedule (constant, or cosine to 1% of the rate) over the remaining steps.
+   */
+  static Tracker schedule(RunSpec spec, int stepsPerEpoch) {
     float lr = (float) spec.learningRate();
-    Tracker schedule =
+    int total = Math.max(1, stepsPerEpoch * spec.epochs());
+    int warmUp =
+        (int) Math.min(total - 1, Math.round(spec.recipe().warmUpEpochs() * stepsPerEpoch));
+    Tracker main =
         switch (spec.schedule()) {
           case "constant" -> Tracker.fixed(lr);
           case "cosine" ->
               CosineTracker.builder()
                   .setBaseValue(lr)
                   .optFinalValue(lr * 0.01f)
-                  .setMaxUpdates(Math.max(1, stepsPerEpoch * spec.epochs()))
+                  .setMaxUpdates(Math.max(1, total - warmUp))
                   .build();
           default -> throw new IllegalArgumentException("unknown schedule " + spec.schedule());
         };
-    Tracker tracker =
-        stepsDone == 0 ? schedule : update -> schedule.getNewValue(update + stepsDone);
-    return switch (spec.optimizer()) {
-      case "adam" -> Optimizer.adam().optLearningRateTracker(tracker).build();
-      case "sgd" -> Optimizer.sgd().setLearningRateTracker(tracker).optMomentum(0.9f).build();
-      case "adagrad" -> Optimizer.adagrad().optLearningRateTracker(tracker).build();
-      case "rmsprop" -> Optimizer.rmsprop().optLearningRateTracker(tracker).build();
-      default -> throw new IllegalArgumentException("unknown optimizer " + spec.optimizer());
-    };
+    if (warmUp <= 0) {
+      return main;
+    }
+    return update ->
+        update < warmUp
+            ? lr * (update + 1) / (float) (warmUp + 1)
+            : main.getNewValue(update - warmUp);
   }
 
   /**
@@ -248,7 +290,8 @@ public final class Training {
    * are read once at the end of the epoch, so no step waits for the device (on a GPU, each read is
    * a synchronization).
    */
-  private static Evaluation trainEpoch(Trainer trainer, SplitData split, RunSpec spec, int epoch) {
+  private static Evaluation trainEpoch(
+      Trainer trainer, SplitData split, RunSpec spec, int epoch, WeightAverage average) {
     int n = split.count();
     Random random = new Random(spec.seed() * 1_000_003L + epoch);
     int[] order = permutation(n, random);
@@ -289,49 +332,56 @@ public final class Training {
           correct.addi(correctCount(logits, labels));
         }
         trainer.step();
+        if (average != null) {
+          average.update();
+        }
       }
       return new Evaluation(lossSum.getFloat() / n, correct.getFloat() / n);
     }
   }
 
   /** The held-out feedback images' metrics; null when the run holds none out. */
-  private static Evaluation evaluateFeedback(Trainer trainer, TrainingData data) {
+  private static Evaluation evaluateFeedback(Block lenet5, Device device, TrainingData data) {
     return data.feedback() != null && data.feedback().count() > 0
-        ? evaluate(trainer, data.feedback())
+        ? evaluate(lenet5, device, data.feedback())
         : null;
   }
 
-  /** Loss and accuracy in inference mode (BatchNorm uses its running statistics). */
-  public static Evaluation evaluate(Trainer trainer, SplitData split) {
+  /**
+   * Cross-entropy and accuracy of an initialized LeNet-5 block in inference mode (BatchNorm on its
+   * running statistics), computed by the network inference serves ({@link LeNet5Inference}: the
+   * same function, BatchNorms folded), compiled from the block's parameters as they stand.
+   */
+  public static Evaluation evaluate(Block lenet5, Device device, SplitData split) {
     int n = split.count();
     if (n == 0) {
       return new Evaluation(Double.NaN, Double.NaN);
     }
     double lossSum = 0;
-    double correct = 0;
-    for (int start = 0; start < n; start += EVAL_BATCH) {
-      int size = Math.min(EVAL_BATCH, n - start);
-      try (NDManager batch = trainer.getManager().newSubManager()) {
-        NDArray images =
-            batch.create(
-                FloatBuffer.wrap(
-                        split.pixels(),
-                        start * DatasetBatch.IMAGE_SIZE,
-                        size * DatasetBatch.IMAGE_SIZE)
-                    .slice(),
-                new Shape(size, 1, 28, 28));
-        float[] y = new float[size];
+    long correct = 0;
+    try (LeNet5Inference network = LeNet5Inference.compile(lenet5, device)) {
+      for (int start = 0; start < n; start += EVAL_BATCH) {
+        int size = Math.min(EVAL_BATCH, n - start);
+        float[][] rows = new float[size][DatasetBatch.IMAGE_SIZE];
         for (int i = 0; i < size; i++) {
-          y[i] = split.labels()[start + i];
+          System.arraycopy(
+              split.pixels(), (start + i) * DatasetBatch.IMAGE_SIZE, rows[i], 0, rows[i].length);
         }
-        NDArray labels = batch.create(y);
-        NDArray logits = trainer.evaluate(new NDList(images)).singletonOrThrow();
-        lossSum +=
-            trainer.getLoss().evaluate(new NDList(labels), new NDList(logits)).getFloat() * size;
-        correct += correctCount(logits, labels).getFloat();
+        float[][] p = network.probabilities(rows);
+        for (int i = 0; i < size; i++) {
+          int label = split.labels()[start + i];
+          lossSum -= Math.log(Math.max(p[i][label], Float.MIN_NORMAL));
+          int best = 0;
+          for (int c = 1; c < p[i].length; c++) {
+            if (p[i][c] > p[i][best]) {
+              best = c;
+            }
+          }
+          correct += best == label ? 1 : 0;
+        }
       }
     }
-    return new Evaluation(lossSum / n, correct / n);
+    return new Evaluation(lossSum / n, (double) correct / n);
   }
 
   /** How many rows' largest logit is at their label, as a scalar in native memory. */

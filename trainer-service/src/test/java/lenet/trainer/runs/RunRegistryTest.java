@@ -65,7 +65,7 @@ class RunRegistryTest {
 
   private static TrainingEvent.Epoch epoch(String runId, int epoch, long timestamp) {
     return new TrainingEvent.Epoch(
-        runId, epoch, 5, 0.1, 0.9, 0.1, 0.9, null, null, 6.0, 10_000, 1L, timestamp);
+        runId, epoch, 5, 0.1, 0.9, 0.1, 0.9, null, null, null, 6.0, 10_000, 1L, timestamp);
   }
 
   /**

@@ -119,7 +119,7 @@ class RunServiceTest {
     String missing = "missing-" + tag;
     TrainingEvent.Epoch gone =
         new TrainingEvent.Epoch(
-            missing, 1, 1, 0.3, 0.9, 0.3, 0.9, null, null, 1, 1000, 1L << 60, 0);
+            missing, 1, 1, 0.3, 0.9, 0.3, 0.9, null, null, null, 1, 1000, 1L << 60, 0);
     assertThat(service.run(spec(missing, 1), gone, () -> RunQueue.Stop.NONE)).isTrue();
     List<TrainingEvent> fresh = events(missing);
     assertThat(fresh)

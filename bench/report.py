@@ -180,7 +180,8 @@ def b3(reps, meta):
              "seed (the cosine schedule spans a run). Test accuracy after the run; in brackets the dev accuracy after "
              "its last epoch and its seconds per epoch (`Training.run`'s time over the epochs: training, dev "
              "evaluation, checkpoint publishing); wall per run: from `POST /api/runs` to the `COMPLETED` event (the "
-             "dataset read from Kafka and the test evaluation included). Peer: the Keras tutorial, " + f"{TUTORIAL:.2f}% after 100 epochs.", "",
+             "dataset read from Kafka and the test evaluation included; the first run also waits out the trainer's JIT "
+             "warm-up at start). Peer: the Keras tutorial, " + f"{TUTORIAL:.2f}% after 100 epochs.", "",
              "| Epochs | " + " | ".join(f"seed {s}" for s in seeds) + " | mean test (min-max, sd) | mean dev | "
              "s/epoch, median | wall per run, median | mean - tutorial |",
              "|---" * (len(seeds) + 6) + "|"]

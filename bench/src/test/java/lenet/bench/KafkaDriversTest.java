@@ -184,7 +184,7 @@ class KafkaDriversTest {
                 "bench.predictions.pt",
                 "bench-pt",
                 "2",
-                "120"));
+                "300")); // it stops by itself after 300 s, should this JVM die first
     try {
       for (String form : List.of("json", "raw", "traced")) {
         JsonNode j =

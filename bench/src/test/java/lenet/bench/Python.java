@@ -45,12 +45,13 @@ final class Python {
     return Driver.run(work, name, command, timeout).succeeded();
   }
 
-  /** What {@code report.py args...} prints, as bench/run calls it. */
+  /** What {@code report.py COMMAND FILE FIELD...} prints, as bench/run calls it. */
   static String report(Path work, String... args) {
     List<String> all = new ArrayList<>(List.of(Driver.BENCH.resolve("report.py").toString()));
     all.addAll(Arrays.asList(args));
-    String out =
-        run(work, "report-" + args[0], Duration.ofSeconds(30), all.toArray(String[]::new)).stdout();
+    // Named after the file it reads: tests run at once, each reading its own driver's output.
+    String name = "report-" + args[0] + "-" + Path.of(args[1]).getFileName();
+    String out = run(work, name, Duration.ofSeconds(30), all.toArray(String[]::new)).stdout();
     assertThat(out).as("report.py %s", all).isNotBlank();
     return out.strip();
   }

@@ -17,15 +17,23 @@ final class TinyMnist {
 
   private TinyMnist() {}
 
+  private static MnistSet realTrain;
+  private static MnistSet realTest;
+
   /**
    * The real MNIST's first {@code train} training and {@code test} test images, into {@code dir}.
    */
-  static Path write(Path dir, int train, int test) {
-    MnistFiles real =
-        new MnistFiles(Path.of(System.getProperty("mnist.dir", "../data/mnist")), true)
-            .ensurePresent();
-    write(dir, MnistFiles.TRAIN_IMAGES, MnistFiles.TRAIN_LABELS, real.train().head(train));
-    write(dir, MnistFiles.TEST_IMAGES, MnistFiles.TEST_LABELS, real.test().head(test));
+  static synchronized Path write(Path dir, int train, int test) {
+    if (realTrain
+        == null) { // read (fetched if missing) once for the test classes, which run at once
+      MnistFiles real =
+          new MnistFiles(Path.of(System.getProperty("mnist.dir", "../data/mnist")), true)
+              .ensurePresent();
+      realTrain = real.train();
+      realTest = real.test();
+    }
+    write(dir, MnistFiles.TRAIN_IMAGES, MnistFiles.TRAIN_LABELS, realTrain.head(train));
+    write(dir, MnistFiles.TEST_IMAGES, MnistFiles.TEST_LABELS, realTest.head(test));
     return dir;
   }
 

@@ -52,7 +52,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
 /**
  * The benchmark suite's Kafka and HTTP drivers, one subcommand each; every one is bounded in time
  * and prints one JSON line (bench/run collects them). Run by bench/run as {@code java -cp
- * <classes>:<trainer-service libs> PipelineDriver <command> ...}.
+ * <classes>:<trainer-service libs> PipelineDriver <command> ...}. MNIST_DIR must hold the original
+ * files unless {@code -Dbench.verify-checksums=false}.
  *
  * <ul>
  *   <li>{@code watch-run BOOTSTRAP RUN_ID TIMEOUT_S}: B1/B3, waits for the run's COMPLETED or
@@ -365,7 +366,7 @@ public class PipelineDriver {
   // ---------------------------------------------------------------- B4: request bodies
 
   static void bodies(Path mnist, Path out) throws Exception {
-    MnistSet test = new MnistFiles(mnist, true).test();
+    MnistSet test = mnistFiles(mnist).test();
     Files.createDirectories(out);
     Files.writeString(out.resolve("predict.json"), "{\"pixels\":" + pixels(test, 0) + "}");
     StringJoiner data = new StringJoiner(",", "[", "]");
@@ -408,7 +409,7 @@ public class PipelineDriver {
       boolean raw,
       boolean traced)
       throws Exception {
-    MnistSet test = new MnistFiles(mnist, true).test();
+    MnistSet test = mnistFiles(mnist).test();
     String[] pix = new String[test.count()];
     byte[][] rawPix = new byte[test.count()][];
     for (int i = 0; i < pix.length; i++) {
@@ -529,7 +530,7 @@ public class PipelineDriver {
   // ---------------------------------------------------------------- B8 peer
 
   static void ingestPeer(String bootstrap, Path mnist) throws Exception {
-    MnistFiles files = new MnistFiles(mnist, true);
+    MnistFiles files = mnistFiles(mnist);
     MnistSet train = files.train();
     MnistSet test = files.test();
     String topic = "bench.ingest.peer";
@@ -608,7 +609,7 @@ public class PipelineDriver {
   // ---------------------------------------------------------------- B2: served accuracy
 
   static void accuracy(String url, Path mnist) throws Exception {
-    MnistSet test = new MnistFiles(mnist, true).test();
+    MnistSet test = mnistFiles(mnist).test();
     int correct = 0;
     String version = null;
     for (int s = 0; s < test.count(); s += 256) {
@@ -697,6 +698,15 @@ public class PipelineDriver {
 
   // ---------------------------------------------------------------- helpers
 
+  /**
+   * The IDX files in {@code dir}, checked against the original MNIST's SHA-256 unless {@code
+   * -Dbench.verify-checksums=false} (the drivers' own test runs them on a few hundred images).
+   */
+  static MnistFiles mnistFiles(Path dir) {
+    return new MnistFiles(
+        dir, Boolean.parseBoolean(System.getProperty("bench.verify-checksums", "true")));
+  }
+
   static KafkaConsumer<String, byte[]> consumer(String bootstrap) {
     return new KafkaConsumer<>(
         Map.of(
@@ -722,7 +732,12 @@ public class PipelineDriver {
 
   static List<TopicPartition> awaitTopic(KafkaConsumer<?, ?> c, String topic, long deadline) {
     while (System.nanoTime() < deadline) {
-      List<PartitionInfo> infos = c.partitionsFor(topic, Duration.ofSeconds(5));
+      List<PartitionInfo> infos;
+      try {
+        infos = c.partitionsFor(topic, Duration.ofSeconds(5));
+      } catch (org.apache.kafka.common.errors.TimeoutException e) {
+        infos = null; // the client's answer while the topic does not exist yet: wait on
+      }
       if (infos != null && !infos.isEmpty()) {
         return infos.stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
       }

@@ -29,7 +29,8 @@ import lenet.trainer.training.TrainingData;
  * TrainerConfig} defaults and its application.properties, exactly as the service builds them for a
  * command {@code {"epochs": N}} (batch 128, Adam 1e-3, cosine schedule, augmentation, seed 42).
  * {@code -Dtrainer.<key>=<value>} overrides a setting as it does for the service. Threads: {@code
- * -Dai.djl.pytorch.num_threads}. Prints one JSON line.
+ * -Dai.djl.pytorch.num_threads}. The MNIST directory must hold the original files unless {@code
+ * -Dbench.verify-checksums=false}. Prints one JSON line.
  *
  * <p>{@code java -cp <trainer classpath> TrainInMemory <mnist dir> <epochs>}
  */
@@ -84,7 +85,9 @@ public class TrainInMemory {
 
   /** The IDX files as ingest preprocesses them: bytes / 255, the last 20% of train as dev. */
   static TrainingData load(Path dir) {
-    MnistFiles files = new MnistFiles(dir, true);
+    MnistFiles files =
+        new MnistFiles(
+            dir, Boolean.parseBoolean(System.getProperty("bench.verify-checksums", "true")));
     MnistSet train = files.train();
     MnistSet test = files.test();
     int dev = (int) Math.round(train.count() * 0.2);

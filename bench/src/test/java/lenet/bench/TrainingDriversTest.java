@@ -86,6 +86,34 @@ class TrainingDriversTest {
   }
 
   @Test
+  void profileTrainingWritesATraceThatSumsPerOperation() {
+    Path trace = work.resolve("profile-trace.json");
+    Driver.Finished run =
+        Driver.run(
+                work,
+                "profile-training",
+                Driver.java(
+                    "2g", B1_OPTIONS, "ProfileTraining", mnist.toString(), "2", trace.toString()),
+                Duration.ofSeconds(120))
+            .succeeded();
+    JsonNode j = run.json();
+    assertThat(j.path("steps").asInt()).isEqualTo(2);
+    assertThat(j.path("secondsProfiled").asDouble()).isPositive();
+    assertThat(trace).isNotEmptyFile();
+    if (Python.present()) {
+      Driver.Finished table =
+          Python.run(
+              work,
+              "profile-ops",
+              Duration.ofSeconds(60),
+              Driver.BENCH.resolve("profile_ops.py").toString(),
+              trace.toString(),
+              "10");
+      assertThat(table.stdout()).contains("| `aten::convolution_backward` |").contains("| all |");
+    }
+  }
+
+  @Test
   void theRunnerIsValidBash() {
     Driver.run(
             work,
@@ -99,7 +127,7 @@ class TrainingDriversTest {
   void thePythonScriptsCompile() {
     assumeTrue(
         Python.present(), "no " + Python.PYTHON + ": lenet_pytorch.py and report.py not checked");
-    for (String script : List.of("lenet_pytorch.py", "report.py")) {
+    for (String script : List.of("lenet_pytorch.py", "report.py", "profile_ops.py")) {
       Python.run(
           work,
           "compile-" + script,

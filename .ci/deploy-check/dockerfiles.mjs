@@ -14,8 +14,14 @@ function patterns(file) {
 
 export function checkDockerfiles({ root, services, check, rel }) {
   const release = pomProperty(root, "maven.compiler.release");
-  for (const [module, port] of Object.entries(services)) {
-    const file = path.join(root, module, DOCKERFILE);
+  const pytorch = pomProperty(root, "pytorch.version");
+  // Dockerfile.jvm, and any other image of the module beside it (trainer-service's Dockerfile.gpu).
+  const dockerfiles = (module) => {
+    const dir = path.join(root, module, path.dirname(DOCKERFILE));
+    const others = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /^Dockerfile\.[^.]+$/.test(f)) : [];
+    return [...new Set([path.basename(DOCKERFILE), ...others])].map((f) => path.join(dir, f));
+  };
+  for (const [module, port] of Object.entries(services)) for (const file of dockerfiles(module)) {
     check(`${rel(file)}: a Java ${release} JRE image of target/quarkus-app, port ${port} (application.properties), non-root`, () => {
       if (!fs.existsSync(file)) return ["missing"];
       const text = fs.readFileSync(file, "utf8").replace(/\\\n/g, " ");
@@ -48,6 +54,7 @@ export function checkDockerfiles({ root, services, check, rel }) {
       const user = lines.filter((l) => /^USER\s/.test(l)).pop();
       if (!user || /^USER\s+(root|0)(:|\s|$)/.test(user)) errors.push("must switch to a non-root USER");
       if (!/QUARKUS_HTTP_HOST=0\.0\.0\.0/.test(text)) errors.push("must set QUARKUS_HTTP_HOST=0.0.0.0 (a container's port is reached from outside it)");
+      for (const l of lines.filter((x) => /^ARG\s+PYTORCH_VERSION=/.test(x))) if (l.split("=")[1] !== pytorch) errors.push(`${l}: pom.xml's pytorch.version is ${pytorch}`);
       return errors;
     });
     const ignore = `${file}.dockerignore`;

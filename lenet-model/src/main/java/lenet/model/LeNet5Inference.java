@@ -88,7 +88,9 @@ public final class LeNet5Inference implements AutoCloseable {
    * @throws lenet.contract.wire.WireFormatException when the checkpoint does not fit LeNet-5
    */
   public static LeNet5Inference load(Checkpoint checkpoint, Device device) {
-    try (Model model = ModelIO.load(checkpoint, device)) {
+    // The block is only read on the host (the fold runs in double there), so it is loaded on the
+    // CPU whatever the device: a GPU gets the folded network once, not the block's parameters too.
+    try (Model model = ModelIO.load(checkpoint, Device.cpu())) {
       return compile(model.getBlock(), device);
     }
   }
@@ -161,6 +163,11 @@ public final class LeNet5Inference implements AutoCloseable {
         out[rowBase + (px & 1) * plane + (px >> 1)] = image[y * SIDE + x];
       }
     }
+  }
+
+  /** The device the folded parameters live on, where every call computes. */
+  public Device device() {
+    return conv1Weight.getDevice();
   }
 
   @Override

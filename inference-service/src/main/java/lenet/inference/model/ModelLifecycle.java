@@ -1,7 +1,6 @@
 package lenet.inference.model;
 
 import ai.djl.Device;
-import ai.djl.engine.Engine;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -15,6 +14,7 @@ import lenet.contract.topics.Topics;
 import lenet.contract.wire.CheckpointTrust;
 import lenet.contract.wire.SigningKeys;
 import lenet.inference.config.InferenceConfig;
+import lenet.model.Gpus;
 import lenet.support.kafka.KafkaConnection;
 import org.eclipse.microprofile.config.Config;
 import org.jboss.logging.Logger;
@@ -131,16 +131,19 @@ public class ModelLifecycle {
   }
 
   static Device device(InferenceConfig.DeviceChoice choice) {
-    int gpus = Engine.getEngine("PyTorch").getGpuCount();
     return switch (choice) {
       case CPU -> Device.cpu();
-      case AUTO -> gpus > 0 ? Device.gpu() : Device.cpu();
+      case AUTO -> Gpus.count() > 0 ? Device.gpu() : Device.cpu();
       case GPU -> {
-        if (gpus == 0) {
-          throw new IllegalStateException(
-              "inference.device=gpu but PyTorch sees no GPU: build with -Pgpu for CUDA libtorch, or set "
-                  + "inference.device=auto");
-        }
+        Gpus.absence()
+            .ifPresent(
+                why -> {
+                  throw new IllegalStateException(
+                      "inference.device=gpu but "
+                          + why
+                          + "; run a CUDA libtorch (docs/operations.md#gpu), or set"
+                          + " inference.device=auto");
+                });
         yield Device.gpu();
       }
     };

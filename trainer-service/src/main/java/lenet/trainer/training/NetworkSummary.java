@@ -1,5 +1,6 @@
 package lenet.trainer.training;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.concurrent.CompletableFuture;
@@ -28,7 +29,9 @@ public class NetworkSummary {
 
   /** Builds the summary on the calling thread (the training thread) and logs it. */
   public void buildHere() {
-    try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
+    // On the CPU whatever trainer.device says: a summary counts parameters and shapes, and the
+    // engine's default device (a GPU when one is visible) would take GPU memory for nothing.
+    try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
       LeNet5.Summary s = LeNet5.summary(manager);
       LOG.infof(
           "LeNet-5 (%s), as the tutorial's model.summary():%n%s",

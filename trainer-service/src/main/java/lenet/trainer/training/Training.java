@@ -70,18 +70,20 @@ public final class Training {
 
   /** The device {@code setting} names: auto (GPU when visible), cpu or gpu. */
   public static Device device(String setting) {
-    int gpus = Engine.getEngine("PyTorch").getGpuCount();
     return switch (setting) {
       case "cpu" -> Device.cpu();
       case "gpu" -> {
-        if (gpus == 0) {
+        java.util.Optional<String> why = lenet.model.Gpus.absence();
+        if (why.isPresent()) {
           throw new IllegalStateException(
-              "trainer.device=gpu but DJL sees no GPU: build with -Pgpu (CUDA libtorch) on a CUDA machine,"
-                  + " or use auto/cpu");
+              "trainer.device=gpu but "
+                  + why.get()
+                  + "; run the GPU image (trainer-service/src/main/docker/Dockerfile.gpu,"
+                  + " docs/operations.md#gpu), or use auto/cpu");
         }
         yield Device.gpu();
       }
-      case "auto" -> gpus > 0 ? Device.gpu() : Device.cpu();
+      case "auto" -> lenet.model.Gpus.count() > 0 ? Device.gpu() : Device.cpu();
       default ->
           throw new IllegalArgumentException(
               "trainer.device must be auto, cpu or gpu, got " + setting);

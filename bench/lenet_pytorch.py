@@ -99,6 +99,13 @@ def main():
     ap.add_argument("--shift", type=int, default=2)
     ap.add_argument("--rotation", type=float, default=0.0)
     ap.add_argument("--zoom", type=float, default=0.0)
+    # The trainer's recipe (Recipe.java), passed by bench/run from the trainer's own defaults.
+    ap.add_argument("--optimizer", default="adam", choices=["adam", "adamw"])
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--warmup-epochs", type=float, default=0.0)
+    ap.add_argument("--label-smoothing", type=float, default=0.0)
+    ap.add_argument("--ema-decay", type=float, default=0.0)
+    ap.add_argument("--weight-decay", type=float, default=0.0)
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -119,12 +126,18 @@ def main():
     model = lenet5()
     params = sum(p.numel() for p in model.parameters()) + sum(b.numel() for n, b in model.named_buffers()
                                                                if not n.endswith("num_batches_tracked"))
-    loss_fn = nn.CrossEntropyLoss()
-    base_lr, final_lr = 1e-3, 1e-5
-    optimizer = torch.optim.Adam(model.parameters(), lr=base_lr)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
+    base_lr, final_lr = args.lr, args.lr * 0.01
+    opt = torch.optim.AdamW if args.optimizer == "adamw" else torch.optim.Adam
+    optimizer = opt(model.parameters(), lr=base_lr, weight_decay=args.weight_decay)
     steps_per_epoch = math.ceil(n_train / args.batch)
-    max_updates = steps_per_epoch * args.epochs
+    total_updates = steps_per_epoch * args.epochs
+    warmup = min(total_updates - 1, round(args.warmup_epochs * steps_per_epoch))
+    max_updates = max(1, total_updates - warmup)
     update = 0
+    # Training.WeightAverage: every parameter and BatchNorm statistic, d = min(decay, (1 + t) / (10 + t)).
+    state = [t for t in model.state_dict().values() if t.is_floating_point()]
+    ema = [t.detach().clone() for t in state] if args.ema_decay > 0 else None
 
     result = {"framework": "pytorch " + torch.__version__, "parameters": params, "threads": torch.get_num_threads(),
               "loadSeconds": load_seconds, "epochSeconds": [], "imagesPerSecond": [], "loss": [], "accuracy": [],
@@ -138,8 +151,12 @@ def main():
             idx = order[s:s + args.batch]
             xb = augmented(x_train[idx], args.shift, args.rotation, args.zoom, gen)
             yb = y_train[idx]
-            # DJL's CosineTracker: from the base rate to the final one over the run's updates.
-            lr = final_lr + (base_lr - final_lr) / 2 * (1 + math.cos(math.pi * min(update, max_updates) / max_updates))
+            # Training.schedule: a linear warm-up, then DJL's CosineTracker from the base rate to the final one.
+            if update < warmup:
+                lr = base_lr * (update + 1) / (warmup + 1)
+            else:
+                u = min(update - warmup, max_updates)
+                lr = final_lr + (base_lr - final_lr) / 2 * (1 + math.cos(math.pi * u / max_updates))
             for g in optimizer.param_groups:
                 g["lr"] = lr
             optimizer.zero_grad(set_to_none=True)
@@ -148,6 +165,11 @@ def main():
             loss.backward()
             optimizer.step()
             update += 1
+            if ema is not None:
+                with torch.no_grad():
+                    d = min(args.ema_decay, (1 + update) / (10 + update))
+                    torch._foreach_mul_(ema, d)
+                    torch._foreach_add_(ema, state, alpha=1 - d)
             with torch.no_grad():
                 loss_sum += loss * len(idx)
                 correct += (logits.argmax(1) == yb).sum()

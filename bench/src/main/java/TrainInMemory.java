@@ -18,6 +18,7 @@ import lenet.contract.wire.TrainingCommand;
 import lenet.contract.wire.TrainingEvent.EpochMetrics;
 import lenet.mnist.MnistFiles;
 import lenet.trainer.TrainerConfig;
+import lenet.trainer.training.Recipe;
 import lenet.trainer.training.RunSpec;
 import lenet.trainer.training.Training;
 import lenet.trainer.training.TrainingData;
@@ -50,8 +51,22 @@ public class TrainInMemory {
             "in-memory",
             new TrainingCommand(null, epochs, null, null, null, null, null),
             trainerDefaults());
-    if (epochs == 0) { // a harness check: the settings only
-      System.out.println("{\"spec\":\"" + spec + "\"}");
+    if (epochs == 0) { // the settings only: bench/run gives them to the PyTorch peer
+      Recipe r = spec.recipe();
+      System.out.printf(
+          Locale.ROOT,
+          "{\"spec\":\"%s\",\"batchSize\":%d,\"optimizer\":\"%s\",\"learningRate\":%s,"
+              + "\"shift\":%d,\"warmUpEpochs\":%s,\"labelSmoothing\":%s,\"emaDecay\":%s,"
+              + "\"weightDecay\":%s}%n",
+          spec.toString().replace("\"", "'"),
+          spec.batchSize(),
+          spec.optimizer(),
+          spec.learningRate(),
+          spec.augmentation().shift(),
+          r.warmUpEpochs(),
+          r.labelSmoothing(),
+          r.emaDecay(),
+          r.weightDecay());
       System.exit(0);
     }
     // The JIT warm-up the trainer service runs at start (trainer.jit-warm-up-steps), timed apart.

@@ -243,7 +243,7 @@ public class RunResource {
                     name = "every field",
                     value =
                         "{\"runId\": \"tuned\", \"epochs\": 20, \"batchSize\": 128,"
-                            + " \"learningRate\": 0.001, \"optimizer\": \"adam\", \"seed\": 42,"
+                            + " \"learningRate\": 0.01, \"optimizer\": \"adamw\", \"seed\": 42,"
                             + " \"feedback\": {\"share\": 0.2}}")
               }))
   @APIResponse(
@@ -290,8 +290,9 @@ public class RunResource {
   /** A run as the API shows it, for the document's examples. */
   static final String RUN_EXAMPLE =
       "{\"runId\": \"my-run\", \"state\": \"COMPLETED\", \"epochs\": 3, \"epochsDone\": 3,"
-          + " \"device\": \"cpu()\", \"settings\": \"epochs=3 batchSize=128 optimizer=adam"
-          + " learningRate=0.001 schedule=cosine seed=42 augmentation=none\", \"startedAt\": 1764672000000, \"finishedAt\":"
+          + " \"device\": \"cpu()\", \"settings\": \"epochs=3 batchSize=128 optimizer=adamw"
+          + " learningRate=0.01 schedule=cosine seed=42 augmentation=none warmUpEpochs=1.0"
+          + " labelSmoothing=0.0 emaDecay=0.0 weightDecay=0.1\", \"startedAt\": 1764672000000, \"finishedAt\":"
           + " 1764672060000, \"modelVersion\": 12, \"testLoss\": 0.035, \"testAccuracy\": 0.9889,"
           + " \"last\": {\"epoch\": 3, \"loss\": 0.05, \"accuracy\": 0.984, \"devLoss\": 0.04,"
           + " \"devAccuracy\": 0.987, \"seconds\": 20.1, \"imagesPerSecond\": 2388,"

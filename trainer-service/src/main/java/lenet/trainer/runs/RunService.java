@@ -328,7 +328,8 @@ public class RunService {
 
   static String describe(RunSpec s) {
     return String.format(
-        "epochs=%d batchSize=%d optimizer=%s learningRate=%s schedule=%s seed=%d augmentation=%s%s",
+        "epochs=%d batchSize=%d optimizer=%s learningRate=%s schedule=%s seed=%d augmentation=%s"
+            + " warmUpEpochs=%s labelSmoothing=%s emaDecay=%s weightDecay=%s%s",
         s.epochs(),
         s.batchSize(),
         s.optimizer(),
@@ -336,6 +337,10 @@ public class RunService {
         s.schedule(),
         s.seed(),
         s.augmentation(),
+        s.recipe().warmUpEpochs(),
+        s.recipe().labelSmoothing(),
+        s.recipe().emaDecay(),
+        s.recipe().weightDecay(),
         s.feedbackShare() != null ? " feedbackShare=" + s.feedbackShare() : "");
   }
 }

@@ -193,6 +193,10 @@ public final class Training {
                 : null;
         // What is evaluated, reported and checkpointed: the average when the run keeps one.
         Block kept = average != null ? average.block() : block;
+        DecoupledWeightDecay decay =
+            "adamw".equals(spec.optimizer()) && recipe.weightDecay() > 0
+                ? new DecoupledWeightDecay(block, recipe.weightDecay(), schedule(spec, steps))
+                : null;
         Evaluation test = null;
         Evaluation feedback = null;
         for (int epoch = from.afterEpoch() + 1; epoch <= spec.epochs(); epoch++) {
@@ -201,7 +205,7 @@ public final class Training {
                 "run " + spec.runId() + " was interrupted at epoch " + epoch);
           }
           long t0 = System.nanoTime();
-          Evaluation train = trainEpoch(trainer, data.train(), spec, epoch, average);
+          Evaluation train = trainEpoch(trainer, data.train(), spec, epoch, average, decay);
           double seconds = (System.nanoTime() - t0) / 1e9;
           Evaluation dev = evaluate(kept, device, data.dev());
           Double rawDev = average != null ? evaluate(block, device, data.dev()).accuracy() : null;
@@ -243,7 +247,8 @@ public final class Training {
     float wd = (float) spec.recipe().weightDecay();
     return switch (spec.optimizer()) {
       case "adam" -> Optimizer.adam().optLearningRateTracker(tracker).optWeightDecays(wd).build();
-      case "adamw" -> Optimizer.adamW().optLearningRateTracker(tracker).optWeightDecays(wd).build();
+      // adamw: Adam here, its decoupled decay applied by the loop (DecoupledWeightDecay).
+      case "adamw" -> Optimizer.adam().optLearningRateTracker(tracker).build();
       case "sgd" ->
           Optimizer.sgd()
               .setLearningRateTracker(tracker)
@@ -293,8 +298,15 @@ public final class Training {
    * a synchronization).
    */
   private static Evaluation trainEpoch(
-      Trainer trainer, SplitData split, RunSpec spec, int epoch, WeightAverage average) {
+      Trainer trainer,
+      SplitData split,
+      RunSpec spec,
+      int epoch,
+      WeightAverage average,
+      DecoupledWeightDecay decay) {
     int n = split.count();
+    // The run's step count at this epoch's start: where the schedule stands (also when resumed).
+    int step = (epoch - 1) * ((n + spec.batchSize() - 1) / spec.batchSize());
     Random random = new Random(spec.seed() * 1_000_003L + epoch);
     int[] order = permutation(n, random);
     float[] x = new float[spec.batchSize() * DatasetBatch.IMAGE_SIZE];
@@ -333,6 +345,10 @@ public final class Training {
           lossSum.addi(loss.stopGradient().mul(size));
           correct.addi(correctCount(logits, labels));
         }
+        if (decay != null) {
+          decay.apply(step);
+        }
+        step++;
         trainer.step();
         if (average != null) {
           average.update();

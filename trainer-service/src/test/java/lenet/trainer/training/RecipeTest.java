@@ -109,7 +109,11 @@ class RecipeTest {
     double decayed = squaredWeights(with.parameters().get(1));
     // lr 1e-3 x 0.5 per step over 80 steps shrinks each weight by up to ~4% on top of training.
     assertThat(decayed).isLessThan(plain * 0.99);
-    assertThat(with.epochs().get(1).devAccuracy()).isGreaterThan(0.8);
+    // ...and it still learns: training accuracy (BatchNorm on batch statistics; this early, dev's
+    // running statistics still hold half their initial values) close to the run without.
+    assertThat(with.epochs().get(1).accuracy())
+        .isGreaterThan(0.8)
+        .isCloseTo(without.epochs().get(1).accuracy(), within(0.05));
   }
 
   /** The sum of squares of the convolution and dense weights in a checkpoint's parameters. */

@@ -83,8 +83,8 @@ def parse_wrk(path):
 
 # ------------------------------------------------------------------------------------------------ the table
 
-def load(path):
-    data = {}
+def records(path):
+    """The recorded numbers of a results file, in order, as (bench, key, rep, value); missing and NaN values skipped."""
     with open(path) as f:
         for line in f:
             line = line.strip()
@@ -94,23 +94,21 @@ def load(path):
             v = r["value"]
             if v is None or (isinstance(v, float) and math.isnan(v)):
                 continue
-            data.setdefault((r["bench"], r["key"]), []).append(float(v))
+            yield r["bench"], r["key"], r["rep"], float(v)
+
+
+def load(path):
+    data = {}
+    for bench, key, _, v in records(path):
+        data.setdefault((bench, key), []).append(v)
     return data
 
 
 def load_reps(path):
     """(bench, key) -> {rep: value}: the runs of B3 are recorded with the seed as rep."""
     data = {}
-    with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if not line:
-                continue
-            r = json.loads(line)
-            v = r["value"]
-            if v is None or (isinstance(v, float) and math.isnan(v)):
-                continue
-            data.setdefault((r["bench"], r["key"]), {})[r["rep"]] = float(v)
+    for bench, key, rep, v in records(path):
+        data.setdefault((bench, key), {})[rep] = v
     return data
 
 

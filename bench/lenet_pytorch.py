@@ -89,6 +89,24 @@ def augmented(batch, shift, rotation_degrees, zoom, gen):
     return nn.functional.grid_sample(batch, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
 
 
+def calibrate_batch_norms(model, images, args, gen):
+    """BatchNormCalibration: every BatchNorm's running statistics set to those of a sample of training images.
+
+    One batch in training mode with momentum 1 normalizes each layer by the sample's own statistics and stores them,
+    which is what the trainer computes layer by layer (PyTorch keeps the unbiased variance: the same to 1/n)."""
+    idx = torch.randperm(len(images), generator=gen)[:args.batch_norm_images]
+    sample = augmented(images[idx], args.shift, args.rotation, args.zoom, gen)
+    norms = [m for m in model.modules() if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d))]
+    saved = [m.momentum for m in norms]
+    for m in norms:
+        m.momentum = 1.0
+    model.train()
+    with torch.no_grad():
+        model(sample)
+    for m, momentum in zip(norms, saved):
+        m.momentum = momentum
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default="data/mnist")
@@ -106,6 +124,7 @@ def main():
     ap.add_argument("--label-smoothing", type=float, default=0.0)
     ap.add_argument("--ema-decay", type=float, default=0.0)
     ap.add_argument("--weight-decay", type=float, default=0.0)
+    ap.add_argument("--batch-norm-images", type=int, default=0)
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -174,6 +193,8 @@ def main():
                 loss_sum += loss * len(idx)
                 correct += (logits.argmax(1) == yb).sum()
         seconds = time.perf_counter() - start
+        if args.batch_norm_images > 0:
+            calibrate_batch_norms(model, x_train, args, gen)
         model.eval()
         with torch.no_grad():
             dev_correct = sum((model(x_dev[i:i + 1000]).argmax(1) == y_dev[i:i + 1000]).sum().item()

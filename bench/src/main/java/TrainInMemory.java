@@ -57,7 +57,7 @@ public class TrainInMemory {
           Locale.ROOT,
           "{\"spec\":\"%s\",\"batchSize\":%d,\"optimizer\":\"%s\",\"learningRate\":%s,"
               + "\"shift\":%d,\"warmUpEpochs\":%s,\"labelSmoothing\":%s,\"emaDecay\":%s,"
-              + "\"weightDecay\":%s}%n",
+              + "\"weightDecay\":%s,\"batchNormImages\":%d}%n",
           spec.toString().replace("\"", "'"),
           spec.batchSize(),
           spec.optimizer(),
@@ -66,7 +66,8 @@ public class TrainInMemory {
           r.warmUpEpochs(),
           r.labelSmoothing(),
           r.emaDecay(),
-          r.weightDecay());
+          r.weightDecay(),
+          r.batchNormImages());
       System.exit(0);
     }
     // The JIT warm-up the trainer service runs at start (trainer.jit-warm-up-steps), timed apart.
@@ -98,20 +99,25 @@ public class TrainInMemory {
     System.exit(0); // DJL's engine threads must not keep the JVM alive
   }
 
-  /** The IDX files as ingest preprocesses them: bytes / 255, the last 20% of train as dev. */
+  /**
+   * The IDX files as ingest preprocesses them: bytes / 255, the last 20% of train as dev. {@code
+   * -Dbench.train-images=N} and {@code -Dbench.test-images=M} keep only the files' first N and M
+   * images (before the dev split), as the trainer's tests publish them.
+   */
   static TrainingData load(Path dir) {
     MnistFiles files =
         new MnistFiles(
             dir, Boolean.parseBoolean(System.getProperty("bench.verify-checksums", "true")));
     MnistSet train = files.train();
     MnistSet test = files.test();
-    int dev = (int) Math.round(train.count() * 0.2);
-    int trainCount = train.count() - dev;
+    int trainImages = Integer.getInteger("bench.train-images", train.count());
+    int dev = (int) Math.round(trainImages * 0.2);
+    int trainCount = trainImages - dev;
     return new TrainingData(
         "in-memory",
         split(Split.TRAIN, train, 0, trainCount),
         split(Split.DEV, train, trainCount, dev),
-        split(Split.TEST, test, 0, test.count()));
+        split(Split.TEST, test, 0, Integer.getInteger("bench.test-images", test.count())));
   }
 
   /** The first {@code n} images of a split. */

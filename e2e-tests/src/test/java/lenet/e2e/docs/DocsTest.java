@@ -62,8 +62,9 @@ class DocsTest {
       List.of(
           new Fact(
               "README.md",
-              "({trainer.epochs} epochs, batch {trainer.batch-size}, Adam 1e-3, {trainer.schedule}"
-                  + " schedule, seed {trainer.seed})"),
+              "({trainer.epochs} epochs, batch {trainer.batch-size}, {trainer.optimizer} at"
+                  + " {trainer.learning-rate} after a {trainer.warm-up-epochs}-epoch warm-up,"
+                  + " {trainer.schedule} schedule, seed {trainer.seed})"),
           new Fact("README.md", "N up to {inference.max-batch}"),
           new Fact("README.md", "413 over {inference.max-image-bytes:MiB}"),
           new Fact("inference-service/README.md", "413 above {inference.max-image-bytes:MiB}"),

@@ -329,7 +329,8 @@ public class RunService {
   static String describe(RunSpec s) {
     return String.format(
         "epochs=%d batchSize=%d optimizer=%s learningRate=%s schedule=%s seed=%d augmentation=%s"
-            + " warmUpEpochs=%s labelSmoothing=%s emaDecay=%s weightDecay=%s%s",
+            + " warmUpEpochs=%s labelSmoothing=%s emaDecay=%s weightDecay=%s"
+            + " batchNormImages=%d%s",
         s.epochs(),
         s.batchSize(),
         s.optimizer(),
@@ -341,6 +342,7 @@ public class RunService {
         s.recipe().labelSmoothing(),
         s.recipe().emaDecay(),
         s.recipe().weightDecay(),
+        s.recipe().batchNormImages(),
         s.feedbackShare() != null ? " feedbackShare=" + s.feedbackShare() : "");
   }
 }

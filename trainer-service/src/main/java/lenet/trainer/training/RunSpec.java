@@ -60,6 +60,7 @@ public record RunSpec(
             defaults.warmUpEpochs(),
             defaults.labelSmoothing(),
             defaults.emaDecay(),
-            defaults.weightDecay()));
+            defaults.weightDecay(),
+            defaults.batchNormImages()));
   }
 }

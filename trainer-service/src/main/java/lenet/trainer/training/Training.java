@@ -207,6 +207,19 @@ public final class Training {
           long t0 = System.nanoTime();
           Evaluation train = trainEpoch(trainer, data.train(), spec, epoch, average, decay);
           double seconds = (System.nanoTime() - t0) / 1e9;
+          if (recipe.batchNormImages() > 0) {
+            // Before evaluation: the statistics the evaluated (and checkpointed) network uses.
+            Random random = new Random(spec.seed() * 1_000_003L - epoch);
+            for (Block b : average != null ? List.of(block, kept) : List.of(block)) {
+              BatchNormCalibration.calibrate(
+                  b,
+                  trainer.getManager(),
+                  data.train(),
+                  recipe.batchNormImages(),
+                  spec.augmentation(),
+                  random);
+            }
+          }
           Evaluation dev = evaluate(kept, device, data.dev());
           Double rawDev = average != null ? evaluate(block, device, data.dev()).accuracy() : null;
           feedback = evaluateFeedback(kept, device, data);
@@ -244,21 +257,12 @@ public final class Training {
     Tracker schedule = schedule(spec, stepsPerEpoch);
     Tracker tracker =
         stepsDone == 0 ? schedule : update -> schedule.getNewValue(update + stepsDone);
-    float wd = (float) spec.recipe().weightDecay();
+    // Weight decay is adamw's alone (decoupled, applied by the loop: DecoupledWeightDecay).
     return switch (spec.optimizer()) {
-      case "adam" -> Optimizer.adam().optLearningRateTracker(tracker).optWeightDecays(wd).build();
-      // adamw: Adam here, its decoupled decay applied by the loop (DecoupledWeightDecay).
-      case "adamw" -> Optimizer.adam().optLearningRateTracker(tracker).build();
-      case "sgd" ->
-          Optimizer.sgd()
-              .setLearningRateTracker(tracker)
-              .optMomentum(0.9f)
-              .optWeightDecays(wd)
-              .build();
-      case "adagrad" ->
-          Optimizer.adagrad().optLearningRateTracker(tracker).optWeightDecays(wd).build();
-      case "rmsprop" ->
-          Optimizer.rmsprop().optLearningRateTracker(tracker).optWeightDecays(wd).build();
+      case "adam", "adamw" -> Optimizer.adam().optLearningRateTracker(tracker).build();
+      case "sgd" -> Optimizer.sgd().setLearningRateTracker(tracker).optMomentum(0.9f).build();
+      case "adagrad" -> Optimizer.adagrad().optLearningRateTracker(tracker).build();
+      case "rmsprop" -> Optimizer.rmsprop().optLearningRateTracker(tracker).build();
       default -> throw new IllegalArgumentException("unknown optimizer " + spec.optimizer());
     };
   }

@@ -57,8 +57,13 @@ class RecipeTest {
   }
 
   private static Run train(String optimizer, Recipe recipe) {
+    return train(optimizer, 0.001, recipe);
+  }
+
+  private static Run train(String optimizer, double learningRate, Recipe recipe) {
     RunSpec spec =
-        new RunSpec("r", 2, 50, 0.001, optimizer, 11, "cosine", Augmentation.NONE, null, recipe);
+        new RunSpec(
+            "r", 2, 50, learningRate, optimizer, 11, "cosine", Augmentation.NONE, null, recipe);
     List<EpochMetrics> epochs = new ArrayList<>();
     List<byte[]> parameters = new ArrayList<>();
     Training.Result result =
@@ -76,7 +81,7 @@ class RecipeTest {
   @Test
   void theWeightAverageIsEvaluatedAndCheckpointedWhileTheRawWeightsTrainAsWithoutIt() {
     Run plain = train(Recipe.PLAIN);
-    Run averaged = train(new Recipe(0, 0, 0.99, 0));
+    Run averaged = train(new Recipe(0, 0, 0.99, 0, 0));
     for (int i = 0; i < 2; i++) {
       EpochMetrics p = plain.epochs().get(i);
       EpochMetrics a = averaged.epochs().get(i);
@@ -104,7 +109,7 @@ class RecipeTest {
   @Test
   void decoupledWeightDecayKeepsTheWeightsSmallerThanTheSameRunWithout() {
     Run without = train("adamw", Recipe.PLAIN);
-    Run with = train("adamw", new Recipe(0, 0, 0, 0.5));
+    Run with = train("adamw", new Recipe(0, 0, 0, 0.5, 0));
     double plain = squaredWeights(without.parameters().get(1));
     double decayed = squaredWeights(with.parameters().get(1));
     // lr 1e-3 x 0.5 per step over 80 steps shrinks each weight by up to ~4% on top of training.
@@ -208,7 +213,16 @@ class RecipeTest {
   void warmUpRisesLinearlyThenTheCosineRunsOverTheRestOfTheSteps() {
     RunSpec spec =
         new RunSpec(
-            "w", 4, 32, 0.01, "adam", 1, "cosine", Augmentation.NONE, null, new Recipe(1, 0, 0, 0));
+            "w",
+            4,
+            32,
+            0.01,
+            "adam",
+            1,
+            "cosine",
+            Augmentation.NONE,
+            null,
+            new Recipe(1, 0, 0, 0, 0));
     Tracker schedule = Training.schedule(spec, 100); // 400 steps, the first 100 warming up
     assertThat(schedule.getNewValue(0)).isCloseTo(0.01f / 101, within(1e-9f));
     assertThat(schedule.getNewValue(49)).isCloseTo(0.01f * 50 / 101, within(1e-8f));
@@ -223,9 +237,77 @@ class RecipeTest {
   }
 
   @Test
+  void calibratedBatchNormsNormalizeTheSampleExactlyAsItsOwnBatchStatisticsWould() {
+    // A block trained 20 steps: its running statistics are training's moving average, far off.
+    int n = 300;
+    lenet.contract.dataset.DatasetReader.SplitData sample =
+        new lenet.contract.dataset.DatasetReader.SplitData(
+            data.train().split(),
+            java.util.Arrays.copyOf(data.train().pixels(), n * 784),
+            java.util.Arrays.copyOf(data.train().labels(), n));
+    RunSpec spec =
+        new RunSpec("c", 1, 15, 0.01, "adam", 5, "constant", Augmentation.NONE, null, Recipe.PLAIN);
+    List<byte[]> trained = new ArrayList<>();
+    Training.run(
+        spec,
+        new TrainingData("c", sample, data.dev(), data.test()),
+        Device.cpu(),
+        (e, m, t, p) -> trained.add(p));
+    try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+      Block block = LeNet5.newBlock();
+      ModelIO.loadParameters(block, manager, trained.get(0));
+      NDArray images =
+          manager.create(
+              java.nio.FloatBuffer.wrap(sample.pixels()),
+              new ai.djl.ndarray.types.Shape(n, 1, 28, 28));
+      // Training mode normalizes the whole sample, as one batch, by its own statistics.
+      float[] batchStatistics = logits(block, manager, images, true);
+      ModelIO.loadParameters(block, manager, trained.get(0)); // training mode moved the averages
+      float[] before = logits(block, manager, images, false);
+      BatchNormCalibration.calibrate(
+          block, manager, sample, n, Augmentation.NONE, new java.util.Random(1));
+      float[] after = logits(block, manager, images, false);
+      // Inference mode (running statistics) now computes what training mode computes, to float
+      // rounding; before, the logits were far from it.
+      assertThat(maxDifference(after, batchStatistics)).isLessThan(1e-3);
+      assertThat(maxDifference(before, batchStatistics)).isGreaterThan(0.1);
+    }
+  }
+
+  /** A fresh parameter store each time: a store keeps the arrays it first saw. */
+  private static float[] logits(Block block, NDManager manager, NDArray images, boolean training) {
+    return block
+        .forward(new ai.djl.training.ParameterStore(manager, false), new NDList(images), training)
+        .singletonOrThrow()
+        .toFloatArray();
+  }
+
+  private static double maxDifference(float[] a, float[] b) {
+    double max = 0;
+    for (int i = 0; i < a.length; i++) {
+      max = Math.max(max, Math.abs(a[i] - b[i]));
+    }
+    return max;
+  }
+
+  @Test
+  void aShortRunAtAHighRateIsEvaluatedAsTrainedOnlyWithCalibratedBatchNorms() {
+    Run without = train("adamw", 0.01, new Recipe(1, 0, 0, 0.1, 0));
+    Run with = train("adamw", 0.01, new Recipe(1, 0, 0, 0.1, 2048));
+    // The same training (calibration only sets the statistics evaluation uses)...
+    assertThat(with.epochs().get(0).loss()).isEqualTo(without.epochs().get(0).loss());
+    // ...evaluated with statistics that fit its weights: 80 steps of momentum 0.99 still hold
+    // 45% of the initial mean 0 and variance 1.
+    double calibrated = with.result().test().accuracy();
+    assertThat(calibrated).isGreaterThan(without.result().test().accuracy() + 0.05);
+    assertThat(calibrated).isGreaterThan(0.9);
+  }
+
+  @Test
   void aRecipeOutsideItsRangesIsRefused() {
-    assertThatThrownBy(() -> new Recipe(0, 0.6, 0, 0)).hasMessageContaining("label smoothing");
-    assertThatThrownBy(() -> new Recipe(0, 0, 1, 0)).hasMessageContaining("EMA decay");
-    assertThatThrownBy(() -> new Recipe(-1, 0, 0, 0)).hasMessageContaining("warm-up");
+    assertThatThrownBy(() -> new Recipe(0, 0.6, 0, 0, 0)).hasMessageContaining("label smoothing");
+    assertThatThrownBy(() -> new Recipe(0, 0, 1, 0, 0)).hasMessageContaining("EMA decay");
+    assertThatThrownBy(() -> new Recipe(-1, 0, 0, 0, 0)).hasMessageContaining("warm-up");
+    assertThatThrownBy(() -> new Recipe(0, 0, 0, 0, -1)).hasMessageContaining("BatchNorm");
   }
 }

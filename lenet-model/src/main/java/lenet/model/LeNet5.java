@@ -44,6 +44,9 @@ public final class LeNet5 {
   /** BatchNorm's epsilon (Keras's default), also used where inference folds the BatchNorms. */
   public static final float BN_EPSILON = 1e-3f;
 
+  /** BatchNorm's momentum (Keras's default): the running statistics keep 0.99 per batch. */
+  public static final float BN_MOMENTUM = 0.99f;
+
   private LeNet5() {}
 
   /** One layer of the network with the name the Keras summary gives it. */
@@ -143,6 +146,6 @@ public final class LeNet5 {
 
   /** Keras defaults (momentum 0.99, epsilon 1e-3), as the tutorial uses them. */
   private static Block batchNorm() {
-    return BatchNorm.builder().optMomentum(0.99f).optEpsilon(BN_EPSILON).build();
+    return BatchNorm.builder().optMomentum(BN_MOMENTUM).optEpsilon(BN_EPSILON).build();
   }
 }

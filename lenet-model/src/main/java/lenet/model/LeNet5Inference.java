@@ -15,7 +15,6 @@ import ai.djl.nn.pooling.Pool;
 import ai.djl.util.Pair;
 import java.util.List;
 import lenet.contract.wire.Checkpoint;
-import lenet.contract.wire.ImageEvent;
 import lenet.contract.wire.Prediction;
 
 /**
@@ -44,18 +43,9 @@ import lenet.contract.wire.Prediction;
  */
 public final class LeNet5Inference implements AutoCloseable {
 
-  private static final int SIDE = ImageEvent.SIDE;
-
-  /** The first convolution's padding (the tutorial's ZeroPadding2D(2)). */
-  private static final int PAD = 2;
-
-  /** Side of the padded input's 2x2-phase planes: (28 + 2*2) / 2. */
-  private static final int PHASE_SIDE = (SIDE + 2 * PAD) / 2;
-
-  /** Side of the first convolution's output after pooling (14). */
-  private static final int POOLED_SIDE = SIDE / 2;
-
-  private static final int C1 = 6;
+  private static final int PHASE_SIDE = Conv1Phases.SIDE;
+  private static final int POOLED_SIDE = Conv1Phases.POOLED_SIDE;
+  private static final int C1 = Conv1Phases.FILTERS;
   private static final Shape ONE = new Shape(1, 1);
   private static final Shape NONE = new Shape(0, 0);
   private static final Shape TWO = new Shape(2, 2);
@@ -70,7 +60,7 @@ public final class LeNet5Inference implements AutoCloseable {
 
   private LeNet5Inference(NDManager manager, Folded f) {
     this.manager = manager;
-    conv1Weight = manager.create(f.conv1Weight, new Shape(4 * C1, 4, 3, 3));
+    conv1Weight = manager.create(f.conv1Weight, Conv1Phases.KERNEL_SHAPE);
     conv1Bias = manager.create(f.conv1Bias);
     conv2Weight = manager.create(f.conv2Weight, new Shape(f.conv2Bias.length, C1, 5, 5));
     conv2Bias = manager.create(f.conv2Bias);
@@ -116,9 +106,9 @@ public final class LeNet5Inference implements AutoCloseable {
    */
   public float[][] probabilities(float[][] rows) {
     int n = rows.length;
-    float[] phases = new float[n * 4 * PHASE_SIDE * PHASE_SIDE];
+    float[] phases = new float[n * Conv1Phases.IMAGE_SIZE];
     for (int i = 0; i < n; i++) {
-      spaceToDepth(rows[i], phases, i * 4 * PHASE_SIDE * PHASE_SIDE);
+      Conv1Phases.spaceToDepth(rows[i], 0, phases, i * Conv1Phases.IMAGE_SIZE);
     }
     try (NDManager call = manager.newSubManager()) {
       // Each operation's result belongs to its first operand's manager: the call's, so closing
@@ -146,22 +136,6 @@ public final class LeNet5Inference implements AutoCloseable {
         System.arraycopy(flat, i * Prediction.CLASSES, out[i], 0, Prediction.CLASSES);
       }
       return out;
-    }
-  }
-
-  /**
-   * Writes one image, zero-padded to 32x32, as its four 2x2-phase planes: plane {@code 2u+v} holds
-   * padded pixel {@code (2r+u, 2s+v)} at {@code (r, s)}.
-   */
-  static void spaceToDepth(float[] image, float[] out, int offset) {
-    int plane = PHASE_SIDE * PHASE_SIDE;
-    for (int y = 0; y < SIDE; y++) {
-      int py = y + PAD;
-      int rowBase = offset + (py & 1) * 2 * plane + (py >> 1) * PHASE_SIDE;
-      for (int x = 0; x < SIDE; x++) {
-        int px = x + PAD;
-        out[rowBase + (px & 1) * plane + (px >> 1)] = image[y * SIDE + x];
-      }
     }
   }
 
@@ -252,30 +226,17 @@ public final class LeNet5Inference implements AutoCloseable {
      * four input phase planes with a 3x3 kernel.
      */
     private void foldConv1(float[] w, float[] b, Affine bn) {
-      conv1Weight = new float[4 * C1 * 4 * 9];
-      conv1Bias = new float[4 * C1];
-      for (int a = 0; a < 2; a++) {
-        for (int bb = 0; bb < 2; bb++) {
-          for (int c = 0; c < C1; c++) {
-            int o = (2 * a + bb) * C1 + c;
-            conv1Bias[o] = (float) (b[c] * bn.scale[c] + bn.shift[c]);
-            for (int u = 0; u < 2; u++) {
-              for (int v = 0; v < 2; v++) {
-                for (int qr = 0; qr < 3; qr++) {
-                  for (int qs = 0; qs < 3; qs++) {
-                    int di = 2 * qr + u - a;
-                    int dj = 2 * qs + v - bb;
-                    if (di < 0 || di > 4 || dj < 0 || dj > 4) {
-                      continue;
-                    }
-                    int at = ((o * 4 + 2 * u + v) * 3 + qr) * 3 + qs;
-                    conv1Weight[at] = (float) (w[c * 25 + di * 5 + dj] * bn.scale[c]);
-                  }
-                }
-              }
-            }
-          }
+      int[] index = Conv1Phases.kernelIndex();
+      conv1Weight = new float[index.length];
+      for (int at = 0; at < index.length; at++) {
+        if (index[at] >= 0) {
+          conv1Weight[at] = (float) (w[index[at]] * bn.scale[index[at] / 25]);
         }
+      }
+      conv1Bias = new float[4 * C1];
+      for (int o = 0; o < conv1Bias.length; o++) {
+        int c = o % C1;
+        conv1Bias[o] = (float) (b[c] * bn.scale[c] + bn.shift[c]);
       }
     }
 

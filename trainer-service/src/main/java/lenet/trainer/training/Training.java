@@ -24,6 +24,7 @@ import java.util.Random;
 import lenet.contract.dataset.DatasetReader.SplitData;
 import lenet.contract.wire.DatasetBatch;
 import lenet.contract.wire.TrainingEvent.EpochMetrics;
+import lenet.model.Conv1Phases;
 import lenet.model.LeNet5;
 import lenet.model.LeNet5Inference;
 import lenet.model.ModelIO;
@@ -178,15 +179,17 @@ public final class Training {
             .optDevices(new Device[] {device});
     List<EpochMetrics> history = new ArrayList<>();
     try (Model model = Model.newInstance(LeNet5.MODEL_NAME, device, "PyTorch")) {
-      Block block = LeNet5.newBlock();
-      model.setBlock(block);
+      ai.djl.nn.SequentialBlock block = LeNet5.newBlock();
+      // Trained through the phase layout of its first layers; the block itself is what is
+      // evaluated and checkpointed.
+      model.setBlock(new PhasedLeNet5(block));
       if (from.parameters() != null) {
         // Loaded before the trainer initializes the block: initialization keeps parameters that
         // have values and attaches their gradients.
         ModelIO.loadParameters(block, model.getNDManager(), from.parameters());
       }
       try (Trainer trainer = model.newTrainer(config)) {
-        trainer.initialize(LeNet5.INPUT_SHAPE);
+        trainer.initialize(PhasedLeNet5.INPUT_SHAPE);
         WeightAverage average =
             recipe.emaDecay() > 0
                 ? new WeightAverage(block, trainer.getManager(), recipe.emaDecay())
@@ -210,7 +213,7 @@ public final class Training {
           if (recipe.batchNormImages() > 0) {
             // Before evaluation: the statistics the evaluated (and checkpointed) network uses.
             Random random = new Random(spec.seed() * 1_000_003L - epoch);
-            for (Block b : average != null ? List.of(block, kept) : List.of(block)) {
+            for (Block b : average != null ? List.<Block>of(block, kept) : List.<Block>of(block)) {
               BatchNormCalibration.calibrate(
                   b,
                   trainer.getManager(),
@@ -313,7 +316,8 @@ public final class Training {
     int step = (epoch - 1) * ((n + spec.batchSize() - 1) / spec.batchSize());
     Random random = new Random(spec.seed() * 1_000_003L + epoch);
     int[] order = permutation(n, random);
-    float[] x = new float[spec.batchSize() * DatasetBatch.IMAGE_SIZE];
+    float[] image = new float[DatasetBatch.IMAGE_SIZE];
+    float[] x = new float[spec.batchSize() * Conv1Phases.IMAGE_SIZE]; // padding stays 0
     float[] y = new float[spec.batchSize()];
     try (NDManager totals = trainer.getManager().newSubManager()) {
       NDArray lossSum = totals.zeros(new Shape(), DataType.FLOAT32);
@@ -323,19 +327,15 @@ public final class Training {
         for (int i = 0; i < size; i++) {
           int src = order[start + i];
           spec.augmentation()
-              .apply(
-                  split.pixels(),
-                  src * DatasetBatch.IMAGE_SIZE,
-                  x,
-                  i * DatasetBatch.IMAGE_SIZE,
-                  random);
+              .apply(split.pixels(), src * DatasetBatch.IMAGE_SIZE, image, 0, random);
+          Conv1Phases.spaceToDepth(image, 0, x, i * Conv1Phases.IMAGE_SIZE);
           y[i] = split.labels()[src];
         }
         try (NDManager batch = trainer.getManager().newSubManager()) {
           NDArray images =
               batch.create(
-                  FloatBuffer.wrap(x, 0, size * DatasetBatch.IMAGE_SIZE).slice(),
-                  new Shape(size, 1, 28, 28));
+                  FloatBuffer.wrap(x, 0, size * Conv1Phases.IMAGE_SIZE).slice(),
+                  new Shape(size, 4, Conv1Phases.SIDE, Conv1Phases.SIDE));
           NDArray labels = batch.create(FloatBuffer.wrap(y, 0, size).slice(), new Shape(size));
           NDArray logits;
           NDArray loss;

@@ -103,16 +103,7 @@ final class BatchNormCalibration {
   /** {@code n} distinct training images drawn at random, augmented as training does. */
   private static List<NDArray> sample(
       NDManager manager, SplitData train, int n, Augmentation augmentation, Random random) {
-    int[] order = new int[train.count()];
-    for (int i = 0; i < order.length; i++) {
-      order[i] = i;
-    }
-    for (int i = 0; i < n; i++) { // a partial Fisher-Yates shuffle: the first n are the sample
-      int j = i + random.nextInt(order.length - i);
-      int t = order[i];
-      order[i] = order[j];
-      order[j] = t;
-    }
+    int[] order = Training.permutation(train.count(), random); // the first n are the sample
     List<NDArray> chunks = new ArrayList<>();
     float[] x = new float[CHUNK * DatasetBatch.IMAGE_SIZE];
     for (int start = 0; start < n; start += CHUNK) {

@@ -9,7 +9,6 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
-import ai.djl.nn.Parameter;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.norm.BatchNorm;
@@ -80,8 +79,8 @@ final class PhasedLeNet5 extends AbstractBlock {
     List<Block> layers = lenet5.getChildren().values();
     Block conv = layers.get(0);
     Block norm = layers.get(1);
-    NDArray weight = store.getValue(conv.getParameters().get("weight"), device, training);
-    NDArray bias = store.getValue(conv.getParameters().get("bias"), device, training);
+    NDArray weight = value(store, conv, "weight", device, training);
+    NDArray bias = value(store, conv, "bias", device, training);
     // Operations on a parameter would belong to the parameter's manager (the model's, until the
     // run ends): each is moved to the batch's.
     NDArray flat = own(weight.reshape(weight.getShape().size()), manager);
@@ -117,8 +116,7 @@ final class PhasedLeNet5 extends AbstractBlock {
 
   private static NDArray value(
       ParameterStore store, Block block, String name, Device device, boolean training) {
-    Parameter p = block.getParameters().get(name);
-    return store.getValue(p, device, training);
+    return store.getValue(block.getParameters().get(name), device, training);
   }
 
   private static NDArray own(NDArray array, NDManager manager) {

@@ -416,7 +416,8 @@ public final class Training {
         .sum();
   }
 
-  private static int[] permutation(int n, Random random) {
+  /** A uniformly random order of 0..n-1 (Fisher-Yates). */
+  static int[] permutation(int n, Random random) {
     int[] p = new int[n];
     for (int i = 0; i < n; i++) {
       p[i] = i;

@@ -105,6 +105,30 @@ class LeNet5InferenceTest {
     }
   }
 
+  /** Calls reuse their input buffers: a new direct buffer per call would wait for a GC. */
+  @Test
+  void callsTakeNoNewDirectMemory() {
+    java.lang.management.BufferPoolMXBean direct =
+        java.lang.management.ManagementFactory.getPlatformMXBeans(
+                java.lang.management.BufferPoolMXBean.class)
+            .stream()
+            .filter(p -> p.getName().equals("direct"))
+            .findFirst()
+            .orElseThrow();
+    try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+      SequentialBlock block = initialized(manager);
+      float[][] rows = randomRows(new Random(3), 256);
+      try (LeNet5Inference net = LeNet5Inference.compile(block, Device.cpu())) {
+        net.probabilities(rows);
+        long before = direct.getTotalCapacity();
+        for (int i = 0; i < 50; i++) {
+          net.probabilities(i % 2 == 0 ? rows : java.util.Arrays.copyOf(rows, 17));
+        }
+        assertThat(direct.getTotalCapacity() - before).isLessThan(64 * 1024);
+      }
+    }
+  }
+
   @Test
   void refusesABlockThatIsNotLeNet5() {
     try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {

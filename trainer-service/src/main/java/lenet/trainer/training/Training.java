@@ -17,14 +17,12 @@ import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.CosineTracker;
 import ai.djl.training.tracker.Tracker;
-import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import lenet.contract.dataset.DatasetReader.SplitData;
 import lenet.contract.wire.DatasetBatch;
 import lenet.contract.wire.TrainingEvent.EpochMetrics;
-import lenet.model.Conv1Phases;
 import lenet.model.LeNet5;
 import lenet.model.LeNet5Inference;
 import lenet.model.ModelIO;
@@ -126,7 +124,7 @@ public final class Training {
     return (System.nanoTime() - t0) / 1e9;
   }
 
-  private static SplitData randomImages(DatasetBatch.Split split, int n, Random random) {
+  static SplitData randomImages(DatasetBatch.Split split, int n, Random random) {
     float[] pixels = new float[n * DatasetBatch.IMAGE_SIZE];
     byte[] labels = new byte[n];
     for (int i = 0; i < pixels.length; i++) {
@@ -200,6 +198,8 @@ public final class Training {
             "adamw".equals(spec.optimizer()) && recipe.weightDecay() > 0
                 ? new DecoupledWeightDecay(block, recipe.weightDecay(), schedule(spec, steps))
                 : null;
+        // The batches' native buffers, reused by every step of every epoch of the run.
+        BatchInput input = new BatchInput(data.train(), spec.augmentation(), spec.batchSize());
         Evaluation test = null;
         Evaluation feedback = null;
         for (int epoch = from.afterEpoch() + 1; epoch <= spec.epochs(); epoch++) {
@@ -208,7 +208,7 @@ public final class Training {
                 "run " + spec.runId() + " was interrupted at epoch " + epoch);
           }
           long t0 = System.nanoTime();
-          Evaluation train = trainEpoch(trainer, data.train(), spec, epoch, average, decay);
+          Evaluation train = trainEpoch(trainer, input, spec, epoch, average, decay);
           double seconds = (System.nanoTime() - t0) / 1e9;
           if (recipe.batchNormImages() > 0) {
             // Before evaluation: the statistics the evaluated (and checkpointed) network uses.
@@ -306,37 +306,25 @@ public final class Training {
    */
   private static Evaluation trainEpoch(
       Trainer trainer,
-      SplitData split,
+      BatchInput input,
       RunSpec spec,
       int epoch,
       WeightAverage average,
       DecoupledWeightDecay decay) {
-    int n = split.count();
+    int n = input.images();
     // The run's step count at this epoch's start: where the schedule stands (also when resumed).
     int step = (epoch - 1) * ((n + spec.batchSize() - 1) / spec.batchSize());
     Random random = new Random(spec.seed() * 1_000_003L + epoch);
     int[] order = permutation(n, random);
-    float[] image = new float[DatasetBatch.IMAGE_SIZE];
-    float[] x = new float[spec.batchSize() * Conv1Phases.IMAGE_SIZE]; // padding stays 0
-    float[] y = new float[spec.batchSize()];
     try (NDManager totals = trainer.getManager().newSubManager()) {
       NDArray lossSum = totals.zeros(new Shape(), DataType.FLOAT32);
       NDArray correct = totals.zeros(new Shape(), DataType.FLOAT32);
       for (int start = 0; start < n; start += spec.batchSize()) {
         int size = Math.min(spec.batchSize(), n - start);
-        for (int i = 0; i < size; i++) {
-          int src = order[start + i];
-          spec.augmentation()
-              .apply(split.pixels(), src * DatasetBatch.IMAGE_SIZE, image, 0, random);
-          Conv1Phases.spaceToDepth(image, 0, x, i * Conv1Phases.IMAGE_SIZE);
-          y[i] = split.labels()[src];
-        }
         try (NDManager batch = trainer.getManager().newSubManager()) {
-          NDArray images =
-              batch.create(
-                  FloatBuffer.wrap(x, 0, size * Conv1Phases.IMAGE_SIZE).slice(),
-                  new Shape(size, 4, Conv1Phases.SIDE, Conv1Phases.SIDE));
-          NDArray labels = batch.create(FloatBuffer.wrap(y, 0, size).slice(), new Shape(size));
+          NDList xy = input.next(batch, order, start, size, random);
+          NDArray images = xy.get(0);
+          NDArray labels = xy.get(1);
           NDArray logits;
           NDArray loss;
           try (GradientCollector collector = trainer.newGradientCollector()) {

@@ -45,6 +45,13 @@ final class PhasedLeNet5 extends AbstractBlock {
 
   private final SequentialBlock lenet5;
 
+  /**
+   * {@link #GATHER} on the parameters' device, made by the first forward pass with the parameters'
+   * manager (closed with the model): made per step, its direct buffer would live until a garbage
+   * collection (see {@link BatchInput}).
+   */
+  private NDArray gather;
+
   PhasedLeNet5(SequentialBlock lenet5) {
     this.lenet5 = addChildBlock("lenet5", lenet5);
   }
@@ -85,33 +92,50 @@ final class PhasedLeNet5 extends AbstractBlock {
     // run ends): each is moved to the batch's.
     NDArray flat = own(weight.reshape(weight.getShape().size()), manager);
     NDArray withZero = manager.zeros(new Shape(1)).concat(flat);
-    NDArray kernel =
-        withZero
-            .take(manager, manager.create(GATHER, new Shape(GATHER.length)))
-            .reshape(Conv1Phases.KERNEL_SHAPE);
+    NDArray kernel = withZero.take(manager, gather(weight)).reshape(Conv1Phases.KERNEL_SHAPE);
     NDArray biases = own(bias.tile(4), manager);
     NDArray y = Conv2d.conv2d(x, kernel, biases, ONE, NONE, ONE, 1).singletonOrThrow();
     int side = Conv1Phases.POOLED_SIDE;
     y = y.reshape(4 * n, Conv1Phases.FILTERS, side, side);
-    y =
-        BatchNorm.batchNorm(
-                y,
-                value(store, norm, "runningMean", device, training),
-                value(store, norm, "runningVar", device, training),
-                value(store, norm, "gamma", device, training),
-                value(store, norm, "beta", device, training),
-                1,
-                LeNet5.BN_MOMENTUM,
-                LeNet5.BN_EPSILON,
-                training)
-            .singletonOrThrow();
+    y = batchNorm(store, norm, y, training);
     y = Activation.relu(y);
     y = y.reshape(n, 4, Conv1Phases.FILTERS * side * side).mean(new int[] {1});
     y = y.reshape(n, Conv1Phases.FILTERS, side, side);
     for (int i = PHASED_LAYERS; i < layers.size(); i++) {
-      y = layers.get(i).forward(store, new NDList(y), training, params).singletonOrThrow();
+      Block layer = layers.get(i);
+      y =
+          layer instanceof BatchNorm
+              ? batchNorm(store, layer, y, training)
+              : layer.forward(store, new NDList(y), training, params).singletonOrThrow();
     }
     return new NDList(y);
+  }
+
+  /**
+   * A LeNet-5 BatchNorm over axis 1 as libtorch computes it. Axis -1 is DJL's "the engine's own":
+   * with axis 1 (the block's) DJL wraps the call in two axis swaps and a manager of their own, each
+   * a native call and a node for the backward pass, at every BatchNorm of every step.
+   */
+  private static NDArray batchNorm(ParameterStore store, Block norm, NDArray y, boolean training) {
+    Device device = y.getDevice();
+    return BatchNorm.batchNorm(
+            y,
+            value(store, norm, "runningMean", device, training),
+            value(store, norm, "runningVar", device, training),
+            value(store, norm, "gamma", device, training),
+            value(store, norm, "beta", device, training),
+            -1,
+            LeNet5.BN_MOMENTUM,
+            LeNet5.BN_EPSILON,
+            training)
+        .singletonOrThrow();
+  }
+
+  private NDArray gather(NDArray weight) {
+    if (gather == null) {
+      gather = weight.getManager().create(GATHER, new Shape(GATHER.length));
+    }
+    return gather;
   }
 
   private static NDArray value(

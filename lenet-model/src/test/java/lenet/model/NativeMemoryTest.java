@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 class NativeMemoryTest {
 
   @Test
-  void glibcTakesBothThresholdsOnceOnLinux() {
+  void glibcTakesTheSettingsOnceOnLinux() {
     boolean first = NativeMemory.keepFreedMemory();
     assertThat(first).isEqualTo(Platform.isLinux() && !isMusl());
     assertThat(NativeMemory.keepFreedMemory()).isEqualTo(first);

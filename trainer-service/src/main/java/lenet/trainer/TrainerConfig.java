@@ -136,9 +136,10 @@ public interface TrainerConfig {
 
   /**
    * Keep the native memory libtorch frees for the next training step instead of returning it to the
-   * kernel (glibc's mmap and trim thresholds raised at start, see {@code NativeMemory}). With
-   * glibc's defaults every step maps, faults in and unmaps its activations afresh: an epoch took
-   * 13-18 s instead of 6.6-7.6 s on 2 cores, most of the difference in the kernel. The process's
+   * kernel (glibc's mmap and trim thresholds and its top pad raised at start, see {@code
+   * NativeMemory}). With glibc's defaults every step maps, faults in and unmaps its activations
+   * afresh: an epoch took 13-18 s instead of 6.6-7.6 s on 2 cores, most of the difference in the
+   * kernel; the top pad keeps the training thread's own arena mapped as well. The process's
    * resident memory stays at its high-water mark. No effect off Linux or without glibc.
    */
   @WithDefault("true")

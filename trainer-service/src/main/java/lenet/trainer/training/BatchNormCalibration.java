@@ -3,16 +3,20 @@ package lenet.trainer.training;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.training.ParameterStore;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import lenet.contract.dataset.DatasetReader.SplitData;
 import lenet.contract.wire.DatasetBatch;
+import lenet.model.HostBuffers;
 
 /**
  * Sets every BatchNorm's running mean and variance of a LeNet-5 block to the exact statistics of
@@ -36,6 +40,8 @@ final class BatchNormCalibration {
    * @param lenet5 an initialized LeNet-5 block; its BatchNorms' running statistics are replaced
    * @param images how many training images to sample (all of the split when it has fewer)
    * @param random draws the sample and its augmentation
+   * @param buffers where the sample is written: one buffer, taken and handed back, so that a run's
+   *     calibrations leave no direct buffer per epoch for a garbage collection to free
    */
   static void calibrate(
       Block lenet5,
@@ -43,13 +49,15 @@ final class BatchNormCalibration {
       SplitData train,
       int images,
       Augmentation augmentation,
-      Random random) {
+      Random random,
+      HostBuffers buffers) {
     int n = Math.min(images, train.count());
     if (n == 0) {
       return;
     }
+    ByteBuffer pixels = buffers.take(n * DatasetBatch.IMAGE_SIZE);
     try (NDManager scratch = manager.newSubManager()) {
-      List<NDArray> chunks = sample(scratch, train, n, augmentation, random);
+      List<NDArray> chunks = sample(scratch, pixels, train, n, augmentation, random);
       ParameterStore parameters = new ParameterStore(scratch, false);
       for (Block layer : lenet5.getChildren().values()) {
         if (layer instanceof BatchNorm) {
@@ -62,6 +70,8 @@ final class BatchNormCalibration {
         }
         chunks = next;
       }
+    } finally {
+      buffers.give(pixels); // the chunks that read it are closed with the scratch manager
     }
   }
 
@@ -100,26 +110,30 @@ final class BatchNormCalibration {
     return new Shape(dims);
   }
 
-  /** {@code n} distinct training images drawn at random, augmented as training does. */
+  /**
+   * {@code n} distinct training images drawn at random, augmented as training does, written into
+   * {@code pixels} and made into chunks that share its memory (on the CPU).
+   */
   private static List<NDArray> sample(
-      NDManager manager, SplitData train, int n, Augmentation augmentation, Random random) {
+      NDManager manager,
+      ByteBuffer pixels,
+      SplitData train,
+      int n,
+      Augmentation augmentation,
+      Random random) {
     int[] order = Training.permutation(train.count(), random); // the first n are the sample
+    float[] image = new float[DatasetBatch.IMAGE_SIZE];
+    FloatBuffer out = pixels.asFloatBuffer();
+    for (int i = 0; i < n; i++) {
+      augmentation.apply(train.pixels(), order[i] * DatasetBatch.IMAGE_SIZE, image, 0, random);
+      out.put(image);
+    }
     List<NDArray> chunks = new ArrayList<>();
-    float[] x = new float[CHUNK * DatasetBatch.IMAGE_SIZE];
+    int bytes = DatasetBatch.IMAGE_SIZE * Float.BYTES;
     for (int start = 0; start < n; start += CHUNK) {
       int size = Math.min(CHUNK, n - start);
-      for (int i = 0; i < size; i++) {
-        augmentation.apply(
-            train.pixels(),
-            order[start + i] * DatasetBatch.IMAGE_SIZE,
-            x,
-            i * DatasetBatch.IMAGE_SIZE,
-            random);
-      }
-      chunks.add(
-          manager.create(
-              FloatBuffer.wrap(x, 0, size * DatasetBatch.IMAGE_SIZE).slice(),
-              new Shape(size, 1, 28, 28)));
+      ByteBuffer chunk = pixels.slice(start * bytes, size * bytes).order(ByteOrder.nativeOrder());
+      chunks.add(manager.create(chunk, new Shape(size, 1, 28, 28), DataType.FLOAT32));
     }
     return chunks;
   }

@@ -23,6 +23,7 @@ import java.util.Random;
 import lenet.contract.dataset.DatasetReader.SplitData;
 import lenet.contract.wire.DatasetBatch;
 import lenet.contract.wire.TrainingEvent.EpochMetrics;
+import lenet.model.HostBuffers;
 import lenet.model.LeNet5;
 import lenet.model.LeNet5Inference;
 import lenet.model.ModelIO;
@@ -200,6 +201,7 @@ public final class Training {
                 : null;
         // The batches' native buffers, reused by every step of every epoch of the run.
         BatchInput input = new BatchInput(data.train(), spec.augmentation(), spec.batchSize());
+        HostBuffers samples = new HostBuffers(); // the BatchNorm calibrations' sample
         Evaluation test = null;
         Evaluation feedback = null;
         for (int epoch = from.afterEpoch() + 1; epoch <= spec.epochs(); epoch++) {
@@ -220,7 +222,8 @@ public final class Training {
                   data.train(),
                   recipe.batchNormImages(),
                   spec.augmentation(),
-                  random);
+                  random,
+                  samples);
             }
           }
           Evaluation dev = evaluate(kept, device, data.dev());

@@ -9,8 +9,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import java.lang.management.BufferPoolMXBean;
-import java.lang.management.ManagementFactory;
 import java.util.Random;
 import lenet.contract.dataset.DatasetReader.SplitData;
 import lenet.contract.wire.DatasetBatch;
@@ -69,19 +67,14 @@ class BatchInputTest {
     SplitData split = split(256);
     BatchInput input = new BatchInput(split, new Augmentation(2, 0, 0), 128);
     int[] order = Training.permutation(256, new Random(3));
-    BufferPoolMXBean direct =
-        ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
-            .filter(p -> p.getName().equals("direct"))
-            .findFirst()
-            .orElseThrow();
     try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
       Random random = new Random(5);
       input.next(manager, order, 0, 128, random).close();
-      long before = direct.getTotalCapacity();
+      long before = DirectMemory.bytes();
       for (int i = 0; i < 100; i++) {
         input.next(manager, order, (i % 2) * 128, 128, random).close();
       }
-      long grown = direct.getTotalCapacity() - before;
+      long grown = DirectMemory.bytes() - before;
       assertTrue(grown < 64 * 1024, "direct buffers grew by " + grown + " bytes over 100 batches");
     }
   }

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import lenet.contract.wire.TrainingEvent.EpochMetrics;
 import lenet.kafka.SharedKafkaResource;
+import lenet.model.HostBuffers;
 import lenet.model.LeNet5;
 import lenet.model.ModelIO;
 import org.junit.jupiter.api.BeforeAll;
@@ -264,13 +265,24 @@ class RecipeTest {
       float[] batchStatistics = logits(block, manager, images, true);
       ModelIO.loadParameters(block, manager, trained.get(0)); // training mode moved the averages
       float[] before = logits(block, manager, images, false);
+      HostBuffers buffers = new HostBuffers();
       BatchNormCalibration.calibrate(
-          block, manager, sample, n, Augmentation.NONE, new java.util.Random(1));
+          block, manager, sample, n, Augmentation.NONE, new java.util.Random(1), buffers);
       float[] after = logits(block, manager, images, false);
       // Inference mode (running statistics) now computes what training mode computes, to float
       // rounding; before, the logits were far from it.
       assertThat(maxDifference(after, batchStatistics)).isLessThan(1e-3);
       assertThat(maxDifference(before, batchStatistics)).isGreaterThan(0.1);
+      // A run calibrates every epoch: the next calibrations write the same buffer again, so no
+      // direct buffer is left per epoch for a garbage collection to free.
+      long direct = DirectMemory.bytes();
+      for (int epoch = 0; epoch < 3; epoch++) {
+        BatchNormCalibration.calibrate(
+            block, manager, sample, n, Augmentation.NONE, new java.util.Random(epoch), buffers);
+      }
+      assertThat(DirectMemory.bytes() - direct).isLessThan(64 * 1024);
+      assertThat(maxDifference(logits(block, manager, images, false), batchStatistics))
+          .isLessThan(1e-3);
     }
   }
 

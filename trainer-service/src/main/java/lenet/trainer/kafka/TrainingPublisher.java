@@ -14,7 +14,7 @@ import lenet.contract.wire.TrainingEvent;
 import lenet.contract.wire.TrainingEvent.EpochMetrics;
 import lenet.model.LeNet5;
 import lenet.support.kafka.KafkaTracing;
-import lenet.trainer.training.Training.Evaluation;
+import lenet.trainer.training.Evaluation;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;

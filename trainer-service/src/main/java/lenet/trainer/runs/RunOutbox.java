@@ -18,7 +18,7 @@ import lenet.contract.wire.TrainingEvent.EpochMetrics;
 import lenet.support.kafka.Backoff;
 import lenet.support.kafka.Retry;
 import lenet.trainer.kafka.TrainingPublisher;
-import lenet.trainer.training.Training.Evaluation;
+import lenet.trainer.training.Evaluation;
 import org.jboss.logging.Logger;
 
 /**

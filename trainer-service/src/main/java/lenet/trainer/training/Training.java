@@ -25,7 +25,6 @@ import lenet.contract.wire.DatasetBatch;
 import lenet.contract.wire.TrainingEvent.EpochMetrics;
 import lenet.model.HostBuffers;
 import lenet.model.LeNet5;
-import lenet.model.LeNet5Inference;
 import lenet.model.ModelIO;
 
 /**
@@ -45,9 +44,6 @@ public final class Training {
     void onEpoch(int epoch, EpochMetrics metrics, Evaluation test, byte[] parameters);
   }
 
-  /** Loss and accuracy (fraction) over a split. */
-  public record Evaluation(double loss, double accuracy) {}
-
   /**
    * @param feedback the held-out feedback images' metrics after the last epoch; null without
    */
@@ -63,8 +59,6 @@ public final class Training {
   public record Start(int afterEpoch, byte[] parameters) {
     public static final Start FRESH = new Start(0, null);
   }
-
-  private static final int EVAL_BATCH = 1000;
 
   private Training() {}
 
@@ -226,11 +220,12 @@ public final class Training {
                   samples);
             }
           }
-          Evaluation dev = evaluate(kept, device, data.dev());
-          Double rawDev = average != null ? evaluate(block, device, data.dev()).accuracy() : null;
-          feedback = evaluateFeedback(kept, device, data);
+          Evaluation dev = Evaluation.of(kept, device, data.dev());
+          Double rawDev =
+              average != null ? Evaluation.of(block, device, data.dev()).accuracy() : null;
+          feedback = Evaluation.ofFeedback(kept, device, data);
           if (epoch == spec.epochs()) {
-            test = evaluate(kept, device, data.test());
+            test = Evaluation.of(kept, device, data.test());
           }
           EpochMetrics m =
               new EpochMetrics(
@@ -248,8 +243,8 @@ public final class Training {
         }
         if (test == null) {
           // Resumed after its last epoch (only the run's end was missing): measure it.
-          test = evaluate(kept, device, data.test());
-          feedback = evaluateFeedback(kept, device, data);
+          test = Evaluation.of(kept, device, data.test());
+          feedback = Evaluation.ofFeedback(kept, device, data);
         }
         return new Result(List.copyOf(history), test, feedback, (System.nanoTime() - start) / 1e9);
       }
@@ -351,50 +346,6 @@ public final class Training {
       }
       return new Evaluation(lossSum.getFloat() / n, correct.getFloat() / n);
     }
-  }
-
-  /** The held-out feedback images' metrics; null when the run holds none out. */
-  private static Evaluation evaluateFeedback(Block lenet5, Device device, TrainingData data) {
-    return data.feedback() != null && data.feedback().count() > 0
-        ? evaluate(lenet5, device, data.feedback())
-        : null;
-  }
-
-  /**
-   * Cross-entropy and accuracy of an initialized LeNet-5 block in inference mode (BatchNorm on its
-   * running statistics), computed by the network inference serves ({@link LeNet5Inference}: the
-   * same function, BatchNorms folded), compiled from the block's parameters as they stand.
-   */
-  public static Evaluation evaluate(Block lenet5, Device device, SplitData split) {
-    int n = split.count();
-    if (n == 0) {
-      return new Evaluation(Double.NaN, Double.NaN);
-    }
-    double lossSum = 0;
-    long correct = 0;
-    try (LeNet5Inference network = LeNet5Inference.compile(lenet5, device)) {
-      for (int start = 0; start < n; start += EVAL_BATCH) {
-        int size = Math.min(EVAL_BATCH, n - start);
-        float[][] rows = new float[size][DatasetBatch.IMAGE_SIZE];
-        for (int i = 0; i < size; i++) {
-          System.arraycopy(
-              split.pixels(), (start + i) * DatasetBatch.IMAGE_SIZE, rows[i], 0, rows[i].length);
-        }
-        float[][] p = network.probabilities(rows);
-        for (int i = 0; i < size; i++) {
-          int label = split.labels()[start + i];
-          lossSum -= Math.log(Math.max(p[i][label], Float.MIN_NORMAL));
-          int best = 0;
-          for (int c = 1; c < p[i].length; c++) {
-            if (p[i][c] > p[i][best]) {
-              best = c;
-            }
-          }
-          correct += best == label ? 1 : 0;
-        }
-      }
-    }
-    return new Evaluation(lossSum / n, (double) correct / n);
   }
 
   /** How many rows' largest logit is at their label, as a scalar in native memory. */

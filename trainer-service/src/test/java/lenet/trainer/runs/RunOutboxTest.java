@@ -16,7 +16,7 @@ import lenet.contract.wire.TrainingEvent;
 import lenet.contract.wire.TrainingEvent.EpochMetrics;
 import lenet.kafka.SharedKafkaResource;
 import lenet.trainer.kafka.TrainingPublisher;
-import lenet.trainer.training.Training.Evaluation;
+import lenet.trainer.training.Evaluation;
 import org.junit.jupiter.api.Test;
 
 /**

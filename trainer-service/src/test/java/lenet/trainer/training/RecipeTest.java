@@ -97,8 +97,8 @@ class RecipeTest {
     try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
       Block block = LeNet5.newBlock();
       ModelIO.loadParameters(block, manager, stored);
-      Training.Evaluation dev = Training.evaluate(block, Device.cpu(), data.dev());
-      Training.Evaluation test = Training.evaluate(block, Device.cpu(), data.test());
+      Evaluation dev = Evaluation.of(block, Device.cpu(), data.dev());
+      Evaluation test = Evaluation.of(block, Device.cpu(), data.test());
       assertThat(dev.accuracy()).isEqualTo(averaged.epochs().get(1).devAccuracy());
       assertThat(test.accuracy()).isEqualTo(averaged.result().test().accuracy());
     }

@@ -170,8 +170,7 @@ class TrainingTest {
     assertThat(distorted).isBetween(ink * 0.75, ink * 1.3);
   }
 
-  private static List<EpochMetrics> train(
-      long seed, List<byte[]> params, Training.Evaluation[] test) {
+  private static List<EpochMetrics> train(long seed, List<byte[]> params, Evaluation[] test) {
     RunSpec spec = new RunSpec("t", 3, 32, 0.001, "adam", seed, "cosine", Augmentation.NONE, null);
     List<EpochMetrics> epochs = new ArrayList<>();
     Training.Result r =
@@ -191,7 +190,7 @@ class TrainingTest {
   @Test
   void aShortRunLowersTheLossPassesAnAccuracyBarAndRepeatsExactly() {
     List<byte[]> params = new ArrayList<>();
-    Training.Evaluation[] test = new Training.Evaluation[1];
+    Evaluation[] test = new Evaluation[1];
     List<EpochMetrics> first = train(7, params, test);
 
     assertThat(first).hasSize(3);
@@ -206,7 +205,7 @@ class TrainingTest {
         new RunSpec("like", 1, 32, 0.001, "adam", 1, "cosine", new Augmentation(2, 0, 0), null);
     assertThat(Training.warmUp(like, Device.cpu(), 10)).isPositive();
     List<byte[]> again = new ArrayList<>();
-    Training.Evaluation[] test2 = new Training.Evaluation[1];
+    Evaluation[] test2 = new Evaluation[1];
     List<EpochMetrics> second = train(7, again, test2);
     for (int i = 0; i < 3; i++) {
       assertThat(second.get(i).loss()).isEqualTo(first.get(i).loss());

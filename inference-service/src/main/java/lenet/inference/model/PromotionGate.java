@@ -6,6 +6,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import lenet.contract.wire.Checkpoint;
 import lenet.contract.wire.ModelControl;
+import lenet.contract.wire.Prediction;
 import lenet.contract.wire.WireFormatException;
 import lenet.inference.config.InferenceConfig;
 import org.jboss.logging.Logger;
@@ -153,7 +154,7 @@ final class PromotionGate {
         float[][] out = model.predict(rows);
         model.checkProbabilities(out, rows.length);
         for (int i = 0; i < out.length; i++) {
-          int best = argMax(out[i]);
+          int best = Prediction.argMax(out[i]);
           right += best == data.labels()[start + i] ? 1 : 0;
           confidence += out[i][best];
         }
@@ -174,16 +175,6 @@ final class PromotionGate {
     } finally {
       model.discard();
     }
-  }
-
-  static int argMax(float[] row) {
-    int best = 0;
-    for (int i = 1; i < row.length; i++) {
-      if (row[i] > row[best]) {
-        best = i;
-      }
-    }
-    return best;
   }
 
   private static long millisSince(long t0) {

@@ -7,6 +7,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import lenet.contract.wire.ModelControl;
+import lenet.contract.wire.Prediction;
 
 /**
  * A candidate that passed its gate, scoring a sample of live requests beside the champion without
@@ -77,7 +78,7 @@ final class ShadowRun implements AutoCloseable {
       batches.increment();
       int same = 0;
       for (int i = 0; i < out.length; i++) {
-        same += PromotionGate.argMax(out[i]) == PromotionGate.argMax(championOutput[i]) ? 1 : 0;
+        same += Prediction.argMax(out[i]) == Prediction.argMax(championOutput[i]) ? 1 : 0;
       }
       agreed.add(same);
       images.add(out.length);

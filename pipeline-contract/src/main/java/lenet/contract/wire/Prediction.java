@@ -28,13 +28,19 @@ public record Prediction(
   /** Builds a prediction from one row of softmax output: the digit is the arg-max. */
   public static Prediction fromProbabilities(String id, float[] row, long modelVersion) {
     float[] p = row.clone();
+    int best = argMax(p);
+    return new Prediction(id, best, p[best], p, modelVersion);
+  }
+
+  /** The index of a row's largest value (the first of equals): the digit a network predicts. */
+  public static int argMax(float[] row) {
     int best = 0;
-    for (int i = 1; i < CLASSES; i++) {
-      if (p[i] > p[best]) {
+    for (int i = 1; i < row.length; i++) {
+      if (row[i] > row[best]) {
         best = i;
       }
     }
-    return new Prediction(id, best, p[best], p, modelVersion);
+    return best;
   }
 
   public byte[] encode() {

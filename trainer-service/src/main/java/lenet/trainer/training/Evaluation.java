@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.nn.Block;
 import lenet.contract.dataset.DatasetReader.SplitData;
 import lenet.contract.wire.DatasetBatch;
+import lenet.contract.wire.Prediction;
 import lenet.model.LeNet5Inference;
 
 /**
@@ -38,7 +39,7 @@ public record Evaluation(double loss, double accuracy) {
         for (int i = 0; i < size; i++) {
           int label = split.labels()[start + i];
           lossSum -= Math.log(Math.max(p[i][label], Float.MIN_NORMAL));
-          correct += argMax(p[i]) == label ? 1 : 0;
+          correct += Prediction.argMax(p[i]) == label ? 1 : 0;
         }
       }
     }
@@ -50,15 +51,5 @@ public record Evaluation(double loss, double accuracy) {
     return data.feedback() != null && data.feedback().count() > 0
         ? of(lenet5, device, data.feedback())
         : null;
-  }
-
-  private static int argMax(float[] p) {
-    int best = 0;
-    for (int c = 1; c < p.length; c++) {
-      if (p[c] > p[best]) {
-        best = c;
-      }
-    }
-    return best;
   }
 }

@@ -21,6 +21,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import lenet.contract.wire.Prediction;
 import org.junit.jupiter.api.Test;
 
 class LeNet5InferenceTest {
@@ -63,7 +64,9 @@ class LeNet5InferenceTest {
             worst = Math.max(worst, Math.abs(actual[i][k] - expected[i][k]));
           }
           if (margin(expected[i]) > 1e-4) {
-            assertThat(argmax(actual[i])).as("row %d", i).isEqualTo(argmax(expected[i]));
+            assertThat(Prediction.argMax(actual[i]))
+                .as("row %d", i)
+                .isEqualTo(Prediction.argMax(expected[i]));
           }
         }
         assertThat(worst).isLessThan(2e-5);
@@ -178,16 +181,6 @@ class LeNet5InferenceTest {
       }
       return probs;
     }
-  }
-
-  private static int argmax(float[] p) {
-    int best = 0;
-    for (int k = 1; k < p.length; k++) {
-      if (p[k] > p[best]) {
-        best = k;
-      }
-    }
-    return best;
   }
 
   /** How far the most probable class is ahead of the second. */

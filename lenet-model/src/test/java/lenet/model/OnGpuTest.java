@@ -16,6 +16,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import java.util.Random;
 import lenet.contract.wire.Checkpoint;
+import lenet.contract.wire.Prediction;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -85,7 +86,9 @@ class OnGpuTest {
       }
       if (margin(expected[i]) > 0.02) {
         decided++;
-        assertThat(argmax(actual[i])).as("row %d", i).isEqualTo(argmax(expected[i]));
+        assertThat(Prediction.argMax(actual[i]))
+            .as("row %d", i)
+            .isEqualTo(Prediction.argMax(expected[i]));
       }
     }
     assertThat(decided).as("rows with a clear answer").isGreaterThan(expected.length / 2);
@@ -171,16 +174,6 @@ class OnGpuTest {
       System.arraycopy(rows[i], 0, flat, i * 784, 784);
     }
     return flat;
-  }
-
-  private static int argmax(float[] p) {
-    int best = 0;
-    for (int k = 1; k < p.length; k++) {
-      if (p[k] > p[best]) {
-        best = k;
-      }
-    }
-    return best;
   }
 
   private static double margin(float[] p) {

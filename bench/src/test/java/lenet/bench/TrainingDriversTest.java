@@ -25,9 +25,13 @@ class TrainingDriversTest {
   @TempDir static Path work;
   static Path mnist;
 
-  /** B1's thread settings (bench/run's b1_mem), the tiny data's switch, a 2-step JIT warm-up. */
+  /**
+   * B1's JVM and thread settings (bench/run's b1_mem), the tiny data's switch, a 2-step JIT
+   * warm-up.
+   */
   static final List<String> B1_OPTIONS =
       List.of(
+          "-XX:TieredStopAtLevel=1", // bench/run's TRAINER_JIT
           "-Dai.djl.pytorch.num_threads=2",
           "-Dai.djl.pytorch.num_interop_threads=1",
           "-Dbench.verify-checksums=false",

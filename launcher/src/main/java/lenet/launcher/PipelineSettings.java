@@ -107,10 +107,28 @@ public record PipelineSettings(
     };
   }
 
-  /** {@code INGEST_OPTS}, {@code TRAINER_OPTS}, {@code INFERENCE_OPTS}: words. */
+  /**
+   * The trainer's JVM compiles with C1 only. Its hot loop is libtorch's: Java is under 1% of a
+   * training step, and C1's code runs a step as fast as C2's. C2 instead spent 8-12% of a core
+   * compiling during the first epochs, and on a machine whose cores all run OpenMP's threads, each
+   * of its bursts stalls the whole team. The cost: no SHA-256 intrinsic, so the dataset's checksum
+   * (once per trainer process) takes ~2 s longer. A CUDA trainer should not have it (the GPU image
+   * does not): there the step's Java is a larger share. A later {@code -XX:TieredStopAtLevel=4} in
+   * {@code TRAINER_OPTS} undoes it.
+   */
+  static final List<String> TRAINER_JIT = List.of("-XX:TieredStopAtLevel=1");
+
+  /**
+   * The service's own JVM options ({@link #TRAINER_JIT} for the trainer), then {@code INGEST_OPTS},
+   * {@code TRAINER_OPTS} or {@code INFERENCE_OPTS}, split into words.
+   */
   public List<String> jvmOptions(String service) {
+    List<String> options = new ArrayList<>(service.equals("trainer") ? TRAINER_JIT : List.of());
     String opts = env.getOrDefault(service.toUpperCase() + "_OPTS", "").trim();
-    return opts.isEmpty() ? List.of() : Arrays.asList(opts.split("\\s+"));
+    if (!opts.isEmpty()) {
+      options.addAll(Arrays.asList(opts.split("\\s+")));
+    }
+    return List.copyOf(options);
   }
 
   private static String setting(Map<String, String> env, String key, String otherwise) {

@@ -85,8 +85,13 @@ class PipelineSettingsTest {
     PipelineSettings s =
         PipelineSettings.from(
             root, Map.of("TRAINER_OPTS", " -Dtrainer.batch-size=64  -Dtrainer.augment-shift=0 "));
+    // The trainer's C1-only JIT first, so that an option in TRAINER_OPTS can undo it.
     assertThat(s.jvmOptions("trainer"))
-        .containsExactly("-Dtrainer.batch-size=64", "-Dtrainer.augment-shift=0");
+        .containsExactly(
+            "-XX:TieredStopAtLevel=1", "-Dtrainer.batch-size=64", "-Dtrainer.augment-shift=0");
     assertThat(s.jvmOptions("ingest")).isEmpty();
+    assertThat(PipelineSettings.from(root, Map.of()).jvmOptions("trainer"))
+        .containsExactly("-XX:TieredStopAtLevel=1");
+    assertThat(PipelineSettings.from(root, Map.of()).jvmOptions("inference")).isEmpty();
   }
 }

@@ -94,4 +94,18 @@ class PipelineSettingsTest {
         .containsExactly("-XX:TieredStopAtLevel=1");
     assertThat(PipelineSettings.from(root, Map.of()).jvmOptions("inference")).isEmpty();
   }
+
+  /**
+   * The trainer's CPU image and bench/run start its JVM as ./pipeline does (copies, kept in step).
+   */
+  @Test
+  void theTrainersJitIsTheSameInItsImageAndTheBench() throws Exception {
+    Path repo = Path.of("..").toAbsolutePath().normalize();
+    String image = Files.readString(repo.resolve("trainer-service/src/main/docker/Dockerfile.jvm"));
+    String bench = Files.readString(repo.resolve("bench/run"));
+    for (String option : PipelineSettings.TRAINER_JIT) {
+      assertThat(image).contains("JAVA_OPTS=\"").containsPattern("JAVA_OPTS=\"[^\"]*" + option);
+      assertThat(bench).contains("TRAINER_JIT=(" + option + ")");
+    }
+  }
 }
